@@ -1,0 +1,146 @@
+// The daemon's lifecycle: build the resolver state from a config, bind every listener (all or
+// nothing), swap state on reload or discovery change, and shut down without dropping answers.
+import type { Logger } from 'pino';
+import { type Endpoint, formatEndpoint, sameEndpoint } from './config/endpoint.js';
+import { type Config, describeConfig } from './config/schema.js';
+import { ServerGroup } from './forwarding/server-group.js';
+import { TcpListener } from './listeners/tcp.js';
+import { UdpListener } from './listeners/udp.js';
+import { type Metrics, createMetrics } from './metrics.js';
+import { Resolver, type ResolverState } from './resolver.js';
+import { type Zone, localhostZone, spartanZone, zkZone } from './zones/local-zones.js';
+
+export class Agent {
+  readonly metrics: Metrics = createMetrics();
+  readonly resolver: Resolver;
+  private udp: UdpListener[] = [];
+  private tcp: TcpListener[] = [];
+  private masters: Endpoint[];
+  /** ZooKeeper hosts learned by discovery; undefined until a source reports them. */
+  private discoveredEnsemble: string[] | undefined;
+
+  constructor(
+    private config: Config,
+    private readonly log: Logger,
+  ) {
+    this.masters = config.mesos.masters;
+    this.resolver = new Resolver(this.buildState(config), this.metrics, log);
+  }
+
+  get currentConfig(): Config {
+    return this.config;
+  }
+
+  private buildState(config: Config, previous?: ResolverState): ResolverState {
+    const group = (name: string, probeName: string, probeType: 'SOA' | 'NS', endpoints: Endpoint[]) =>
+      new ServerGroup(
+        { name, probeName, probeType, health: config.health, timeoutMs: config.timeoutMs, log: this.log, metrics: this.metrics },
+        endpoints,
+      );
+    previous?.mesos.close();
+    previous?.upstream.close();
+    previous?.forward.forEach((g) => g.close());
+    const zones = new Map<string, Zone>([
+      ['spartan', spartanZone()],
+      ['zk', zkZone(this.ensemble(config))],
+      ['localhost', localhostZone()],
+    ]);
+    return {
+      config,
+      table: { mesosDomain: config.mesos.domain, localZones: [...zones.keys()], forwardZones: [...config.forwardZones.keys()] },
+      zones,
+      mesos: group('mesos', config.mesos.domain, 'SOA', this.masters),
+      upstream: group('upstream', '', 'NS', config.upstreams),
+      forward: new Map([...config.forwardZones].map(([zone, servers]) => [zone, group(zone, zone, 'SOA', servers)])),
+    };
+  }
+
+  private ensemble(config: Config): string[] {
+    return config.zk.servers ?? this.discoveredEnsemble ?? [...new Set(this.masters.map((m) => m.host))];
+  }
+
+  /** Binds every listener; if any fails, releases the others and throws (nothing half-started). */
+  async start(): Promise<void> {
+    const c = this.config;
+    try {
+      for (const e of c.listen) {
+        const udp = new UdpListener(e, this.resolver, this.log);
+        await udp.start();
+        this.udp.push(udp);
+        const tcp = new TcpListener(e, this.resolver, () => this.config.tcp, this.metrics, this.log);
+        await tcp.start();
+        this.tcp.push(tcp);
+      }
+    } catch (err) {
+      await this.closeListeners();
+      throw err;
+    }
+    this.log.info(
+      {
+        listen: c.listen.map(formatEndpoint),
+        masters: this.masters.map(formatEndpoint),
+        upstreams: c.upstreams.map(formatEndpoint),
+        forwardZones: describeConfig(c).forwardZones,
+        mesosDomain: c.mesos.domain,
+        zk: this.ensemble(c),
+      },
+      'phalanx-dns listening',
+    );
+  }
+
+  /** Applies a new, already validated config. Listen addresses need a restart. */
+  reload(next: Config): void {
+    const listenChanged =
+      next.listen.length !== this.config.listen.length || next.listen.some((e, i) => !sameEndpoint(e, this.config.listen[i]));
+    if (listenChanged) {
+      this.log.warn(
+        { listen: this.config.listen.map(formatEndpoint), wanted: next.listen.map(formatEndpoint) },
+        'config reloaded, but "listen" changes need a restart; still listening on the old addresses',
+      );
+      next = { ...next, listen: this.config.listen };
+    }
+    this.config = next;
+    this.masters = next.mesos.masters;
+    this.resolver.state = this.buildState(next, this.resolver.state);
+    this.log.info({ config: describeConfig(next) }, 'config reloaded');
+  }
+
+  /** For discovery sources: a new master list, applied atomically. */
+  setMasters(masters: Endpoint[]): { added: string[]; removed: string[] } {
+    this.masters = masters;
+    const change = this.resolver.state.mesos.setEndpoints(masters);
+    if (!this.config.zk.servers && !this.discoveredEnsemble) this.refreshZk();
+    return change;
+  }
+
+  setEnsemble(hosts: string[]): void {
+    this.discoveredEnsemble = hosts;
+    this.refreshZk();
+  }
+
+  private refreshZk(): void {
+    const s = this.resolver.state;
+    const zones = new Map(s.zones);
+    zones.set('zk', zkZone(this.ensemble(this.config)));
+    this.resolver.state = { ...s, zones };
+  }
+
+  /** SIGTERM: stop taking queries, let in-flight ones finish (bounded), release everything. */
+  async stop(): Promise<void> {
+    // Bounded: no answer can take longer than the per-server deadline (plus the TCP retry).
+    const maxWait = this.config.timeoutMs + 500;
+    for (const u of this.udp) u.stopReceiving();
+    await Promise.all([...this.udp.map((u) => u.drain(maxWait)), ...this.tcp.map((t) => t.close(maxWait))]);
+    await this.closeListeners();
+    const s = this.resolver.state;
+    s.mesos.close();
+    s.upstream.close();
+    s.forward.forEach((g) => g.close());
+  }
+
+  private async closeListeners(): Promise<void> {
+    await Promise.all([...this.udp.map((u) => u.close()), ...this.tcp.map((t) => t.close())]);
+    this.udp = [];
+    this.tcp = [];
+  }
+}

@@ -1,0 +1,233 @@
+// The one config schema for the whole product (agent, watchdog, genresolv share the file).
+// Parsed and validated once; everything downstream gets a fully-defaulted, typed Config.
+// Every error names the key, the bad value and what would be valid.
+import { canonicalName, isValidZoneName } from '../dns/names.js';
+import {
+  type Endpoint,
+  formatEndpoint,
+  isLoopback,
+  isWildcard,
+  parseEndpoint,
+  sameEndpoint,
+} from './endpoint.js';
+
+export const DEFAULT_LISTEN = ['198.51.100.1:53', '198.51.100.2:53', '198.51.100.3:53'];
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface HealthConfig {
+  /** A failure's weight halves every halfLifeMs: an old failure is forgiven (dcos-dns never forgot). */
+  halfLifeMs: number;
+  /** Consecutive failures that mark a server down. */
+  downAfterFailures: number;
+  /** How often a down server is probed in the background. */
+  probeIntervalMs: number;
+}
+
+export interface Config {
+  listen: Endpoint[];
+  upstreams: Endpoint[];
+  forwardZones: Map<string, Endpoint[]>; // canonical zone name → servers
+  mesos: { domain: string; port: number; masters: Endpoint[] };
+  /** ZooKeeper hosts for the zk zone; undefined means "the masters' addresses". */
+  zk: { servers: string[] | undefined };
+  fanout: number | 'all';
+  timeoutMs: number;
+  maxInflight: number;
+  tcp: { maxConnections: number; idleTimeoutMs: number };
+  health: HealthConfig;
+  log: { level: LogLevel };
+  /** Sections read by other parts of the product; kept as given. */
+  extra: { http?: unknown; watchdog?: unknown; genresolv?: unknown };
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly key: string,
+    readonly value: unknown,
+    readonly expected: string,
+  ) {
+    super(`key "${key}": ${describe(value)} is not valid; expected ${expected}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'a missing value';
+  const text = JSON.stringify(value);
+  return text.length > 80 ? text.slice(0, 77) + '...' : text;
+}
+
+const TOP_KEYS = [
+  'listen',
+  'upstreams',
+  'forwardZones',
+  'mesos',
+  'zk',
+  'fanout',
+  'timeoutMs',
+  'maxInflight',
+  'tcp',
+  'health',
+  'log',
+  'http',
+  'watchdog',
+  'genresolv',
+];
+
+type Obj = Record<string, unknown>;
+
+function isObject(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function section(raw: Obj, key: string, allowed: string[]): Obj {
+  const v = raw[key];
+  if (v === undefined) return {};
+  if (!isObject(v)) throw new ConfigError(key, v, `an object with keys ${allowed.join(', ')}`);
+  for (const k of Object.keys(v)) {
+    if (!allowed.includes(k)) throw new ConfigError(`${key}.${k}`, v[k], `one of the keys ${allowed.join(', ')} (unknown key)`);
+  }
+  return v;
+}
+
+function integer(v: unknown, key: string, dflt: number, min: number, max: number): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new ConfigError(key, v, `an integer from ${min} to ${max}`);
+  }
+  return v;
+}
+
+const ENDPOINT_HINT = 'an IP address with an optional port, e.g. "10.0.0.2", "10.0.0.2:5353" or "[fd00::2]:53"';
+
+function endpoints(v: unknown, key: string, defaultPort: number, dflt: string[] = []): Endpoint[] {
+  const list = v === undefined ? dflt : v;
+  if (!Array.isArray(list)) throw new ConfigError(key, v, `a list of ${ENDPOINT_HINT}`);
+  const out: Endpoint[] = [];
+  list.forEach((item, i) => {
+    const e = typeof item === 'string' ? parseEndpoint(item.trim(), defaultPort) : undefined;
+    if (!e) throw new ConfigError(`${key}[${i}]`, item, ENDPOINT_HINT);
+    if (!out.some((o) => sameEndpoint(o, e))) out.push(e); // duplicates would be raced against themselves
+  });
+  return out;
+}
+
+function zoneName(v: unknown, key: string): string {
+  if (typeof v !== 'string' || !isValidZoneName(v) || canonicalName(v) === '') {
+    throw new ConfigError(key, v, 'a domain name such as "mesos" or "corp.example.com"');
+  }
+  return canonicalName(v);
+}
+
+/** Builds the typed config from parsed JSON. Throws ConfigError on the first problem. */
+export function parseConfig(raw: unknown): Config {
+  if (!isObject(raw)) throw new ConfigError('(top level)', raw, 'a JSON object');
+  for (const k of Object.keys(raw)) {
+    if (!TOP_KEYS.includes(k)) throw new ConfigError(k, raw[k], `one of the keys ${TOP_KEYS.join(', ')} (unknown key)`);
+  }
+
+  const listen = endpoints(raw.listen, 'listen', 53, DEFAULT_LISTEN);
+  if (listen.length === 0) throw new ConfigError('listen', raw.listen, 'at least one address to listen on');
+
+  const upstreams = endpoints(raw.upstreams, 'upstreams', 53);
+  upstreams.forEach((u, i) => {
+    if (listensOn(listen, u)) {
+      throw new ConfigError(
+        `upstreams[${i}]`,
+        formatEndpoint(u),
+        'a resolver other than the agent itself (it is one of "listen"; the agent would query itself in a loop)',
+      );
+    }
+  });
+
+  const forwardZones = new Map<string, Endpoint[]>();
+  const fz = raw.forwardZones;
+  if (fz !== undefined && !isObject(fz)) throw new ConfigError('forwardZones', fz, 'an object mapping zone names to server lists');
+  for (const [zone, servers] of Object.entries(fz ?? {})) {
+    const key = `forwardZones.${zone}`;
+    const name = zoneName(zone, key);
+    const list = endpoints(servers, key, 53);
+    if (list.length === 0) throw new ConfigError(key, servers, 'at least one server');
+    list.forEach((s, i) => {
+      if (listensOn(listen, s)) throw new ConfigError(`${key}[${i}]`, formatEndpoint(s), 'a server other than the agent itself');
+    });
+    forwardZones.set(name, list);
+  }
+
+  const m = section(raw, 'mesos', ['domain', 'port', 'masters']);
+  const mesosPort = integer(m.port, 'mesos.port', 61053, 1, 65535);
+  const mesos = {
+    domain: m.domain === undefined ? 'mesos' : zoneName(m.domain, 'mesos.domain'),
+    port: mesosPort,
+    masters: endpoints(m.masters, 'mesos.masters', mesosPort),
+  };
+
+  const z = section(raw, 'zk', ['servers']);
+  let zkServers: string[] | undefined;
+  if (z.servers !== undefined) {
+    zkServers = endpoints(z.servers, 'zk.servers', 2181).map((e) => e.host);
+  }
+
+  const fanout = raw.fanout === undefined ? 2 : raw.fanout;
+  if (fanout !== 'all' && (typeof fanout !== 'number' || !Number.isInteger(fanout) || fanout < 1 || fanout > 16)) {
+    throw new ConfigError('fanout', raw.fanout, 'an integer from 1 to 16, or "all"');
+  }
+
+  const t = section(raw, 'tcp', ['maxConnections', 'idleTimeoutMs']);
+  const h = section(raw, 'health', ['halfLifeMs', 'downAfterFailures', 'probeIntervalMs']);
+  const l = section(raw, 'log', ['level']);
+  const level = l.level === undefined ? 'info' : l.level;
+  if (typeof level !== 'string' || !(LOG_LEVELS as readonly string[]).includes(level)) {
+    throw new ConfigError('log.level', l.level, `one of ${LOG_LEVELS.join(', ')}`);
+  }
+
+  return {
+    listen,
+    upstreams,
+    forwardZones,
+    mesos,
+    zk: { servers: zkServers },
+    fanout,
+    timeoutMs: integer(raw.timeoutMs, 'timeoutMs', 2000, 50, 30000),
+    maxInflight: integer(raw.maxInflight, 'maxInflight', 1024, 1, 1_000_000),
+    tcp: {
+      maxConnections: integer(t.maxConnections, 'tcp.maxConnections', 256, 1, 100_000),
+      idleTimeoutMs: integer(t.idleTimeoutMs, 'tcp.idleTimeoutMs', 10_000, 100, 600_000),
+    },
+    health: {
+      halfLifeMs: integer(h.halfLifeMs, 'health.halfLifeMs', 30_000, 100, 3_600_000),
+      downAfterFailures: integer(h.downAfterFailures, 'health.downAfterFailures', 3, 1, 100),
+      probeIntervalMs: integer(h.probeIntervalMs, 'health.probeIntervalMs', 2000, 50, 600_000),
+    },
+    log: { level: level as LogLevel },
+    extra: { http: raw.http, watchdog: raw.watchdog, genresolv: raw.genresolv },
+  };
+}
+
+/** Would a query sent to `target` land on one of the agent's own sockets? */
+function listensOn(listen: Endpoint[], target: Endpoint): boolean {
+  return listen.some(
+    (l) =>
+      sameEndpoint(l, target) ||
+      // A "::" socket on Linux also takes IPv4 traffic, so it covers 127.x as well.
+      (isWildcard(l) && l.port === target.port && (l.family === target.family || l.host === '::') && isLoopback(target)),
+  );
+}
+
+/** A config in the JSON shape it was written in, for logs and the HTTP API. */
+export function describeConfig(c: Config): Record<string, unknown> {
+  return {
+    listen: c.listen.map(formatEndpoint),
+    upstreams: c.upstreams.map(formatEndpoint),
+    forwardZones: Object.fromEntries([...c.forwardZones].map(([z, s]) => [z, s.map(formatEndpoint)])),
+    mesos: { domain: c.mesos.domain, port: c.mesos.port, masters: c.mesos.masters.map(formatEndpoint) },
+    zk: { servers: c.zk.servers ?? null },
+    fanout: c.fanout,
+    timeoutMs: c.timeoutMs,
+    maxInflight: c.maxInflight,
+    tcp: c.tcp,
+    health: c.health,
+    log: c.log,
+  };
+}

@@ -1,0 +1,240 @@
+// Wire-level message handling. Forwarded replies are relayed as the server wrote them, with only
+// the header, question and OPT touched: decoding and re-encoding would lose name compression
+// (dns-packet encodes without it) and could push a reply that fitted 512 bytes over the limit.
+import { dnsPacket, nameCodec, recordCodec } from './packet.js';
+
+export const HEADER_LEN = 12;
+export const TYPE_OPT = 41;
+/** RFC 1035 §4.2.1: without EDNS a UDP message may not exceed 512 bytes. */
+export const CLASSIC_UDP_LIMIT = 512;
+/** The EDNS buffer size we offer servers and clients (DNS flag day 2020). */
+export const EDNS_UDP_SIZE = 1232;
+
+export const Rcode = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const;
+export const RCODE_NAMES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'];
+export function rcodeName(rcode: number): string {
+  return RCODE_NAMES[rcode] ?? `RCODE${rcode}`;
+}
+
+// Header flag bits (RFC 1035 §4.1.1), as seen in the 16-bit flags word.
+export const QR = 0x8000;
+export const AA = 0x0400;
+export const TC = 0x0200;
+export const RD = 0x0100;
+export const RA = 0x0080;
+export const CD = 0x0010;
+const OPCODE_SHIFT = 11;
+
+export interface Header {
+  id: number;
+  flags: number;
+  opcode: number;
+  rcode: number;
+  qdcount: number;
+  ancount: number;
+  nscount: number;
+  arcount: number;
+}
+
+export function readHeader(buf: Buffer): Header | undefined {
+  if (buf.length < HEADER_LEN) return undefined;
+  const flags = buf.readUInt16BE(2);
+  return {
+    id: buf.readUInt16BE(0),
+    flags,
+    opcode: (flags >> OPCODE_SHIFT) & 0xf,
+    rcode: flags & 0xf,
+    qdcount: buf.readUInt16BE(4),
+    ancount: buf.readUInt16BE(6),
+    nscount: buf.readUInt16BE(8),
+    arcount: buf.readUInt16BE(10),
+  };
+}
+
+export type Section = 'answer' | 'authority' | 'additional';
+export interface RecordSpan {
+  section: Section;
+  start: number;
+  end: number;
+  type: number;
+}
+export interface Scan {
+  header: Header;
+  /** Offset just past the question section. */
+  questionEnd: number;
+  records: RecordSpan[];
+}
+
+/** Skips a (possibly compressed) name; dns-packet validates labels and pointer bounds. */
+function nameEnd(buf: Buffer, offset: number): number {
+  nameCodec.decode(buf, offset);
+  return offset + nameCodec.decode.bytes;
+}
+
+/**
+ * Finds the section boundaries and each record's extent without decoding record data.
+ * Throws when the message is cut short or its counts lie.
+ */
+export function scanMessage(buf: Buffer): Scan {
+  const header = readHeader(buf);
+  if (!header) throw new Error('message shorter than a DNS header');
+  let offset = HEADER_LEN;
+  for (let i = 0; i < header.qdcount; i++) {
+    offset = nameEnd(buf, offset) + 4;
+    if (offset > buf.length) throw new Error('question runs past the end of the message');
+  }
+  const questionEnd = offset;
+  const records: RecordSpan[] = [];
+  const sections: Array<[Section, number]> = [
+    ['answer', header.ancount],
+    ['authority', header.nscount],
+    ['additional', header.arcount],
+  ];
+  for (const [section, count] of sections) {
+    for (let i = 0; i < count; i++) {
+      const start = offset;
+      offset = nameEnd(buf, offset);
+      if (offset + 10 > buf.length) throw new Error('record header runs past the end of the message');
+      const type = buf.readUInt16BE(offset);
+      const rdlength = buf.readUInt16BE(offset + 8);
+      offset += 10 + rdlength;
+      if (offset > buf.length) throw new Error('record data runs past the end of the message');
+      records.push({ section, start, end: offset, type });
+    }
+  }
+  return { header, questionEnd, records };
+}
+
+/** Case-insensitive comparison of two question sections (RFC 4343); type and class exactly. */
+export function sameQuestion(a: Buffer, b: Buffer): boolean {
+  if (a.length !== b.length) return false;
+  const nameLen = a.length - 4;
+  for (let i = 0; i < a.length; i++) {
+    let x = a[i];
+    let y = b[i];
+    if (i < nameLen) {
+      if (x >= 0x41 && x <= 0x5a) x |= 0x20;
+      if (y >= 0x41 && y <= 0x5a) y |= 0x20;
+    }
+    if (x !== y) return false;
+  }
+  return true;
+}
+
+/** The client's EDNS state, read from its OPT record. */
+export interface ClientEdns {
+  udpSize: number;
+  version: number;
+  dnssecOk: boolean;
+}
+
+const optCache = new Map<string, Buffer>();
+/** Our OPT record for replies and upstream queries: root name, our buffer size, DO echoed. */
+export function optRecord(dnssecOk: boolean, extendedRcode = 0): Buffer {
+  const key = `${dnssecOk}:${extendedRcode}`;
+  let buf = optCache.get(key);
+  if (!buf) {
+    buf = Buffer.from(
+      recordCodec.encode({
+        name: '.',
+        type: 'OPT',
+        udpPayloadSize: EDNS_UDP_SIZE,
+        extendedRcode,
+        flags: dnssecOk ? dnsPacket.DNSSEC_OK : 0,
+        options: [],
+      } as unknown as dnsPacket.Answer),
+    );
+    optCache.set(key, buf);
+  }
+  return buf;
+}
+
+export interface ShapeOptions {
+  /** The client's query ID. */
+  id: number;
+  /** The client's question section, spelled as the client spelled it. */
+  question: Buffer;
+  /** Present when the client used EDNS: an OPT goes back (RFC 6891 §7: never otherwise). */
+  edns: ClientEdns | undefined;
+  /** Largest message the client can take on this transport. */
+  limit: number;
+  /** Extra header bits to set (RA on everything we answer). */
+  setFlags?: number;
+}
+
+/**
+ * Turns a complete DNS message (a server's reply or a locally built answer) into the reply for
+ * one client: its ID, its question spelling, our OPT instead of the server's, cut to its size.
+ * A cut keeps a prefix of whole records, so compression pointers (which only point backwards)
+ * stay valid. Dropping additional records needs no TC; cutting answer or authority does
+ * (RFC 2181 §9).
+ */
+export function shapeResponse(msg: Buffer, scan: Scan, opts: ShapeOptions): Buffer {
+  const opt = opts.edns ? optRecord(opts.edns.dnssecOk) : undefined;
+  const optLen = opt ? opt.length : 0;
+  const budget = Math.max(opts.limit, HEADER_LEN + opts.question.length + optLen);
+
+  // The server's OPT is its own business; it and anything after it are left behind.
+  let records = scan.records;
+  const optIndex = records.findIndex((r) => r.type === TYPE_OPT);
+  if (optIndex !== -1) records = records.slice(0, optIndex);
+
+  let kept = records.length;
+  let truncated = false;
+  const base = scan.questionEnd;
+  const sizeWith = (n: number) => (n === 0 ? base : records[n - 1].end) + optLen;
+  while (kept > 0 && sizeWith(kept) > budget) kept--;
+  if (kept < records.length && records.slice(kept).some((r) => r.section !== 'additional')) {
+    truncated = true;
+  }
+
+  const bodyEnd = kept === 0 ? base : records[kept - 1].end;
+  const out = Buffer.allocUnsafe(bodyEnd + optLen);
+  msg.copy(out, 0, 0, bodyEnd);
+  if (opt) opt.copy(out, bodyEnd);
+  out.writeUInt16BE(opts.id, 0);
+  let flags = out.readUInt16BE(2) | QR | (opts.setFlags ?? 0);
+  if (truncated) flags |= TC;
+  out.writeUInt16BE(flags, 2);
+  let an = 0;
+  let ns = 0;
+  let ar = 0;
+  for (let i = 0; i < kept; i++) {
+    const s = records[i].section;
+    if (s === 'answer') an++;
+    else if (s === 'authority') ns++;
+    else ar++;
+  }
+  out.writeUInt16BE(an, 6);
+  out.writeUInt16BE(ns, 8);
+  out.writeUInt16BE(ar + (opt ? 1 : 0), 10);
+  // Same name, same length (the question is never compressed): restore the client's spelling.
+  if (base - HEADER_LEN === opts.question.length) opts.question.copy(out, HEADER_LEN);
+  return out;
+}
+
+/**
+ * A reply carrying only a header and, when known, the question: for errors we produce
+ * ourselves (SERVFAIL, FORMERR, NOTIMP, REFUSED). QR is always set (dcos-dns left it clear).
+ */
+export function errorResponse(
+  id: number,
+  queryFlags: number,
+  rcode: number,
+  question: Buffer | undefined,
+  edns: ClientEdns | undefined,
+  extendedRcode = 0,
+): Buffer {
+  const opt = edns ? optRecord(edns.dnssecOk, extendedRcode) : undefined;
+  const qlen = question ? question.length : 0;
+  const out = Buffer.alloc(HEADER_LEN + qlen + (opt ? opt.length : 0));
+  out.writeUInt16BE(id, 0);
+  // Keep the opcode, RD and CD the client sent; everything else is ours.
+  const flags = QR | RA | (queryFlags & (0x7800 | RD | CD)) | (rcode & 0xf);
+  out.writeUInt16BE(flags, 2);
+  out.writeUInt16BE(question ? 1 : 0, 4);
+  out.writeUInt16BE(opt ? 1 : 0, 10);
+  if (question) question.copy(out, HEADER_LEN);
+  if (opt) opt.copy(out, HEADER_LEN + qlen);
+  return out;
+}

@@ -1,0 +1,184 @@
+// One question to one server. Each attempt uses a fresh random ID and a fresh socket (so a fresh
+// kernel-chosen source port), and accepts a reply only from the address and port asked, with
+// that ID and the same question (RFC 5452). Anything else is dropped and reported, and the
+// exchange keeps waiting for the real reply until its deadline.
+import { randomInt } from 'node:crypto';
+import dgram from 'node:dgram';
+import net from 'node:net';
+import type { Endpoint } from '../config/endpoint.js';
+import {
+  CD,
+  HEADER_LEN,
+  QR,
+  RD,
+  type Scan,
+  TC,
+  optRecord,
+  rcodeName,
+  readHeader,
+  sameQuestion,
+  scanMessage,
+} from '../dns/wire.js';
+
+export interface Reply {
+  msg: Buffer;
+  scan: Scan;
+  protocol: 'udp' | 'tcp';
+}
+
+export type FailureReason = 'timeout' | 'malformed' | 'network' | 'truncated' | `rcode_${string}`;
+
+export class ExchangeError extends Error {
+  constructor(
+    readonly reason: FailureReason,
+    readonly protocol: 'udp' | 'tcp',
+    detail: string,
+  ) {
+    super(detail);
+    this.name = 'ExchangeError';
+  }
+}
+
+export interface Question {
+  /** Wire form of the question section (name, type, class). */
+  question: Buffer;
+  /** Client flags whose meaning must reach the server: RD and CD. */
+  flags: number;
+  dnssecOk: boolean;
+}
+
+/** Called for every reply that is dropped as not ours. */
+export type MismatchHook = (reason: 'source' | 'id' | 'question') => void;
+
+export function buildQuery(id: number, q: Question): Buffer {
+  const opt = optRecord(q.dnssecOk);
+  const out = Buffer.alloc(HEADER_LEN + q.question.length + opt.length);
+  out.writeUInt16BE(id, 0);
+  out.writeUInt16BE(q.flags & (RD | CD), 2);
+  out.writeUInt16BE(1, 4);
+  out.writeUInt16BE(1, 10);
+  q.question.copy(out, HEADER_LEN);
+  opt.copy(out, HEADER_LEN + q.question.length);
+  return out;
+}
+
+type Verdict = { ok: Reply } | { fail: ExchangeError } | { drop: 'id' | 'question' };
+
+function judge(msg: Buffer, id: number, q: Question, protocol: 'udp' | 'tcp'): Verdict {
+  const h = readHeader(msg);
+  if (!h || h.id !== id || !(h.flags & QR)) return { drop: 'id' };
+  let scan: Scan;
+  try {
+    scan = scanMessage(msg);
+  } catch (err) {
+    // Our ID from the server's own address: the server itself sent something broken.
+    return { fail: new ExchangeError('malformed', protocol, `malformed reply: ${(err as Error).message}`) };
+  }
+  if (h.qdcount !== 1 || !sameQuestion(msg.subarray(HEADER_LEN, scan.questionEnd), q.question)) {
+    return { drop: 'question' };
+  }
+  return { ok: { msg, scan, protocol } };
+}
+
+export function udpExchange(server: Endpoint, q: Question, deadline: number, onMismatch: MismatchHook): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const id = randomInt(0, 65536);
+    const sock = dgram.createSocket(server.family === 6 ? 'udp6' : 'udp4');
+    const timer = setTimeout(
+      () => finish(new ExchangeError('timeout', 'udp', 'no reply before the deadline')),
+      Math.max(0, deadline - Date.now()),
+    );
+    let done = false;
+    function finish(err: Error | undefined, reply?: Reply) {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      sock.close();
+      if (err) reject(err);
+      else resolve(reply!);
+    }
+    sock.on('message', (msg, rinfo) => {
+      if (rinfo.address !== server.host || rinfo.port !== server.port) return onMismatch('source');
+      const v = judge(msg, id, q, 'udp');
+      if ('drop' in v) return onMismatch(v.drop);
+      if ('fail' in v) return finish(v.fail);
+      finish(undefined, v.ok);
+    });
+    sock.on('error', (err) => finish(new ExchangeError('network', 'udp', err.message)));
+    sock.send(buildQuery(id, q), server.port, server.host, (err) => {
+      if (err) finish(new ExchangeError('network', 'udp', err.message));
+    });
+  });
+}
+
+export function tcpExchange(server: Endpoint, q: Question, deadline: number, onMismatch: MismatchHook): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const id = randomInt(0, 65536);
+    const sock = net.connect({ host: server.host, port: server.port });
+    const timer = setTimeout(
+      () => finish(new ExchangeError('timeout', 'tcp', 'no reply before the deadline')),
+      Math.max(0, deadline - Date.now()),
+    );
+    let done = false;
+    let pending = Buffer.alloc(0);
+    function finish(err: Error | undefined, reply?: Reply) {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      sock.destroy();
+      if (err) reject(err);
+      else resolve(reply!);
+    }
+    sock.on('connect', () => {
+      const query = buildQuery(id, q);
+      const frame = Buffer.alloc(2 + query.length);
+      frame.writeUInt16BE(query.length, 0);
+      query.copy(frame, 2);
+      sock.write(frame);
+    });
+    sock.on('data', (chunk) => {
+      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+      while (pending.length >= 2) {
+        const len = pending.readUInt16BE(0);
+        if (pending.length < 2 + len) return;
+        const msg = pending.subarray(2, 2 + len);
+        pending = pending.subarray(2 + len);
+        const v = judge(msg, id, q, 'tcp');
+        if ('drop' in v) {
+          onMismatch(v.drop);
+          continue;
+        }
+        if ('fail' in v) return finish(v.fail);
+        return finish(undefined, v.ok);
+      }
+    });
+    sock.on('error', (err) => finish(new ExchangeError('network', 'tcp', err.message)));
+    sock.on('close', () => finish(new ExchangeError('network', 'tcp', 'server closed the connection without a reply')));
+  });
+}
+
+/** Response codes that answer the question; anything else lets another server win. */
+export function isUsable(reply: Reply): boolean {
+  const rcode = reply.scan.header.rcode;
+  return rcode === 0 || rcode === 3; // NOERROR, NXDOMAIN
+}
+
+export function rcodeFailure(reply: Reply): ExchangeError {
+  const name = rcodeName(reply.scan.header.rcode);
+  return new ExchangeError(`rcode_${name}`, reply.protocol, `server answered ${name}`);
+}
+
+/**
+ * UDP first; when the server truncates (Mesos-DNS always cuts UDP at 512 bytes), ask it again
+ * over TCP so the client gets the whole answer without a second round trip of its own. If the
+ * TCP retry fails, the truncated reply is still a valid answer and is returned as it is.
+ */
+export async function exchange(server: Endpoint, q: Question, deadline: number, onMismatch: MismatchHook): Promise<Reply> {
+  const reply = await udpExchange(server, q, deadline, onMismatch);
+  if (!(reply.scan.header.flags & TC)) return reply;
+  try {
+    return await tcpExchange(server, q, deadline, onMismatch);
+  } catch {
+    return reply;
+  }
+}

@@ -1,0 +1,165 @@
+// A set of interchangeable servers (the Mesos-DNS masters, the upstreams, or one forward zone's
+// servers) with their health. The list can be replaced at run time (discovery) without
+// disturbing queries in flight: a replacement is one assignment, and servers that stay keep
+// their health history.
+import dnsPacket from 'dns-packet';
+import type { Logger } from 'pino';
+import { type Endpoint, formatEndpoint } from '../config/endpoint.js';
+import type { HealthConfig } from '../config/schema.js';
+import type { Metrics } from '../metrics.js';
+import { ExchangeError, type Question, type Reply, exchange, isUsable, rcodeFailure } from './exchange.js';
+import { ServerHealth, type Transition } from './health.js';
+import { chooseServers } from './policy.js';
+
+export class Server {
+  readonly address: string;
+  readonly health: ServerHealth;
+  probeTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly endpoint: Endpoint,
+    cfg: HealthConfig,
+  ) {
+    this.address = formatEndpoint(endpoint);
+    this.health = new ServerHealth(cfg);
+  }
+
+  get down(): boolean {
+    return this.health.down;
+  }
+  get score(): number {
+    return this.health.failureScore(Date.now());
+  }
+}
+
+export interface GroupOptions {
+  /** "mesos", "upstream" or the forward zone's name: a label for logs and metrics. */
+  name: string;
+  /** What a background probe asks a down server: the group's zone apex (SOA) or the root (NS). */
+  probeName: string;
+  probeType: 'SOA' | 'NS';
+  health: HealthConfig;
+  timeoutMs: number;
+  log: Logger;
+  metrics: Metrics;
+}
+
+export class ServerGroup {
+  private list: Server[] = [];
+  private closed = false;
+  private readonly probeQuestion: Question;
+
+  constructor(
+    private readonly opts: GroupOptions,
+    endpoints: readonly Endpoint[],
+  ) {
+    const q = dnsPacket.encode({
+      type: 'query',
+      questions: [{ name: opts.probeName || '.', type: opts.probeType, class: 'IN' }],
+    });
+    this.probeQuestion = { question: q.subarray(12), flags: 0, dnssecOk: false };
+    this.setEndpoints(endpoints);
+  }
+
+  get name(): string {
+    return this.opts.name;
+  }
+  get servers(): readonly Server[] {
+    return this.list;
+  }
+
+  /** Replaces the server list; returns the addresses that came and went. */
+  setEndpoints(endpoints: readonly Endpoint[]): { added: string[]; removed: string[] } {
+    const old = new Map(this.list.map((s) => [s.address, s]));
+    const next = endpoints.map((e) => old.get(formatEndpoint(e)) ?? new Server(e, this.opts.health));
+    const keep = new Set(next.map((s) => s.address));
+    const removed = this.list.filter((s) => !keep.has(s.address));
+    for (const s of removed) {
+      this.stopProbe(s);
+      this.opts.metrics.serverUp.remove(this.opts.name, s.address);
+    }
+    const added = next.filter((s) => !old.has(s.address));
+    for (const s of added) this.opts.metrics.serverUp.set({ group: this.opts.name, upstream_address: s.address }, 1);
+    this.list = next;
+    return { added: added.map((s) => s.address), removed: removed.map((s) => s.address) };
+  }
+
+  choose(fanout: number | 'all'): Server[] {
+    return chooseServers(this.list, fanout);
+  }
+
+  /**
+   * Asks one server and settles only with a usable answer (NOERROR or NXDOMAIN); every other
+   * outcome rejects, so in a race another server can still win.
+   */
+  async ask(server: Server, q: Question, deadline: number): Promise<Reply> {
+    const started = performance.now();
+    const { metrics } = this.opts;
+    const onMismatch = (reason: string) => metrics.mismatchedReplies.inc({ upstream_address: server.address, reason });
+    let reply: Reply;
+    try {
+      reply = await exchange(server.endpoint, q, deadline, onMismatch);
+    } catch (err) {
+      const e = err instanceof ExchangeError ? err : new ExchangeError('network', 'udp', String(err));
+      this.failed(server, e);
+      throw e;
+    }
+    if (!isUsable(reply)) {
+      const e = rcodeFailure(reply);
+      this.failed(server, e);
+      throw e;
+    }
+    const seconds = (performance.now() - started) / 1000;
+    metrics.workerDuration.observe({ protocol: reply.protocol, upstream_address: server.address }, seconds);
+    this.transition(server, server.health.recordSuccess(seconds * 1000));
+    return reply;
+  }
+
+  private failed(server: Server, e: ExchangeError): void {
+    if (this.closed) return;
+    this.opts.metrics.workerFailures.inc({ protocol: e.protocol, upstream_address: server.address, reason: e.reason });
+    this.transition(server, server.health.recordFailure(e.reason, Date.now()), e);
+  }
+
+  private transition(server: Server, t: Transition, cause?: ExchangeError): void {
+    if (!t || this.closed) return;
+    const { log, metrics, name } = this.opts;
+    metrics.serverUp.set({ group: name, upstream_address: server.address }, t === 'up' ? 1 : 0);
+    if (t === 'down') {
+      log.warn(
+        { group: name, server: server.address, reason: cause?.reason, detail: cause?.message, failures: server.health.consecutiveFailures },
+        `${name} server ${server.address} marked down; queries go to the others while it is probed in the background`,
+      );
+      this.startProbe(server);
+    } else {
+      log.warn({ group: name, server: server.address }, `${name} server ${server.address} is answering again`);
+      this.stopProbe(server);
+    }
+  }
+
+  private startProbe(server: Server): void {
+    if (server.probeTimer) return;
+    server.probeTimer = setInterval(() => {
+      const deadline = Date.now() + this.opts.timeoutMs;
+      // A probe proves the server is alive; any real answer to it (even REFUSED for the root)
+      // will do. Real queries decide whether it is useful.
+      exchange(server.endpoint, this.probeQuestion, deadline, () => {})
+        .then((reply) => {
+          if (reply.scan.header.rcode === 2 || !this.list.includes(server)) return;
+          this.transition(server, server.health.recordProbeSuccess());
+        })
+        .catch(() => {});
+    }, this.opts.health.probeIntervalMs);
+    server.probeTimer.unref();
+  }
+
+  private stopProbe(server: Server): void {
+    if (server.probeTimer) clearInterval(server.probeTimer);
+    server.probeTimer = undefined;
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const s of this.list) this.stopProbe(s);
+  }
+}

@@ -1,0 +1,110 @@
+#!/usr/bin/env node
+// phalanx-dns: the per-node resolver daemon. Parses the command line, loads the config (exiting
+// with one clear line when it is wrong), starts the agent and wires SIGTERM/SIGINT and SIGHUP.
+import { parseArgs } from 'node:util';
+import { Agent } from './agent.js';
+import { ConfigLoadError, DEFAULT_CONFIG_PATH, loadConfig } from './config/load.js';
+import { createLogger } from './log.js';
+import { VERSION } from './version.js';
+
+const USAGE = `Usage: phalanx-dns [--config FILE]
+
+Per-node DNS resolver for Mesos clusters: answers ready.spartan and zk-1..zk-5.zk itself, races
+names under the Mesos domain to the Mesos-DNS masters and everything else to the upstreams.
+
+Options:
+  -c, --config FILE   JSON config file (default ${DEFAULT_CONFIG_PATH})
+  -h, --help          show this help
+  -v, --version       print the version
+
+Signals: SIGTERM/SIGINT finish in-flight queries and exit 0; SIGHUP reloads the config file
+(an invalid file is logged and the running config kept).`;
+
+function fail(message: string, code = 2): never {
+  process.stderr.write(`phalanx-dns: ${message}\n`);
+  process.exit(code);
+}
+
+async function main(): Promise<void> {
+  let args;
+  try {
+    args = parseArgs({
+      options: {
+        config: { type: 'string', short: 'c' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+      strict: true,
+    }).values;
+  } catch (err) {
+    fail(`${(err as Error).message}\n${USAGE}`);
+  }
+  if (args.help) {
+    process.stdout.write(USAGE + '\n');
+    return;
+  }
+  if (args.version) {
+    process.stdout.write(`phalanx-dns ${VERSION}\n`);
+    return;
+  }
+
+  const path = args.config ?? DEFAULT_CONFIG_PATH;
+  let config;
+  try {
+    config = loadConfig(path);
+  } catch (err) {
+    if (err instanceof ConfigLoadError) fail(err.message);
+    throw err;
+  }
+
+  const log = createLogger('phalanx-dns', config.log.level);
+  const agent = new Agent(config, log);
+  try {
+    await agent.start();
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+    const hint =
+      e.code === 'EADDRNOTAVAIL'
+        ? 'the address is not configured on this host (create the spartan interface first: deploy/spartan-interface.sh up)'
+        : e.code === 'EACCES'
+          ? 'binding a port below 1024 needs root or CAP_NET_BIND_SERVICE'
+          : e.code === 'EADDRINUSE'
+            ? 'another process already listens there'
+            : e.message;
+    log.fatal({ err, address: e.address, port: e.port }, `cannot listen on ${e.address ?? '?'}:${e.port ?? '?'}: ${hint}`);
+    fail(`cannot listen on ${e.address ?? '?'}:${e.port ?? '?'}: ${hint}`, 1);
+  }
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal, inflight: agent.resolver.inflightCount }, 'shutting down: finishing in-flight queries');
+    agent.stop().then(
+      () => {
+        log.info('stopped');
+        process.exit(0);
+      },
+      (err) => {
+        log.error({ err }, 'error while stopping');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGHUP', () => {
+    try {
+      const next = loadConfig(path);
+      log.level = next.log.level;
+      agent.reload(next);
+    } catch (err) {
+      log.error({ err: (err as Error).message, config: path }, 'config reload failed; keeping the running config. Fix the file and send SIGHUP again');
+    }
+  });
+}
+
+main().catch((err) => {
+  process.stderr.write(`phalanx-dns: unexpected error: ${(err as Error).stack ?? err}\n`);
+  process.exit(1);
+});

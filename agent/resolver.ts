@@ -1,0 +1,122 @@
+// The query pipeline, transport-independent: parse → route → answer locally or race the
+// servers → shape the reply for this client. It never throws; every query gets a reply or a
+// deliberate silence (unparsable input).
+import dnsPacket from 'dns-packet';
+import type { Logger } from 'pino';
+import type { Config } from './config/schema.js';
+import { type Query, parseQuery, replyLimit } from './dns/query.js';
+import { AA, RA, RD, Rcode, errorResponse, rcodeName, scanMessage, shapeResponse } from './dns/wire.js';
+import { race } from './forwarding/race.js';
+import type { ServerGroup } from './forwarding/server-group.js';
+import type { Metrics } from './metrics.js';
+import { type Route, type RoutingTable, route } from './routing.js';
+import { type Zone, answerFromZone } from './zones/local-zones.js';
+
+export type Transport = 'udp' | 'tcp';
+
+/** Everything a query needs, swapped as one object on reload or discovery change. */
+export interface ResolverState {
+  config: Config;
+  table: RoutingTable;
+  zones: ReadonlyMap<string, Zone>;
+  mesos: ServerGroup;
+  upstream: ServerGroup;
+  forward: ReadonlyMap<string, ServerGroup>;
+}
+
+const TYPE_NAMES: Record<number, string> = { 1: 'A', 2: 'NS', 6: 'SOA', 28: 'AAAA' };
+const CLASS_IN = 1;
+const CLASS_ANY = 255;
+const ZONE_TRANSFERS = new Set([251, 252]); // IXFR, AXFR
+
+export class Resolver {
+  private inflight = 0;
+  private rotation = 0;
+
+  constructor(
+    public state: ResolverState,
+    private readonly metrics: Metrics,
+    private readonly log: Logger,
+  ) {}
+
+  get inflightCount(): number {
+    return this.inflight;
+  }
+
+  async resolve(msg: Buffer, transport: Transport): Promise<Buffer | undefined> {
+    const parsed = parseQuery(msg);
+    if (parsed.kind !== 'query') {
+      this.metrics.invalidQueries.inc({ reason: parsed.kind === 'drop' ? 'dropped' : 'error_reply' });
+      this.log.debug({ transport, reason: parsed.reason }, 'invalid query');
+      return parsed.kind === 'error' ? parsed.response : undefined;
+    }
+    const q = parsed.query;
+    const state = this.state;
+    const r = route(q.name, state.table);
+    const reply = r.kind === 'local' ? this.answerLocal(q, state.zones.get(r.zone)!, transport) : await this.forward(q, r, state, transport);
+    this.metrics.queries.inc({ transport, route: r.kind, rcode: rcodeName(reply.readUInt16BE(2) & 0xf) });
+    return reply;
+  }
+
+  private answerLocal(q: Query, zone: Zone, transport: Transport): Buffer {
+    if ((q.qclass !== CLASS_IN && q.qclass !== CLASS_ANY) || ZONE_TRANSFERS.has(q.qtype)) {
+      return errorResponse(q.id, q.flags, Rcode.REFUSED, q.question, q.edns);
+    }
+    const a = answerFromZone(zone, q.name, q.qtype, TYPE_NAMES[q.qtype] ?? '', this.rotation++);
+    const msg = dnsPacket.encode({
+      type: 'response',
+      id: 0,
+      flags: AA | (q.flags & RD) | (a.rcode === 'NXDOMAIN' ? Rcode.NXDOMAIN : 0),
+      questions: [{ name: q.name, type: `UNKNOWN_${q.qtype}` as dnsPacket.RecordType, class: 'IN' }],
+      answers: a.answers,
+      authorities: a.authorities,
+    });
+    return shapeResponse(msg, scanMessage(msg), {
+      id: q.id,
+      question: q.question,
+      edns: q.edns,
+      limit: replyLimit(q, transport),
+      setFlags: RA,
+    });
+  }
+
+  private async forward(q: Query, r: Exclude<Route, { kind: 'local' }>, state: ResolverState, transport: Transport): Promise<Buffer> {
+    const group = r.kind === 'mesos' ? state.mesos : r.kind === 'forward' ? state.forward.get(r.zone)! : state.upstream;
+    if (ZONE_TRANSFERS.has(q.qtype)) return errorResponse(q.id, q.flags, Rcode.REFUSED, q.question, q.edns);
+    if (group.servers.length === 0) {
+      this.metrics.forwarderFailures.inc({ zone: group.name });
+      return errorResponse(q.id, q.flags, Rcode.SERVFAIL, q.question, q.edns);
+    }
+    // Past the limit an immediate SERVFAIL beats silence: the client's resolver moves on at once.
+    if (this.inflight >= state.config.maxInflight) {
+      this.metrics.overload.inc();
+      return errorResponse(q.id, q.flags, Rcode.SERVFAIL, q.question, q.edns);
+    }
+    this.inflight++;
+    this.metrics.inflight.inc();
+    const end = this.metrics.forwarderDuration.startTimer({ zone: group.name });
+    try {
+      const reply = await race(
+        group,
+        { question: q.question, flags: q.flags, dnssecOk: q.edns?.dnssecOk ?? false },
+        state.config.fanout,
+        state.config.timeoutMs,
+      );
+      if (!reply) {
+        this.metrics.forwarderFailures.inc({ zone: group.name });
+        return errorResponse(q.id, q.flags, Rcode.SERVFAIL, q.question, q.edns);
+      }
+      return shapeResponse(reply.msg, reply.scan, {
+        id: q.id,
+        question: q.question,
+        edns: q.edns,
+        limit: replyLimit(q, transport),
+        setFlags: RA,
+      });
+    } finally {
+      end();
+      this.inflight--;
+      this.metrics.inflight.dec();
+    }
+  }
+}

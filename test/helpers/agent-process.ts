@@ -1,0 +1,199 @@
+// Starts the built agent (dist/agent/main.js) as a real process with a temp config file, the way
+// systemd would, and gives tests its parsed log lines, signals and exit status.
+import { type ChildProcess, spawn } from 'node:child_process';
+import dgram from 'node:dgram';
+import { isIPv6 } from 'node:net';
+import dnsPacket from 'dns-packet';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const AGENT_MAIN = join(REPO_ROOT, 'dist/agent/main.js');
+
+export interface LogLine {
+  level: string;
+  msg: string;
+  [key: string]: unknown;
+}
+
+export class AgentProcess {
+  readonly logs: LogLine[] = [];
+  stderr = '';
+  exitCode: number | null = null;
+  private exited: Promise<number | null>;
+  private waiters: Array<() => void> = [];
+
+  private constructor(
+    readonly child: ChildProcess,
+    readonly configPath: string,
+    private readonly dir: string,
+  ) {
+    let buffered = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const lines = buffered.split('\n');
+      buffered = lines.pop()!;
+      for (const line of lines) {
+        if (!line.trim()) continue;
+        try {
+          this.logs.push(JSON.parse(line));
+        } catch {
+          this.logs.push({ level: 'raw', msg: line });
+        }
+      }
+      this.wake();
+    });
+    child.stderr!.on('data', (chunk: Buffer) => {
+      this.stderr += chunk.toString();
+      this.wake();
+    });
+    this.exited = new Promise((res) =>
+      child.on('exit', (code) => {
+        this.exitCode = code;
+        this.wake();
+        res(code);
+      }),
+    );
+  }
+
+  /** Writes `config` to a temp file and starts the agent on it; resolves once it is listening. */
+  static async start(config: unknown, opts: { waitForListening?: boolean; args?: string[] } = {}): Promise<AgentProcess> {
+    const dir = mkdtempSync(join(tmpdir(), 'phalanx-test-'));
+    const configPath = join(dir, 'config.json');
+    writeFileSync(configPath, typeof config === 'string' ? config : JSON.stringify(config, null, 2));
+    const child = spawn(process.execPath, [AGENT_MAIN, '--config', configPath, ...(opts.args ?? [])], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const agent = new AgentProcess(child, configPath, dir);
+    const listen = (config as { listen?: string[] }).listen?.[0];
+    if ((opts.waitForListening ?? true) && listen) {
+      try {
+        await agent.waitUntilAnswering(listen, 10_000);
+      } catch (err) {
+        await agent.stop();
+        throw err;
+      }
+    }
+    return agent;
+  }
+
+  private wake(): void {
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  /** Resolves with the first log line matching `pred` (already seen or future); rejects on exit or timeout. */
+  waitForLog(pred: (l: LogLine) => boolean, timeoutMs = 5000): Promise<LogLine> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new Error(`no matching agent log line within ${timeoutMs} ms; logs:\n${this.dump()}`));
+      }, timeoutMs);
+      const check = () => {
+        const hit = this.logs.find(pred);
+        if (hit) {
+          clearTimeout(timer);
+          return resolve(hit);
+        }
+        if (this.exitCode !== null || this.child.signalCode) {
+          clearTimeout(timer);
+          return reject(new Error(`agent exited (${this.exitCode ?? this.child.signalCode}) before the log line; logs:\n${this.dump()}`));
+        }
+        this.waiters.push(check);
+      };
+      check();
+    });
+  }
+
+  /** Polls ready.spartan on `listen` ("ip:port") until the agent answers it. */
+  async waitUntilAnswering(listen: string, timeoutMs: number): Promise<void> {
+    const colon = listen.lastIndexOf(':');
+    const host = listen.slice(0, colon).replace(/^\[|\]$/g, '');
+    const port = Number(listen.slice(colon + 1));
+    const started = Date.now();
+    while (Date.now() - started < timeoutMs) {
+      if (this.exitCode !== null || this.child.signalCode) {
+        throw new Error(`agent exited (${this.exitCode ?? this.child.signalCode}) before answering; output:\n${this.dump()}`);
+      }
+      if (await askReady(host, port, 200)) return;
+    }
+    throw new Error(`agent did not answer ready.spartan on ${listen} within ${timeoutMs} ms; output:\n${this.dump()}`);
+  }
+
+  dump(): string {
+    return [...this.logs.map((l) => JSON.stringify(l)), this.stderr].join('\n');
+  }
+
+  rewriteConfig(config: unknown): void {
+    writeFileSync(this.configPath, typeof config === 'string' ? config : JSON.stringify(config, null, 2));
+  }
+
+  signal(sig: NodeJS.Signals): void {
+    this.child.kill(sig);
+  }
+
+  /** Resolves with the exit code, or rejects when the process is still running after timeoutMs. */
+  waitForExit(timeoutMs = 10_000): Promise<number | null> {
+    return Promise.race([
+      this.exited,
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error(`agent still running after ${timeoutMs} ms`)), timeoutMs).unref(),
+      ),
+    ]);
+  }
+
+  /** SIGTERM and wait; SIGKILL if it does not exit in time. Always removes the temp dir. */
+  async stop(): Promise<number | null> {
+    try {
+      if (this.exitCode === null && !this.child.signalCode) {
+        this.child.kill('SIGTERM');
+        try {
+          return await this.waitForExit(8000);
+        } catch {
+          this.child.kill('SIGKILL');
+          return await this.exited;
+        }
+      }
+      return this.exitCode;
+    } finally {
+      rmSync(this.dir, { recursive: true, force: true });
+    }
+  }
+}
+
+const READY_QUERY = dnsPacket.encode({ type: 'query', id: 4242, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'A', name: 'ready.spartan' }] });
+
+/** One ready.spartan query over UDP; true when any reply with its ID comes back in time. */
+function askReady(host: string, port: number, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = dgram.createSocket(isIPv6(host) ? 'udp6' : 'udp4');
+    const done = (ok: boolean) => {
+      clearTimeout(timer);
+      sock.close();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    sock.on('error', () => setTimeout(() => done(false), 50));
+    sock.on('message', (msg) => msg.length >= 2 && msg.readUInt16BE(0) === 4242 && done(true));
+    sock.send(READY_QUERY, port, host);
+  });
+}
+
+/** Runs the agent CLI to completion (for --help, --version, bad configs). */
+export function runAgentCli(args: string[], timeoutMs = 10_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [AGENT_MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`phalanx-dns ${args.join(' ')} still running after ${timeoutMs} ms:\n${stdout}\n${stderr}`));
+    }, timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}

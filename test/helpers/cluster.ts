@@ -1,0 +1,64 @@
+// A small simulated cluster on loopback: fake Mesos-DNS masters serving a marathon app, fake
+// upstream resolvers serving example.org, and the agent config that points at them.
+import type { Answer } from 'dns-packet';
+import { FakeDnsServer } from './fake-dns.js';
+import { freePort } from './ports.js';
+
+export const NGINX_IPS = ['10.0.1.5', '10.0.1.6'];
+
+export function mesosRecords(extraTasks = 0): Answer[] {
+  const records: Answer[] = [
+    ...NGINX_IPS.map((ip): Answer => ({ name: 'nginx.marathon.mesos', type: 'A', ttl: 60, data: ip })),
+    { name: '_nginx._tcp.marathon.mesos', type: 'SRV', ttl: 60, data: { priority: 0, weight: 0, port: 31001, target: 'nginx-a1b2c.marathon.mesos' } },
+    { name: 'nginx-a1b2c.marathon.mesos', type: 'A', ttl: 60, data: '10.0.1.5' },
+    { name: 'leader.mesos', type: 'A', ttl: 60, data: '127.0.0.11' },
+  ];
+  // A big app: enough tasks that the answer needs TCP (Mesos-DNS cuts UDP at 512 bytes).
+  for (let i = 0; i < extraTasks; i++) {
+    records.push({ name: 'big.marathon.mesos', type: 'A', ttl: 60, data: `10.1.${Math.floor(i / 250)}.${(i % 250) + 1}` });
+  }
+  return records;
+}
+
+export const UPSTREAM_RECORDS: Answer[] = [
+  { name: 'www.example.org', type: 'A', ttl: 300, data: '192.0.2.80' },
+  { name: 'example.org', type: 'A', ttl: 300, data: '192.0.2.1' },
+];
+
+export interface Cluster {
+  masters: FakeDnsServer[];
+  upstreams: FakeDnsServer[];
+  listenPort: number;
+  /** The agent config for this cluster; `extra` overrides top-level keys. */
+  config(extra?: Record<string, unknown>): Record<string, unknown>;
+  stop(): Promise<void>;
+}
+
+export async function startCluster(opts: { masters?: number; upstreams?: number; bigTasks?: number } = {}): Promise<Cluster> {
+  const masters: FakeDnsServer[] = [];
+  const upstreams: FakeDnsServer[] = [];
+  for (let i = 0; i < (opts.masters ?? 3); i++) {
+    masters.push(await FakeDnsServer.start({ address: `127.0.0.${11 + i}`, zone: 'mesos', records: mesosRecords(opts.bigTasks ?? 120) }));
+  }
+  for (let i = 0; i < (opts.upstreams ?? 2); i++) {
+    upstreams.push(await FakeDnsServer.start({ address: `127.0.0.${21 + i}`, zone: 'example.org', records: UPSTREAM_RECORDS, udpLimit: 'edns' }));
+  }
+  const listenPort = await freePort('127.0.0.1');
+  return {
+    masters,
+    upstreams,
+    listenPort,
+    config: (extra = {}) => ({
+      listen: [`127.0.0.1:${listenPort}`],
+      upstreams: upstreams.map((u) => u.endpoint),
+      mesos: { masters: masters.map((m) => m.endpoint) },
+      timeoutMs: 800,
+      health: { probeIntervalMs: 200 },
+      log: { level: 'debug' },
+      ...extra,
+    }),
+    stop: async () => {
+      await Promise.all([...masters, ...upstreams].map((s) => s.stop()));
+    },
+  };
+}
