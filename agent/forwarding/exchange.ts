@@ -19,6 +19,7 @@ import {
   sameQuestion,
   scanMessage,
 } from '../dns/wire.js';
+import { FrameReader, frameMessage } from '../dns/framing.js';
 
 export interface Reply {
   msg: Buffer;
@@ -120,7 +121,7 @@ export function tcpExchange(server: Endpoint, q: Question, deadline: number, onM
       Math.max(0, deadline - Date.now()),
     );
     let done = false;
-    let pending = Buffer.alloc(0);
+    const frames = new FrameReader();
     function finish(err: Error | undefined, reply?: Reply) {
       if (done) return;
       done = true;
@@ -129,20 +130,9 @@ export function tcpExchange(server: Endpoint, q: Question, deadline: number, onM
       if (err) reject(err);
       else resolve(reply!);
     }
-    sock.on('connect', () => {
-      const query = buildQuery(id, q);
-      const frame = Buffer.alloc(2 + query.length);
-      frame.writeUInt16BE(query.length, 0);
-      query.copy(frame, 2);
-      sock.write(frame);
-    });
+    sock.on('connect', () => sock.write(frameMessage(buildQuery(id, q))));
     sock.on('data', (chunk) => {
-      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
-      while (pending.length >= 2) {
-        const len = pending.readUInt16BE(0);
-        if (pending.length < 2 + len) return;
-        const msg = pending.subarray(2, 2 + len);
-        pending = pending.subarray(2 + len);
+      for (const msg of frames.push(chunk)) {
         const v = judge(msg, id, q, 'tcp');
         if ('drop' in v) {
           onMismatch(v.drop);

@@ -5,6 +5,7 @@ import net from 'node:net';
 import type { Logger } from 'pino';
 import { type Endpoint, formatEndpoint } from '../config/endpoint.js';
 import type { Metrics } from '../metrics.js';
+import { FrameReader, frameMessage } from '../dns/framing.js';
 import type { Resolver } from '../resolver.js';
 
 export interface TcpLimits {
@@ -48,7 +49,7 @@ export class TcpListener {
       sock.destroy();
       return;
     }
-    let pending = Buffer.alloc(0);
+    const frames = new FrameReader();
     let outstanding = 0;
     let ended = false;
     const maybeClose = () => {
@@ -65,23 +66,13 @@ export class TcpListener {
       if (outstanding === 0) sock.destroy();
     });
     sock.on('data', (chunk) => {
-      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
-      while (pending.length >= 2) {
-        const len = pending.readUInt16BE(0);
-        if (pending.length < 2 + len) break;
-        const msg = pending.subarray(2, 2 + len);
-        pending = pending.subarray(2 + len);
+      for (const msg of frames.push(chunk)) {
         outstanding++;
         if (outstanding >= MAX_PIPELINED || ended) sock.pause();
         this.resolver
-          .resolve(Buffer.from(msg), 'tcp')
+          .resolve(msg, 'tcp')
           .then((reply) => {
-            if (reply && !sock.destroyed) {
-              const frame = Buffer.allocUnsafe(2 + reply.length);
-              frame.writeUInt16BE(reply.length, 0);
-              reply.copy(frame, 2);
-              sock.write(frame);
-            }
+            if (reply && !sock.destroyed) sock.write(frameMessage(reply));
           })
           .catch((err) => this.log.error({ err, client: sock.remoteAddress }, 'query failed unexpectedly; no reply sent'))
           .finally(() => {
