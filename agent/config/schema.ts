@@ -37,9 +37,39 @@ export interface Config {
   tcp: { maxConnections: number; idleTimeoutMs: number };
   health: HealthConfig;
   log: { level: LogLevel };
-  /** Sections read by other parts of the product; kept as given. */
-  extra: { http?: unknown; watchdog?: unknown; genresolv?: unknown };
+  http: HttpConfig;
+  watchdog: WatchdogConfig;
+  genresolv: GenresolvConfig;
 }
+
+export interface HttpConfig {
+  enabled: boolean;
+  listen: Endpoint;
+}
+
+export interface WatchdogConfig {
+  /** false: only log what it would do. */
+  enabled: boolean;
+  /** Addresses asked for ready.spartan; default: every "listen" address. */
+  addresses: Endpoint[];
+  /** Per-address deadline for one ready.spartan query. */
+  timeoutMs: number;
+  /** Wait between the first failed round and the second. */
+  retryDelayMs: number;
+  /** argv run after two failed rounds. */
+  restartCommand: string[];
+}
+
+export interface GenresolvConfig {
+  /** The file written. */
+  path: string;
+  search: string[];
+  options: string[];
+  /** Per-address deadline for one ready.spartan query. */
+  timeoutMs: number;
+}
+
+export const DEFAULT_RESTART_COMMAND = ['systemctl', 'kill', '--signal', 'SIGKILL', '--kill-who', 'main', 'phalanx-dns.service'];
 
 export class ConfigError extends Error {
   constructor(
@@ -100,6 +130,21 @@ function integer(v: unknown, key: string, dflt: number, min: number, max: number
 }
 
 const ENDPOINT_HINT = 'an IP address with an optional port, e.g. "10.0.0.2", "10.0.0.2:5353" or "[fd00::2]:53"';
+
+function bool(v: unknown, key: string, dflt: boolean): boolean {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'boolean') throw new ConfigError(key, v, 'true or false');
+  return v;
+}
+
+function stringList(v: unknown, key: string, valid: (s: string) => boolean, what: string, dflt: string[] = []): string[] {
+  if (v === undefined) return dflt;
+  if (!Array.isArray(v)) throw new ConfigError(key, v, `a list of ${what}`);
+  v.forEach((item, i) => {
+    if (typeof item !== 'string' || !valid(item)) throw new ConfigError(`${key}[${i}]`, item, what);
+  });
+  return v as string[];
+}
 
 function endpoints(v: unknown, key: string, defaultPort: number, dflt: string[] = []): Endpoint[] {
   const list = v === undefined ? dflt : v;
@@ -182,6 +227,21 @@ export function parseConfig(raw: unknown): Config {
     throw new ConfigError('log.level', l.level, `one of ${LOG_LEVELS.join(', ')}`);
   }
 
+  const http = section(raw, 'http', ['enabled', 'listen']);
+  const httpListen = typeof http.listen === 'string' ? parseEndpoint(http.listen, 62080) : http.listen === undefined ? parseEndpoint('127.0.0.1:62080') : undefined;
+  if (!httpListen) throw new ConfigError('http.listen', http.listen, ENDPOINT_HINT);
+
+  const w = section(raw, 'watchdog', ['enabled', 'addresses', 'timeoutMs', 'retryDelayMs', 'restartCommand']);
+  const restartCommand = w.restartCommand ?? DEFAULT_RESTART_COMMAND;
+  if (!Array.isArray(restartCommand) || restartCommand.length === 0 || !restartCommand.every((a) => typeof a === 'string' && a !== '')) {
+    throw new ConfigError('watchdog.restartCommand', w.restartCommand, 'a non-empty list of strings (program and arguments)');
+  }
+
+  const g = section(raw, 'genresolv', ['path', 'search', 'options', 'timeoutMs']);
+  if (g.path !== undefined && (typeof g.path !== 'string' || !g.path.startsWith('/'))) {
+    throw new ConfigError('genresolv.path', g.path, 'an absolute file path such as "/etc/resolv.conf"');
+  }
+
   return {
     listen,
     upstreams,
@@ -201,7 +261,20 @@ export function parseConfig(raw: unknown): Config {
       probeIntervalMs: integer(h.probeIntervalMs, 'health.probeIntervalMs', 2000, 50, 600_000),
     },
     log: { level: level as LogLevel },
-    extra: { http: raw.http, watchdog: raw.watchdog, genresolv: raw.genresolv },
+    http: { enabled: bool(http.enabled, 'http.enabled', true), listen: httpListen },
+    watchdog: {
+      enabled: bool(w.enabled, 'watchdog.enabled', true),
+      addresses: w.addresses === undefined ? listen : endpoints(w.addresses, 'watchdog.addresses', 53),
+      timeoutMs: integer(w.timeoutMs, 'watchdog.timeoutMs', 5000, 50, 60_000),
+      retryDelayMs: integer(w.retryDelayMs, 'watchdog.retryDelayMs', 60_000, 0, 600_000),
+      restartCommand: restartCommand as string[],
+    },
+    genresolv: {
+      path: (g.path as string | undefined) ?? '/etc/resolv.conf',
+      search: stringList(g.search, 'genresolv.search', (v) => isValidZoneName(v) && canonicalName(v) !== '', 'domain names such as "marathon.mesos"'),
+      options: stringList(g.options, 'genresolv.options', (v) => /^[a-z0-9-]+(:\d+)?$/.test(v), 'resolv.conf options such as "timeout:1"', ['timeout:1', 'attempts:3']),
+      timeoutMs: integer(g.timeoutMs, 'genresolv.timeoutMs', 5000, 50, 60_000),
+    },
   };
 }
 
@@ -229,5 +302,8 @@ export function describeConfig(c: Config): Record<string, unknown> {
     tcp: c.tcp,
     health: c.health,
     log: c.log,
+    http: { enabled: c.http.enabled, listen: formatEndpoint(c.http.listen) },
+    watchdog: { ...c.watchdog, addresses: c.watchdog.addresses.map(formatEndpoint) },
+    genresolv: c.genresolv,
   };
 }

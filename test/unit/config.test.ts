@@ -67,10 +67,22 @@ describe('defaults', () => {
     expect(c.log).toEqual({ level: 'info' });
   });
 
-  test('other parts\' sections are kept as given', () => {
-    const withExtra = parseConfig({ http: { listen: '127.0.0.1:62080' }, watchdog: { kill: false }, genresolv: { x: 1 } });
-    expect(withExtra.extra).toEqual({ http: { listen: '127.0.0.1:62080' }, watchdog: { kill: false }, genresolv: { x: 1 } });
-    expect(c.extra).toEqual({ http: undefined, watchdog: undefined, genresolv: undefined });
+  test('the HTTP API, watchdog and genresolv sections have their defaults', () => {
+    expect(c.http).toEqual({ enabled: true, listen: { host: '127.0.0.1', port: 62080, family: 4 } });
+    expect(c.watchdog.enabled).toBe(true);
+    expect(c.watchdog.addresses).toEqual(c.listen);
+    expect(c.watchdog.timeoutMs).toBe(5000);
+    expect(c.watchdog.retryDelayMs).toBe(60_000);
+    expect(c.watchdog.restartCommand).toEqual(['systemctl', 'kill', '--signal', 'SIGKILL', '--kill-who', 'main', 'phalanx-dns.service']);
+    expect(c.genresolv).toEqual({ path: '/etc/resolv.conf', search: [], options: ['timeout:1', 'attempts:3'], timeoutMs: 5000 });
+  });
+
+  test('those sections refuse unknown keys and bad values by name', () => {
+    expect(configError({ watchdog: { kill: false } }).key).toBe('watchdog.kill');
+    expect(configError({ watchdog: { restartCommand: [] } }).key).toBe('watchdog.restartCommand');
+    expect(configError({ http: { listen: 'localhost:80' } }).key).toBe('http.listen');
+    expect(configError({ genresolv: { path: 'resolv.conf' } }).key).toBe('genresolv.path');
+    expect(configError({ genresolv: { search: ['bad name!'] } }).key).toBe('genresolv.search[0]');
   });
 
   test('an explicitly empty section gets the same defaults', () => {
