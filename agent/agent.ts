@@ -1,9 +1,11 @@
 // The daemon's lifecycle: build the resolver state from a config, bind every listener (all or
 // nothing), swap state on reload or discovery change, and shut down without dropping answers.
+import type http from 'node:http';
 import type { Logger } from 'pino';
 import { type Endpoint, formatEndpoint, sameEndpoint } from './config/endpoint.js';
 import { type Config, describeConfig } from './config/schema.js';
 import { ServerGroup } from './forwarding/server-group.js';
+import { createApiServer } from './http/api.js';
 import { TcpListener } from './listeners/tcp.js';
 import { UdpListener } from './listeners/udp.js';
 import { type Metrics, createMetrics } from './metrics.js';
@@ -14,7 +16,12 @@ export class Agent {
   readonly metrics: Metrics = createMetrics();
   readonly resolver: Resolver;
   private udp: UdpListener[] = [];
+  /** True once every listener is bound, false again from shutdown on. */
+  listening = false;
+  /** Where the master list comes from and how that source is doing (discovery updates it). */
+  discovery: { source: string; state: string; detail?: string; updatedAt?: string } = { source: 'static', state: 'ok' };
   private tcp: TcpListener[] = [];
+  private api: http.Server | undefined;
   private masters: Endpoint[];
   /** ZooKeeper hosts learned by discovery; undefined until a source reports them. */
   private discoveredEnsemble: string[] | undefined;
@@ -59,10 +66,24 @@ export class Agent {
     return config.zk.servers ?? this.discoveredEnsemble ?? [...new Set(this.masters.map((m) => m.host))];
   }
 
-  /** Binds every listener; if any fails, releases the others and throws (nothing half-started). */
-  async start(): Promise<void> {
+  /**
+   * Binds every listener (DNS, then the HTTP API); if any fails, releases the others and throws
+   * (nothing half-started). `readyCheck` asks the agent's own listener for ready.spartan.
+   */
+  async start(readyCheck: () => Promise<{ ok: boolean; reason?: string }>): Promise<void> {
     const c = this.config;
     try {
+      if (c.http.enabled) {
+        const api = createApiServer({ agent: this, readyCheck }, this.log);
+        await new Promise<void>((resolve, reject) => {
+          api.once('error', reject);
+          api.listen({ host: c.http.listen.host, port: c.http.listen.port, exclusive: true }, () => {
+            api.off('error', reject);
+            resolve();
+          });
+        });
+        this.api = api;
+      }
       for (const e of c.listen) {
         const udp = new UdpListener(e, this.resolver, this.log);
         await udp.start();
@@ -75,9 +96,11 @@ export class Agent {
       await this.closeListeners();
       throw err;
     }
+    this.listening = true;
     this.log.info(
       {
         listen: c.listen.map(formatEndpoint),
+        http: c.http.enabled ? formatEndpoint(c.http.listen) : 'disabled',
         masters: this.masters.map(formatEndpoint),
         upstreams: c.upstreams.map(formatEndpoint),
         forwardZones: describeConfig(c).forwardZones,
@@ -98,6 +121,10 @@ export class Agent {
         'config reloaded, but "listen" changes need a restart; still listening on the old addresses',
       );
       next = { ...next, listen: this.config.listen };
+    }
+    if (next.http.enabled !== this.config.http.enabled || formatEndpoint(next.http.listen) !== formatEndpoint(this.config.http.listen)) {
+      this.log.warn({ http: describeConfig(this.config).http }, 'config reloaded, but "http" changes need a restart; the HTTP API stays as it was');
+      next = { ...next, http: this.config.http };
     }
     this.config = next;
     this.masters = next.mesos.masters;
@@ -125,10 +152,42 @@ export class Agent {
     this.resolver.state = { ...s, zones };
   }
 
+  /** What the agent knows right now, for the HTTP API: zones, servers with their health, discovery. */
+  describe() {
+    const s = this.resolver.state;
+    const now = Date.now();
+    const servers = (g: ServerGroup) =>
+      g.servers.map((srv) => ({
+        address: srv.address,
+        up: !srv.down,
+        failureScore: Number(srv.health.failureScore(now).toFixed(3)),
+        rttMs: srv.health.rttMs === undefined ? null : Number(srv.health.rttMs.toFixed(3)),
+        successes: srv.health.successes,
+        failures: srv.health.failures,
+        consecutiveFailures: srv.health.consecutiveFailures,
+        lastFailure: srv.health.lastFailure ?? null,
+      }));
+    return {
+      listening: this.listening,
+      listen: this.config.listen.map(formatEndpoint),
+      localZones: [...s.zones.values()].map((z) => ({
+        zone: z.apex,
+        records: [...z.names.values()].flat().map((r) => ({ name: r.name, type: r.type, ttl: 'ttl' in r ? r.ttl : 0, data: 'data' in r ? r.data : null })),
+      })),
+      mesos: { domain: this.config.mesos.domain, masters: servers(s.mesos) },
+      upstreams: servers(s.upstream),
+      forwardZones: Object.fromEntries([...s.forward].map(([zone, g]) => [zone, servers(g)])),
+      zookeeper: this.ensemble(this.config),
+      discovery: this.discovery,
+      inflight: this.resolver.inflightCount,
+    };
+  }
+
   /** SIGTERM: stop taking queries, let in-flight ones finish (bounded), release everything. */
   async stop(): Promise<void> {
     // Bounded: no answer can take longer than the per-server deadline (plus the TCP retry).
     const maxWait = this.config.timeoutMs + 500;
+    this.listening = false;
     for (const u of this.udp) u.stopReceiving();
     await Promise.all([...this.udp.map((u) => u.drain(maxWait)), ...this.tcp.map((t) => t.close(maxWait))]);
     await this.closeListeners();
@@ -139,7 +198,14 @@ export class Agent {
   }
 
   private async closeListeners(): Promise<void> {
-    await Promise.all([...this.udp.map((u) => u.close()), ...this.tcp.map((t) => t.close())]);
+    const api = this.api;
+    this.api = undefined;
+    api?.closeAllConnections();
+    await Promise.all([
+      ...this.udp.map((u) => u.close()),
+      ...this.tcp.map((t) => t.close()),
+      new Promise<void>((resolve) => (api ? api.close(() => resolve()) : resolve())),
+    ]);
     this.udp = [];
     this.tcp = [];
   }

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { Agent } from './agent.js';
 import { ConfigLoadError, DEFAULT_CONFIG_PATH, loadConfig } from './config/load.js';
 import { createLogger } from './log.js';
+import { probeReady } from './probe.js';
 import { VERSION } from './version.js';
 
 const USAGE = `Usage: phalanx-dns [--config FILE]
@@ -59,8 +60,13 @@ async function main(): Promise<void> {
 
   const log = createLogger('phalanx-dns', config.log.level);
   const agent = new Agent(config, log);
+  // /healthz asks the first listen address, exactly as the watchdog would.
+  const readyCheck = async () => {
+    const r = await probeReady(config.listen[0], 1000);
+    return { ok: r.ok, reason: r.reason };
+  };
   try {
-    await agent.start();
+    await agent.start(readyCheck);
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
     const hint =

@@ -1,9 +1,11 @@
 // Every counter the agent keeps, as Prometheus metrics from the start, so the HTTP API only has
 // to expose the registry. Families named after dcos-dns's where they mean the same thing.
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export function createMetrics() {
   const registry = new Registry();
+  // Process RSS, CPU, event-loop lag, file descriptors: what an SRE checks first.
+  collectDefaultMetrics({ register: registry });
   const buckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
   return {
     registry,

@@ -29,6 +29,7 @@ export interface Cluster {
   masters: FakeDnsServer[];
   upstreams: FakeDnsServer[];
   listenPort: number;
+  httpPort: number;
   /** The agent config for this cluster; `extra` overrides top-level keys. */
   config(extra?: Record<string, unknown>): Record<string, unknown>;
   stop(): Promise<void>;
@@ -44,10 +45,13 @@ export async function startCluster(opts: { masters?: number; upstreams?: number;
     upstreams.push(await FakeDnsServer.start({ address: `127.0.0.${21 + i}`, zone: 'example.org', records: UPSTREAM_RECORDS, udpLimit: 'edns' }));
   }
   const listenPort = await freePort('127.0.0.1');
+  // Never the default 62080: a developer's own agent or demo may hold it.
+  const httpPort = await freePort('127.0.0.1');
   return {
     masters,
     upstreams,
     listenPort,
+    httpPort,
     config: (extra = {}) => ({
       listen: [`127.0.0.1:${listenPort}`],
       upstreams: upstreams.map((u) => u.endpoint),
@@ -55,6 +59,7 @@ export async function startCluster(opts: { masters?: number; upstreams?: number;
       timeoutMs: 800,
       health: { probeIntervalMs: 200 },
       log: { level: 'debug' },
+      http: { listen: `127.0.0.1:${httpPort}` },
       ...extra,
     }),
     stop: async () => {

@@ -22,6 +22,8 @@ export interface DigResult {
   warnings: string[];
   truncated: boolean;
   msgSize?: number;
+  /** dig's own ";; Query time": send to reply, without dig's process start-up. */
+  queryTimeMs?: number;
   raw: string;
   elapsedMs: number;
 }
@@ -99,6 +101,7 @@ function parseBlock(raw: string, elapsedMs: number, what: string): DigResult {
   }
   const flags = /^;; flags:([^;]*);/m.exec(raw)?.[1].trim().split(/\s+/).filter(Boolean) ?? [];
   const msgSize = /^;; MSG SIZE\s+rcvd: (\d+)/m.exec(raw)?.[1];
+  const queryTime = /^;; Query time: (\d+) msec/m.exec(raw)?.[1];
   const sections = { ANSWER: [] as DigRecord[], AUTHORITY: [] as DigRecord[], ADDITIONAL: [] as DigRecord[] };
   let current: DigRecord[] | undefined;
   for (const line of raw.split('\n')) {
@@ -123,6 +126,7 @@ function parseBlock(raw: string, elapsedMs: number, what: string): DigResult {
     warnings,
     truncated: flags.includes('tc'),
     ...(msgSize ? { msgSize: Number(msgSize) } : {}),
+    ...(queryTime ? { queryTimeMs: Number(queryTime) } : {}),
     raw,
     elapsedMs,
   };

@@ -48,6 +48,12 @@ function rcodeOf(reply: Buffer | undefined): string {
   return (dnsPacket.decode(reply!) as unknown as { rcode: string }).rcode;
 }
 
+async function metric(name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${cluster.httpPort}/v1/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(name + ' '));
+  return line ? Number(line.split(' ')[1]) : 0;
+}
+
 async function stillServing(): Promise<void> {
   const r = await dig(HOST, cluster.listenPort, 'ready.spartan');
   expect(r.answers[0].data).toBe('127.0.0.1');
@@ -113,21 +119,25 @@ describe('malformed queries', () => {
 
 describe('limits', () => {
   test('past maxInflight, queries get an immediate SERVFAIL instead of silence', async () => {
-    cluster.masters[0].setBehaviour({ kind: 'slow', delayMs: 600 });
+    // The master holds every query past the agent's deadline, so the two admitted queries end
+    // in SERVFAIL at the deadline and the other three must be refused at once.
+    cluster.masters[0].setBehaviour({ kind: 'slow', delayMs: 5000 });
     try {
+      const overloadBefore = await metric('phalanx_dns_overload_total');
       const results = await Promise.all(
         Array.from({ length: 5 }, () => dig(HOST, cluster.listenPort, 'nginx.marathon.mesos')),
       );
-      const statuses = results.map((r) => r.status).sort();
-      // maxInflight is 2: two wait for the slow master and succeed, the rest are refused at once.
-      expect(statuses.filter((s) => s === 'NOERROR').length).toBeGreaterThanOrEqual(1);
-      expect(statuses.filter((s) => s === 'NOERROR').length).toBeLessThanOrEqual(2);
-      expect(statuses.filter((s) => s === 'SERVFAIL').length).toBeGreaterThanOrEqual(3);
-      for (const r of results.filter((x) => x.status === 'SERVFAIL')) expect(r.elapsedMs).toBeLessThan(500);
+      expect(results.map((r) => r.status)).toEqual(Array(5).fill('SERVFAIL'));
+      expect((await metric('phalanx_dns_overload_total')) - overloadBefore).toBe(3);
+      const times = results.map((r) => r.queryTimeMs ?? Infinity).sort((a, b) => a - b);
+      // Three answered well before the deadline (800 ms), two at it.
+      expect(times[2]).toBeLessThan(400);
+      expect(times[3]).toBeGreaterThanOrEqual(700);
     } finally {
       cluster.masters[0].setBehaviour({ kind: 'answer' });
     }
   });
+
 
   test('TCP connections past tcp.maxConnections are closed at once; the others still work', async () => {
     const open: net.Socket[] = [];

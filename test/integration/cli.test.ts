@@ -77,7 +77,7 @@ describe('phalanx-dns command line', () => {
   test('an address the host does not have is a clear start-up failure, not a half-started agent', async () => {
     // 127.0.0.1 binds, 198.51.100.1 is not configured on this host: the agent must not keep
     // serving on the first address alone.
-    const path = configFile('noaddr.json', JSON.stringify({ listen: ['127.0.0.1:5398', '198.51.100.1:5398'] }));
+    const path = configFile('noaddr.json', JSON.stringify({ listen: ['127.0.0.1:5398', '198.51.100.1:5398'], http: { enabled: false } }));
     const r = await runAgentCli(['--config', path]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('cannot listen on 198.51.100.1:5398');

@@ -16,6 +16,7 @@ beforeAll(async () => {
     upstreams: ['127.0.0.29:53'],
     zk: { servers: ['10.0.0.1', '10.0.0.2', '10.0.0.3'] },
     log: { level: 'warn' },
+    http: { enabled: false },
   });
 });
 afterAll(async () => {

@@ -1,0 +1,112 @@
+// The read-only HTTP API: JSON for people with curl, Prometheus text for scrapers. Routing is a
+// table; every handler returns a status and a body, and nothing a client sends can throw past it.
+import http from 'node:http';
+import type { Logger } from 'pino';
+import type { Agent } from '../agent.js';
+import { describeConfig } from '../config/schema.js';
+import { VERSION } from '../version.js';
+import { isValidQueryName, lookup } from './lookup.js';
+import { hostEntries, recordEntries, serviceEntries } from './records.js';
+
+export interface Reply {
+  status: number;
+  body: unknown;
+  /** Set for non-JSON bodies (metrics). */
+  contentType?: string;
+}
+
+export interface ApiDeps {
+  agent: Agent;
+  /** Asks the agent's own listener for ready.spartan; ok false with the reason otherwise. */
+  readyCheck: () => Promise<{ ok: boolean; reason?: string }>;
+}
+
+type Handler = (deps: ApiDeps, param: string) => Promise<Reply>;
+
+const json = (status: number, body: unknown): Reply => ({ status, body });
+const error = (status: number, message: string): Reply => json(status, { error: message, status });
+
+const ROUTES: Array<{ pattern: RegExp; handler: Handler }> = [
+  { pattern: /^\/v1\/version$/, handler: async () => json(200, { Service: 'phalanx-dns', Version: VERSION }) },
+  { pattern: /^\/v1\/config$/, handler: async ({ agent }) => json(200, describeConfig(agent.currentConfig)) },
+  { pattern: /^\/v1\/hosts\/([^/]*)$/, handler: hosts },
+  { pattern: /^\/v1\/services\/([^/]*)$/, handler: services },
+  { pattern: /^\/v1\/records$/, handler: async ({ agent }) => json(200, recordEntries(agent.describe().localZones.flatMap((z) => z.records))) },
+  { pattern: /^\/v1\/enumerate$/, handler: async ({ agent }) => json(200, agent.describe()) },
+  { pattern: /^\/v1\/metrics$/, handler: metrics },
+  { pattern: /^\/healthz$/, handler: healthz },
+];
+
+function nameParam(raw: string): string | undefined {
+  let name: string;
+  try {
+    name = decodeURIComponent(raw);
+  } catch {
+    return undefined;
+  }
+  return isValidQueryName(name) ? name : undefined;
+}
+
+const BAD_NAME = 'not a valid DNS name: letters, digits, "-" and "_" in dot-separated labels of 1–63 characters, 253 at most';
+
+async function hosts({ agent }: ApiDeps, raw: string): Promise<Reply> {
+  const name = nameParam(raw);
+  if (!name) return error(400, BAD_NAME);
+  const [a, aaaa] = await Promise.all([lookup(agent.resolver, name, 'A'), lookup(agent.resolver, name, 'AAAA')]);
+  return json(200, [...hostEntries(name, a.answers), ...hostEntries(name, aaaa.answers)]);
+}
+
+async function services({ agent }: ApiDeps, raw: string): Promise<Reply> {
+  const name = nameParam(raw);
+  if (!name) return error(400, BAD_NAME);
+  const r = await lookup(agent.resolver, name, 'SRV');
+  return json(200, serviceEntries(name, r.answers, r.additionals));
+}
+
+async function metrics({ agent }: ApiDeps): Promise<Reply> {
+  const registry = agent.metrics.registry;
+  return { status: 200, body: await registry.metrics(), contentType: registry.contentType };
+}
+
+async function healthz({ agent, readyCheck }: ApiDeps): Promise<Reply> {
+  if (!agent.listening) return error(503, 'not every listener is bound (starting or shutting down)');
+  const ready = await readyCheck();
+  if (!ready.ok) return error(503, `the agent does not answer ready.spartan: ${ready.reason ?? 'no answer'}`);
+  return json(200, { status: 'ok' });
+}
+
+/** Pure routing: the reply for a method and path, or the handler to run. */
+export function matchRoute(method: string, path: string): { handler: Handler; param: string } | Reply {
+  const route = ROUTES.map((r) => ({ r, m: r.pattern.exec(path) })).find((x) => x.m);
+  if (!route) return error(404, `no such endpoint: ${path}`);
+  if (method !== 'GET' && method !== 'HEAD') return error(405, `method ${method} not allowed; this API is read-only (GET)`);
+  return { handler: route.r.handler, param: route.m![1] ?? '' };
+}
+
+export function createApiServer(deps: ApiDeps, log: Logger): http.Server {
+  return http.createServer((req, res) => {
+    let path: string;
+    try {
+      path = new URL(req.url ?? '/', 'http://agent').pathname;
+    } catch {
+      path = '/';
+    }
+    const matched = matchRoute(req.method ?? 'GET', path);
+    const run = 'handler' in matched ? matched.handler(deps, matched.param) : Promise.resolve(matched);
+    run
+      .catch((err): Reply => {
+        log.error({ err, path }, 'HTTP API handler failed');
+        return error(500, 'internal error; see the agent log');
+      })
+      .then((reply) => {
+        const text = reply.contentType ? String(reply.body) : JSON.stringify(reply.body, null, 2) + '\n';
+        const headers: http.OutgoingHttpHeaders = {
+          'content-type': reply.contentType ?? 'application/json; charset=utf-8',
+          'content-length': Buffer.byteLength(text),
+        };
+        if (reply.status === 405) headers.allow = 'GET, HEAD';
+        res.writeHead(reply.status, headers);
+        res.end(req.method === 'HEAD' ? undefined : text);
+      });
+  });
+}
