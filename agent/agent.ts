@@ -19,7 +19,7 @@ export class Agent {
   /** True once every listener is bound, false again from shutdown on. */
   listening = false;
   /** Where the master list comes from and how that source is doing (discovery updates it). */
-  discovery: { source: string; state: string; detail?: string; updatedAt?: string } = { source: 'static', state: 'ok' };
+  discovery: Record<string, unknown> & { source: string; state: string } = { source: 'static', state: 'ok' };
   private tcp: TcpListener[] = [];
   private api: http.Server | undefined;
   private masters: Endpoint[];
@@ -127,7 +127,8 @@ export class Agent {
       next = { ...next, http: this.config.http };
     }
     this.config = next;
-    this.masters = next.mesos.masters;
+    // A dynamic source keeps the masters it learned until it reports again: never "no masters".
+    if (next.mesos.source.kind === 'static') this.masters = next.mesos.masters;
     this.resolver.state = this.buildState(next, this.resolver.state);
     this.log.info({ config: describeConfig(next) }, 'config reloaded');
   }

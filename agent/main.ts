@@ -4,6 +4,8 @@
 import { parseArgs } from 'node:util';
 import { Agent } from './agent.js';
 import { ConfigLoadError, DEFAULT_CONFIG_PATH, loadConfig } from './config/load.js';
+import { describeConfig } from './config/schema.js';
+import { Discovery } from './discovery/discovery.js';
 import { createLogger } from './log.js';
 import { probeReady } from './probe.js';
 import { VERSION } from './version.js';
@@ -81,12 +83,15 @@ async function main(): Promise<void> {
     fail(`cannot listen on ${e.address ?? '?'}:${e.port ?? '?'}: ${hint}`, 1);
   }
 
+  let discovery = new Discovery(agent, config, log);
+  discovery.start();
+
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal, inflight: agent.resolver.inflightCount }, 'shutting down: finishing in-flight queries');
-    agent.stop().then(
+    Promise.all([discovery.stop(), agent.stop()]).then(
       () => {
         log.info('stopped');
         process.exit(0);
@@ -102,8 +107,15 @@ async function main(): Promise<void> {
   process.on('SIGHUP', () => {
     try {
       const next = loadConfig(path);
+      const before = JSON.stringify(describeConfig(agent.currentConfig).mesos);
       log.level = next.log.level;
       agent.reload(next);
+      // Restart discovery only when its settings changed: a ZooKeeper session is worth keeping.
+      if (JSON.stringify(describeConfig(next).mesos) !== before) {
+        void discovery.stop();
+        discovery = new Discovery(agent, next, log);
+        discovery.start();
+      }
     } catch (err) {
       log.error({ err: (err as Error).message, config: path }, 'config reload failed; keeping the running config. Fix the file and send SIGHUP again');
     }

@@ -2,6 +2,7 @@
 // Parsed and validated once; everything downstream gets a fully-defaulted, typed Config.
 // Every error names the key, the bad value and what would be valid.
 import { canonicalName, isValidZoneName } from '../dns/names.js';
+import { type MasterSource, SOURCE_KEYS, parseMasterSource } from './master-source.js';
 import {
   type Endpoint,
   formatEndpoint,
@@ -28,7 +29,20 @@ export interface Config {
   listen: Endpoint[];
   upstreams: Endpoint[];
   forwardZones: Map<string, Endpoint[]>; // canonical zone name → servers
-  mesos: { domain: string; port: number; masters: Endpoint[] };
+  mesos: {
+    domain: string;
+    port: number;
+    /** The static list (source "static"), or empty while a dynamic source has not reported. */
+    masters: Endpoint[];
+    source: MasterSource;
+    /** Dynamic sources: how often to re-read when healthy. */
+    refreshMs: number;
+    /** First retry after a failure; doubles up to refreshMs. */
+    retryMs: number;
+    /** Deadline of one Exhibitor request or ZooKeeper read. */
+    requestTimeoutMs: number;
+    zkSessionTimeoutMs: number;
+  };
   /** ZooKeeper hosts for the zk zone; undefined means "the masters' addresses". */
   zk: { servers: string[] | undefined };
   fanout: number | 'all';
@@ -200,12 +214,20 @@ export function parseConfig(raw: unknown): Config {
     forwardZones.set(name, list);
   }
 
-  const m = section(raw, 'mesos', ['domain', 'port', 'masters']);
+  const m = section(raw, 'mesos', ['domain', 'port', ...SOURCE_KEYS, 'refreshMs', 'retryMs', 'requestTimeoutMs', 'zkSessionTimeoutMs']);
   const mesosPort = integer(m.port, 'mesos.port', 61053, 1, 65535);
+  const source = parseMasterSource(m);
+  if ('key' in source) throw new ConfigError(source.key, source.value, source.expected);
+  const refreshMs = integer(m.refreshMs, 'mesos.refreshMs', 120_000, 100, 3_600_000);
   const mesos = {
     domain: m.domain === undefined ? 'mesos' : zoneName(m.domain, 'mesos.domain'),
     port: mesosPort,
     masters: endpoints(m.masters, 'mesos.masters', mesosPort),
+    source,
+    refreshMs,
+    retryMs: integer(m.retryMs, 'mesos.retryMs', 5000, 50, refreshMs),
+    requestTimeoutMs: integer(m.requestTimeoutMs, 'mesos.requestTimeoutMs', 10_000, 50, 120_000),
+    zkSessionTimeoutMs: integer(m.zkSessionTimeoutMs, 'mesos.zkSessionTimeoutMs', 10_000, 1000, 120_000),
   };
 
   const z = section(raw, 'zk', ['servers']);
@@ -294,7 +316,16 @@ export function describeConfig(c: Config): Record<string, unknown> {
     listen: c.listen.map(formatEndpoint),
     upstreams: c.upstreams.map(formatEndpoint),
     forwardZones: Object.fromEntries([...c.forwardZones].map(([z, s]) => [z, s.map(formatEndpoint)])),
-    mesos: { domain: c.mesos.domain, port: c.mesos.port, masters: c.mesos.masters.map(formatEndpoint) },
+    mesos: {
+      domain: c.mesos.domain,
+      port: c.mesos.port,
+      // Secrets in source URLs (ZooKeeper digest auth, Exhibitor basic auth) never leave as written.
+      source: c.mesos.source.kind === 'static' ? { kind: 'static', masters: c.mesos.masters.map(formatEndpoint) } : { kind: c.mesos.source.kind, location: c.mesos.source.display },
+      refreshMs: c.mesos.refreshMs,
+      retryMs: c.mesos.retryMs,
+      requestTimeoutMs: c.mesos.requestTimeoutMs,
+      zkSessionTimeoutMs: c.mesos.zkSessionTimeoutMs,
+    },
     zk: { servers: c.zk.servers ?? null },
     fanout: c.fanout,
     timeoutMs: c.timeoutMs,

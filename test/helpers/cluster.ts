@@ -67,3 +67,21 @@ export async function startCluster(opts: { masters?: number; upstreams?: number;
     },
   };
 }
+
+/**
+ * Fake masters on several loopback addresses sharing one port, as real Mesos-DNS instances share
+ * mesos.port: discovery reports IPs only and the agent adds the port.
+ */
+export async function startMastersOnOnePort(addresses: string[]): Promise<{ port: number; masters: FakeDnsServer[] }> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const port = await freePort(addresses[0]);
+    const masters: FakeDnsServer[] = [];
+    try {
+      for (const address of addresses) masters.push(await FakeDnsServer.start({ address, port, zone: 'mesos', records: mesosRecords(0) }));
+      return { port, masters };
+    } catch {
+      await Promise.all(masters.map((m) => m.stop()));
+    }
+  }
+  throw new Error(`no port free on all of ${addresses.join(', ')}`);
+}

@@ -49,7 +49,7 @@ describe('JSON endpoints', () => {
     const r = await get('/v1/config');
     expect(r.status).toBe(200);
     expect(r.body.listen).toEqual([`127.0.0.1:${cluster.listenPort}`]);
-    expect(r.body.mesos.masters).toEqual(cluster.masters.map((m) => m.endpoint));
+    expect(r.body.mesos.source).toEqual({ kind: 'static', masters: cluster.masters.map((m) => m.endpoint) });
     expect(r.body.fanout).toBe(2);
     expect(r.body.timeoutMs).toBe(800);
   });

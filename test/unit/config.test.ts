@@ -48,7 +48,16 @@ describe('defaults', () => {
   });
 
   test('mesos: domain "mesos", port 61053, no masters', () => {
-    expect(c.mesos).toEqual({ domain: 'mesos', port: 61053, masters: [] });
+    expect(c.mesos).toEqual({
+      domain: 'mesos',
+      port: 61053,
+      masters: [],
+      source: { kind: 'static' },
+      refreshMs: 120_000,
+      retryMs: 5000,
+      requestTimeoutMs: 10_000,
+      zkSessionTimeoutMs: 10_000,
+    });
   });
 
   test('zk servers unset (means: the masters)', () => {
@@ -100,7 +109,15 @@ describe('defaults', () => {
     expect(d.listen).toEqual(DEFAULT_LISTEN);
     expect(d.upstreams).toEqual(['10.0.0.2:53']);
     expect(d.forwardZones).toEqual({ 'corp.example': ['[fd00::5]:53'] });
-    expect(d.mesos).toEqual({ domain: 'mesos', port: 61053, masters: ['10.0.0.1:61053'] });
+    expect(d.mesos).toEqual({
+      domain: 'mesos',
+      port: 61053,
+      source: { kind: 'static', masters: ['10.0.0.1:61053'] },
+      refreshMs: 120_000,
+      retryMs: 5000,
+      requestTimeoutMs: 10_000,
+      zkSessionTimeoutMs: 10_000,
+    });
     expect(d.zk).toEqual({ servers: null });
   });
 });

@@ -1,0 +1,110 @@
+// Connects the configured master source to the agent. A good report replaces the master list
+// and ZooKeeper ensemble atomically (one line logged per change); a failure never empties them:
+// the last good list stays, and the error is logged once per change of state, not per retry.
+import type { Logger } from 'pino';
+import type { Agent } from '../agent.js';
+import type { Config } from '../config/schema.js';
+import { exhibitorSource } from './exhibitor.js';
+import { masterListFileSource } from './master-list-file.js';
+import type { DiscoveredCluster } from './parse.js';
+import type { MasterSourceRunner } from './source.js';
+import { ZooKeeperSource } from './zookeeper.js';
+
+export function createSource(config: Config): MasterSourceRunner | undefined {
+  const m = config.mesos;
+  const s = m.source;
+  switch (s.kind) {
+    case 'static':
+      return undefined;
+    case 'file':
+      return masterListFileSource(s.path, m.refreshMs, m.retryMs);
+    case 'exhibitor':
+      return exhibitorSource(s.url, m.refreshMs, m.retryMs, m.requestTimeoutMs);
+    case 'zookeeper':
+      return new ZooKeeperSource({
+        hosts: s.hosts,
+        path: s.path,
+        auth: s.auth,
+        display: s.display,
+        sessionTimeoutMs: m.zkSessionTimeoutMs,
+        requestTimeoutMs: m.requestTimeoutMs,
+        refreshMs: m.refreshMs,
+        retryMs: m.retryMs,
+      });
+  }
+}
+
+export class Discovery {
+  private runner: MasterSourceRunner | undefined;
+  private lastError: string | undefined;
+
+  constructor(
+    private readonly agent: Agent,
+    private readonly config: Config,
+    private readonly log: Logger,
+  ) {}
+
+  start(): void {
+    const s = this.config.mesos.source;
+    this.runner = createSource(this.config);
+    if (!this.runner) {
+      this.agent.discovery = { source: 'static', state: 'ok' };
+      return;
+    }
+    const display = 'display' in s ? s.display : s.kind;
+    this.agent.discovery = { source: s.kind, location: display, state: 'connecting' };
+    this.log.info({ source: s.kind, location: display }, `learning the masters from ${s.kind} ${display}`);
+    this.runner.start({
+      update: (cluster) => this.apply(cluster),
+      failure: (err) => this.failed(err),
+    });
+  }
+
+  private apply(cluster: DiscoveredCluster): void {
+    const port = this.config.mesos.port;
+    const change = this.agent.setMasters(cluster.masters.map((host) => ({ host, port, family: host.includes(':') ? 6 : 4 })));
+    if (cluster.zookeepers) this.agent.setEnsemble(cluster.zookeepers);
+    const s = this.config.mesos.source;
+    const recovered = this.lastError !== undefined;
+    this.lastError = undefined;
+    this.agent.discovery = {
+      source: s.kind,
+      location: 'display' in s ? s.display : s.kind,
+      state: 'ok',
+      leader: cluster.leader,
+      masters: cluster.masters,
+      zookeepers: cluster.zookeepers,
+      updatedAt: new Date().toISOString(),
+    };
+    if (change.added.length || change.removed.length) {
+      this.log.info(
+        { added: change.added, removed: change.removed, masters: cluster.masters, leader: cluster.leader, zookeepers: cluster.zookeepers },
+        `masters changed: ${change.added.length} came, ${change.removed.length} went`,
+      );
+    } else if (recovered) {
+      this.log.info({ masters: cluster.masters }, 'master discovery recovered; the master list is unchanged');
+    }
+  }
+
+  private failed(err: Error): void {
+    const d = this.agent.discovery;
+    this.agent.discovery = { ...d, state: 'error', detail: err.message, failedAt: new Date().toISOString() };
+    if (err.message === this.lastError) {
+      this.log.debug({ err: err.message }, 'master discovery still failing');
+      return;
+    }
+    this.lastError = err.message;
+    const kept = this.agent.describe().mesos.masters.map((m) => m.address);
+    this.log.warn(
+      { source: this.config.mesos.source.kind, err: err.message, keptMasters: kept },
+      kept.length
+        ? `master discovery failed; keeping the last good list of ${kept.length} masters and retrying`
+        : 'master discovery failed and no masters are known yet; Mesos names get SERVFAIL until the source answers; retrying',
+    );
+  }
+
+  async stop(): Promise<void> {
+    await this.runner?.stop();
+    this.runner = undefined;
+  }
+}
