@@ -5,6 +5,8 @@ import type { Logger } from 'pino';
 import { type Endpoint, formatEndpoint, sameEndpoint } from './config/endpoint.js';
 import { type Config, describeConfig } from './config/schema.js';
 import { ServerGroup } from './forwarding/server-group.js';
+import { type UdpPools, UdpSocketPool } from './forwarding/udp-pool.js';
+import { AnswerCache } from './cache/answer-cache.js';
 import { createApiServer } from './http/api.js';
 import { TcpListener } from './listeners/tcp.js';
 import { UdpListener } from './listeners/udp.js';
@@ -12,9 +14,18 @@ import { type Metrics, createMetrics } from './metrics.js';
 import { Resolver, type ResolverState } from './resolver.js';
 import { type Zone, localhostZone, spartanZone, zkZone } from './zones/local-zones.js';
 
+/** Sockets per address family, and queries each serves before moving to a fresh random port. */
+const UDP_POOL_SIZE = 64;
+const UDP_SOCKET_MAX_USES = 256;
+
 export class Agent {
   readonly metrics: Metrics = createMetrics();
   readonly resolver: Resolver;
+  /** Sockets for queries to servers, shared by every group; strays are counted as mismatches. */
+  private readonly pools: UdpPools = {
+    4: new UdpSocketPool(4, UDP_POOL_SIZE, UDP_SOCKET_MAX_USES, (from, reason) => this.stray(from, reason)),
+    6: new UdpSocketPool(6, UDP_POOL_SIZE, UDP_SOCKET_MAX_USES, (from, reason) => this.stray(from, reason)),
+  };
   private udp: UdpListener[] = [];
   /** True once every listener is bound, false again from shutdown on. */
   listening = false;
@@ -34,6 +45,13 @@ export class Agent {
     this.resolver = new Resolver(this.buildState(config), this.metrics, log);
   }
 
+  private stray(from: string, reason: 'source' | 'id'): void {
+    // "address|port" → the address form the metrics use for servers.
+    const [host, port] = from.split('|');
+    const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+    this.metrics.mismatchedReplies.inc({ upstream_address: address, reason });
+  }
+
   get currentConfig(): Config {
     return this.config;
   }
@@ -41,7 +59,7 @@ export class Agent {
   private buildState(config: Config, previous?: ResolverState): ResolverState {
     const group = (name: string, probeName: string, probeType: 'SOA' | 'NS', endpoints: Endpoint[]) =>
       new ServerGroup(
-        { name, probeName, probeType, health: config.health, timeoutMs: config.timeoutMs, log: this.log, metrics: this.metrics },
+        { name, probeName, probeType, health: config.health, timeoutMs: config.timeoutMs, log: this.log, metrics: this.metrics, pools: this.pools },
         endpoints,
       );
     previous?.mesos.close();
@@ -59,6 +77,8 @@ export class Agent {
       mesos: group('mesos', config.mesos.domain, 'SOA', this.masters),
       upstream: group('upstream', '', 'NS', config.upstreams),
       forward: new Map([...config.forwardZones].map(([zone, servers]) => [zone, group(zone, zone, 'SOA', servers)])),
+      // A new config may route names elsewhere: start with an empty cache.
+      cache: config.cache.enabled ? new AnswerCache(config.cache.maxEntries) : undefined,
     };
   }
 
@@ -196,6 +216,8 @@ export class Agent {
     s.mesos.close();
     s.upstream.close();
     s.forward.forEach((g) => g.close());
+    this.pools[4].close();
+    this.pools[6].close();
   }
 
   private async closeListeners(): Promise<void> {

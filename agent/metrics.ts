@@ -26,6 +26,12 @@ export function createMetrics() {
       help: 'Forwarded client queries waiting for a server',
       registers: [registry],
     }),
+    cacheLookups: new Counter({
+      name: 'phalanx_dns_cache_lookups_total',
+      help: 'Answer cache lookups for forwarded names, by result (hit, miss)',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
     overload: new Counter({
       name: 'phalanx_dns_overload_total',
       help: 'Queries answered SERVFAIL at once because maxInflight was reached',

@@ -5,7 +5,8 @@ import dnsPacket from 'dns-packet';
 import type { Logger } from 'pino';
 import type { Config } from './config/schema.js';
 import { type Query, parseQuery, replyLimit } from './dns/query.js';
-import { AA, RA, RD, Rcode, errorResponse, rcodeName, scanMessage, shapeResponse } from './dns/wire.js';
+import type { AnswerCache } from './cache/answer-cache.js';
+import { AA, CD, RA, RD, Rcode, errorResponse, rcodeName, scanMessage, shapeResponse } from './dns/wire.js';
 import { race } from './forwarding/race.js';
 import type { ServerGroup } from './forwarding/server-group.js';
 import type { Metrics } from './metrics.js';
@@ -22,6 +23,8 @@ export interface ResolverState {
   mesos: ServerGroup;
   upstream: ServerGroup;
   forward: ReadonlyMap<string, ServerGroup>;
+  /** Answers from servers; undefined when the cache is disabled. */
+  cache: AnswerCache | undefined;
 }
 
 const TYPE_NAMES: Record<number, string> = { 1: 'A', 2: 'NS', 6: 'SOA', 28: 'AAAA' };
@@ -83,6 +86,13 @@ export class Resolver {
   private async forward(q: Query, r: Exclude<Route, { kind: 'local' }>, state: ResolverState, transport: Transport): Promise<Buffer> {
     const group = r.kind === 'mesos' ? state.mesos : r.kind === 'forward' ? state.forward.get(r.zone)! : state.upstream;
     if (ZONE_TRANSFERS.has(q.qtype)) return errorResponse(q.id, q.flags, Rcode.REFUSED, q.question, q.edns);
+    const cacheKey = `${q.name}|${q.qtype}|${q.qclass}|${q.flags & CD}|${q.edns?.dnssecOk ? 1 : 0}`;
+    const cached = state.cache?.get(cacheKey, Date.now());
+    if (cached) {
+      this.metrics.cacheLookups.inc({ result: 'hit' });
+      return shapeResponse(cached.msg, cached.scan, { id: q.id, question: q.question, edns: q.edns, limit: replyLimit(q, transport), setFlags: RA });
+    }
+    if (state.cache) this.metrics.cacheLookups.inc({ result: 'miss' });
     if (group.servers.length === 0) {
       this.metrics.forwarderFailures.inc({ zone: group.name });
       return errorResponse(q.id, q.flags, Rcode.SERVFAIL, q.question, q.edns);
@@ -106,6 +116,8 @@ export class Resolver {
         this.metrics.forwarderFailures.inc({ zone: group.name });
         return errorResponse(q.id, q.flags, Rcode.SERVFAIL, q.question, q.edns);
       }
+      const c = state.config.cache;
+      state.cache?.set(cacheKey, reply.msg, reply.scan, r.kind === 'mesos' ? c.mesosMaxTtlSec : c.maxTtlSec, Date.now());
       return shapeResponse(reply.msg, reply.scan, {
         id: q.id,
         question: q.question,

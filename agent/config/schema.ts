@@ -51,9 +51,19 @@ export interface Config {
   tcp: { maxConnections: number; idleTimeoutMs: number };
   health: HealthConfig;
   log: { level: LogLevel };
+  cache: CacheConfig;
   http: HttpConfig;
   watchdog: WatchdogConfig;
   genresolv: GenresolvConfig;
+}
+
+export interface CacheConfig {
+  enabled: boolean;
+  maxEntries: number;
+  /** Longest time any answer is kept, seconds (its own TTL permitting). */
+  maxTtlSec: number;
+  /** The same for the Mesos domain: short, so new and moved tasks show up quickly. */
+  mesosMaxTtlSec: number;
 }
 
 export interface HttpConfig {
@@ -114,6 +124,7 @@ const TOP_KEYS = [
   'tcp',
   'health',
   'log',
+  'cache',
   'http',
   'watchdog',
   'genresolv',
@@ -249,6 +260,7 @@ export function parseConfig(raw: unknown): Config {
     throw new ConfigError('log.level', l.level, `one of ${LOG_LEVELS.join(', ')}`);
   }
 
+  const ca = section(raw, 'cache', ['enabled', 'maxEntries', 'maxTtlSec', 'mesosMaxTtlSec']);
   const http = section(raw, 'http', ['enabled', 'listen']);
   const httpListen = typeof http.listen === 'string' ? parseEndpoint(http.listen, 62080) : http.listen === undefined ? parseEndpoint('127.0.0.1:62080') : undefined;
   if (!httpListen) throw new ConfigError('http.listen', http.listen, ENDPOINT_HINT);
@@ -283,6 +295,12 @@ export function parseConfig(raw: unknown): Config {
       probeIntervalMs: integer(h.probeIntervalMs, 'health.probeIntervalMs', 2000, 50, 600_000),
     },
     log: { level: level as LogLevel },
+    cache: {
+      enabled: bool(ca.enabled, 'cache.enabled', true),
+      maxEntries: integer(ca.maxEntries, 'cache.maxEntries', 10_000, 1, 10_000_000),
+      maxTtlSec: integer(ca.maxTtlSec, 'cache.maxTtlSec', 300, 0, 86_400),
+      mesosMaxTtlSec: integer(ca.mesosMaxTtlSec, 'cache.mesosMaxTtlSec', 2, 0, 86_400),
+    },
     http: { enabled: bool(http.enabled, 'http.enabled', true), listen: httpListen },
     watchdog: {
       enabled: bool(w.enabled, 'watchdog.enabled', true),
@@ -333,6 +351,7 @@ export function describeConfig(c: Config): Record<string, unknown> {
     tcp: c.tcp,
     health: c.health,
     log: c.log,
+    cache: c.cache,
     http: { enabled: c.http.enabled, listen: formatEndpoint(c.http.listen) },
     watchdog: { ...c.watchdog, addresses: c.watchdog.addresses.map(formatEndpoint) },
     genresolv: c.genresolv,

@@ -57,6 +57,8 @@ export interface RecordSpan {
   start: number;
   end: number;
   type: number;
+  /** Offset of the record's 32-bit TTL field (for OPT: its extended flags, not a TTL). */
+  ttlAt: number;
 }
 export interface Scan {
   header: Header;
@@ -96,10 +98,11 @@ export function scanMessage(buf: Buffer): Scan {
       offset = nameEnd(buf, offset);
       if (offset + 10 > buf.length) throw new Error('record header runs past the end of the message');
       const type = buf.readUInt16BE(offset);
+      const ttlAt = offset + 4;
       const rdlength = buf.readUInt16BE(offset + 8);
       offset += 10 + rdlength;
       if (offset > buf.length) throw new Error('record data runs past the end of the message');
-      records.push({ section, start, end: offset, type });
+      records.push({ section, start, end: offset, type, ttlAt });
     }
   }
   return { header, questionEnd, records };

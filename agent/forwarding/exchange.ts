@@ -1,9 +1,8 @@
-// One question to one server. Each attempt uses a fresh random ID and a fresh socket (so a fresh
-// kernel-chosen source port), and accepts a reply only from the address and port asked, with
-// that ID and the same question (RFC 5452). Anything else is dropped and reported, and the
-// exchange keeps waiting for the real reply until its deadline.
+// One question to one server. Each attempt uses a fresh random ID and a random pooled UDP socket
+// (udp-pool.ts: random ports that rotate), or a fresh TCP connection, and accepts a reply only
+// from the address and port asked, with that ID and the same question (RFC 5452). Anything else
+// is dropped and reported, and the exchange keeps waiting for the real reply until its deadline.
 import { randomInt } from 'node:crypto';
-import dgram from 'node:dgram';
 import net from 'node:net';
 import type { Endpoint } from '../config/endpoint.js';
 import {
@@ -20,6 +19,7 @@ import {
   scanMessage,
 } from '../dns/wire.js';
 import { FrameReader, frameMessage } from '../dns/framing.js';
+import { type Ticket, type UdpPools, sharedPools } from './udp-pool.js';
 
 export interface Reply {
   msg: Buffer;
@@ -81,33 +81,37 @@ function judge(msg: Buffer, id: number, q: Question, protocol: 'udp' | 'tcp'): V
   return { ok: { msg, scan, protocol } };
 }
 
-export function udpExchange(server: Endpoint, q: Question, deadline: number, onMismatch: MismatchHook): Promise<Reply> {
+export function udpExchange(
+  server: Endpoint,
+  q: Question,
+  deadline: number,
+  onMismatch: MismatchHook,
+  pools: UdpPools = sharedPools(),
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const id = randomInt(0, 65536);
-    const sock = dgram.createSocket(server.family === 6 ? 'udp6' : 'udp4');
+    let done = false;
+    let ticket: Ticket | undefined;
     const timer = setTimeout(
       () => finish(new ExchangeError('timeout', 'udp', 'no reply before the deadline')),
       Math.max(0, deadline - Date.now()),
     );
-    let done = false;
     function finish(err: Error | undefined, reply?: Reply) {
       if (done) return;
       done = true;
       clearTimeout(timer);
-      sock.close();
+      ticket?.release();
       if (err) reject(err);
       else resolve(reply!);
     }
-    sock.on('message', (msg, rinfo) => {
-      if (rinfo.address !== server.host || rinfo.port !== server.port) return onMismatch('source');
-      const v = judge(msg, id, q, 'udp');
-      if ('drop' in v) return onMismatch(v.drop);
-      if ('fail' in v) return finish(v.fail);
-      finish(undefined, v.ok);
-    });
-    sock.on('error', (err) => finish(new ExchangeError('network', 'udp', err.message)));
-    sock.send(buildQuery(id, q), server.port, server.host, (err) => {
-      if (err) finish(new ExchangeError('network', 'udp', err.message));
+    // The pool routes only datagrams from this server's address and port with our ID here.
+    ticket = pools[server.family].send(server.host, server.port, (id) => buildQuery(id, q), {
+      onReply: (msg) => {
+        const v = judge(msg, ticket!.id, q, 'udp');
+        if ('drop' in v) return onMismatch(v.drop);
+        if ('fail' in v) return finish(v.fail);
+        finish(undefined, v.ok);
+      },
+      onError: (err) => finish(new ExchangeError('network', 'udp', err.message)),
     });
   });
 }
@@ -163,8 +167,8 @@ export function rcodeFailure(reply: Reply): ExchangeError {
  * over TCP so the client gets the whole answer without a second round trip of its own. If the
  * TCP retry fails, the truncated reply is still a valid answer and is returned as it is.
  */
-export async function exchange(server: Endpoint, q: Question, deadline: number, onMismatch: MismatchHook): Promise<Reply> {
-  const reply = await udpExchange(server, q, deadline, onMismatch);
+export async function exchange(server: Endpoint, q: Question, deadline: number, onMismatch: MismatchHook, pools: UdpPools): Promise<Reply> {
+  const reply = await udpExchange(server, q, deadline, onMismatch, pools);
   if (!(reply.scan.header.flags & TC)) return reply;
   try {
     return await tcpExchange(server, q, deadline, onMismatch);

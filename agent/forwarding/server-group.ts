@@ -10,6 +10,7 @@ import type { Metrics } from '../metrics.js';
 import { ExchangeError, type Question, type Reply, exchange, isUsable, rcodeFailure } from './exchange.js';
 import { ServerHealth, type Transition } from './health.js';
 import { chooseServers } from './policy.js';
+import type { UdpPools } from './udp-pool.js';
 
 export class Server {
   readonly address: string;
@@ -42,6 +43,7 @@ export interface GroupOptions {
   timeoutMs: number;
   log: Logger;
   metrics: Metrics;
+  pools: UdpPools;
 }
 
 export class ServerGroup {
@@ -98,7 +100,7 @@ export class ServerGroup {
     const onMismatch = (reason: string) => metrics.mismatchedReplies.inc({ upstream_address: server.address, reason });
     let reply: Reply;
     try {
-      reply = await exchange(server.endpoint, q, deadline, onMismatch);
+      reply = await exchange(server.endpoint, q, deadline, onMismatch, this.opts.pools);
     } catch (err) {
       const e = err instanceof ExchangeError ? err : new ExchangeError('network', 'udp', String(err));
       this.failed(server, e);
@@ -143,7 +145,7 @@ export class ServerGroup {
       const deadline = Date.now() + this.opts.timeoutMs;
       // A probe proves the server is alive; any real answer to it (even REFUSED for the root)
       // will do. Real queries decide whether it is useful.
-      exchange(server.endpoint, this.probeQuestion, deadline, () => {})
+      exchange(server.endpoint, this.probeQuestion, deadline, () => {}, this.opts.pools)
         .then((reply) => {
           if (reply.scan.header.rcode === 2 || !this.list.includes(server)) return;
           this.transition(server, server.health.recordProbeSuccess());

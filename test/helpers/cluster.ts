@@ -60,6 +60,8 @@ export async function startCluster(opts: { masters?: number; upstreams?: number;
       health: { probeIntervalMs: 200 },
       log: { level: 'debug' },
       http: { listen: `127.0.0.1:${httpPort}` },
+      // Forwarding tests count what reaches the servers: no answer cache unless a test asks.
+      cache: { enabled: false },
       ...extra,
     }),
     stop: async () => {

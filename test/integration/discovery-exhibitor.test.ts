@@ -29,6 +29,7 @@ beforeAll(async () => {
     http: { listen: `${HOST}:${httpPort}` },
     mesos: { exhibitorUrl: exhibitor.baseUrl, port: mesosPort, refreshMs: 300, retryMs: 100, requestTimeoutMs: 400 },
     timeoutMs: 800,
+    cache: { enabled: false }, // these tests count which masters are asked
     log: { level: 'debug' },
   });
   await agent.waitForLog((l) => /masters changed/.test(l.msg));

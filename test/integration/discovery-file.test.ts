@@ -43,6 +43,7 @@ beforeAll(async () => {
     http: { listen: `${HOST}:${httpPort}` },
     mesos: { masterListFile: listFile, port: mesosPort, refreshMs: 300, retryMs: 100 },
     timeoutMs: 800,
+    cache: { enabled: false }, // these tests count which masters are asked
     log: { level: 'debug' },
   });
 });

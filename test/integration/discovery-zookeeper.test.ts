@@ -40,6 +40,7 @@ async function startAgent(connectString: string): Promise<Running> {
       zkSessionTimeoutMs: 4000,
     },
     timeoutMs: 800,
+    cache: { enabled: false }, // these tests count which masters are asked
     log: { level: 'debug' },
   });
   return { agent, listenPort, httpPort };

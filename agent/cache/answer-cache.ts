@@ -1,0 +1,82 @@
+// Answers from servers, kept for their TTL (capped per zone), so repeated lookups neither wait for
+// a server nor add to the masters' load (dcos-dns had no cache, and every node's every lookup hit
+// the masters). Entries are whole replies as the server sent them; on a hit the TTLs are lowered
+// by the time spent in the cache (RFC 1035 §6.1.2) before the reply is shaped for the client.
+import { type Scan, TC, TYPE_OPT } from '../dns/wire.js';
+
+const TYPE_SOA = 6;
+const RCODE_NXDOMAIN = 3;
+
+interface Entry {
+  msg: Buffer;
+  scan: Scan;
+  storedAt: number;
+  expiresAt: number;
+}
+
+/**
+ * How long a reply may be cached, in seconds: the smallest TTL in it; for a negative answer
+ * (NXDOMAIN, or NODATA) the SOA's TTL or MINIMUM, whichever is smaller (RFC 2308 §5); 0 when
+ * it must not be cached (truncated, errors, negative answers without SOA).
+ */
+export function cacheableTtl(msg: Buffer, scan: Scan): number {
+  const { rcode, flags } = scan.header;
+  if (flags & TC) return 0;
+  if (rcode !== 0 && rcode !== RCODE_NXDOMAIN) return 0;
+  const records = scan.records.filter((r) => r.type !== TYPE_OPT);
+  const answers = records.filter((r) => r.section === 'answer');
+  if (rcode === RCODE_NXDOMAIN || answers.length === 0) {
+    const soa = records.find((r) => r.section === 'authority' && r.type === TYPE_SOA);
+    if (!soa) return 0;
+    // SOA MINIMUM is the last 32-bit field of its data.
+    return Math.min(msg.readUInt32BE(soa.ttlAt), msg.readUInt32BE(soa.end - 4));
+  }
+  let ttl = Infinity;
+  for (const r of records) ttl = Math.min(ttl, msg.readUInt32BE(r.ttlAt));
+  return ttl === Infinity ? 0 : ttl;
+}
+
+export class AnswerCache {
+  /** Map order is insertion order: re-inserting on use makes the first key the least recently used. */
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(private readonly maxEntries: number) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Stores a reply for up to maxTtlSec seconds (never longer than its own TTLs allow). */
+  set(key: string, msg: Buffer, scan: Scan, maxTtlSec: number, now: number): void {
+    const ttl = Math.min(cacheableTtl(msg, scan), maxTtlSec);
+    if (ttl <= 0) return;
+    this.entries.delete(key);
+    this.entries.set(key, { msg, scan, storedAt: now, expiresAt: now + ttl * 1000 });
+    if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+  }
+
+  /** A copy of the cached reply with its TTLs aged, or undefined when absent or expired. */
+  get(key: string, now: number): { msg: Buffer; scan: Scan } | undefined {
+    const e = this.entries.get(key);
+    if (!e) return undefined;
+    if (now >= e.expiresAt) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    this.entries.delete(key);
+    this.entries.set(key, e);
+    const age = Math.floor((now - e.storedAt) / 1000);
+    const msg = Buffer.from(e.msg);
+    if (age > 0) {
+      for (const r of e.scan.records) {
+        if (r.type === TYPE_OPT) continue;
+        msg.writeUInt32BE(Math.max(0, msg.readUInt32BE(r.ttlAt) - age), r.ttlAt);
+      }
+    }
+    return { msg, scan: e.scan };
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}
