@@ -1,6 +1,7 @@
 // Connects the configured master source to the agent. A good report replaces the master list
 // and ZooKeeper ensemble atomically (one line logged per change); a failure never empties them:
-// the last good list stays, and the error is logged once per change of state, not per retry.
+// the last good list stays, and the error is logged once when the source starts failing (and
+// once when it recovers), not per retry.
 import type { Logger } from 'pino';
 import type { Agent } from '../agent.js';
 import type { Config } from '../config/schema.js';
@@ -57,6 +58,7 @@ export class Discovery {
     this.runner.start({
       update: (cluster) => this.apply(cluster),
       failure: (err) => this.failed(err),
+      notice: (message) => this.log.warn({ source: s.kind }, message),
     });
   }
 
@@ -89,7 +91,10 @@ export class Discovery {
   private failed(err: Error): void {
     const d = this.agent.discovery;
     this.agent.discovery = { ...d, state: 'error', detail: err.message, failedAt: new Date().toISOString() };
-    if (err.message === this.lastError) {
+    // Once per change of state (working → failing), not per retry or per wording of the error:
+    // the current reason is always in /v1/enumerate.
+    if (this.lastError !== undefined) {
+      this.lastError = err.message;
       this.log.debug({ err: err.message }, 'master discovery still failing');
       return;
     }

@@ -5,6 +5,8 @@ import type { DiscoveredCluster } from './parse.js';
 export interface SourceEvents {
   update(cluster: DiscoveredCluster): void;
   failure(err: Error): void;
+  /** Something an operator should see even while the source is failing (a session renewed). */
+  notice(message: string): void;
 }
 
 export interface MasterSourceRunner {

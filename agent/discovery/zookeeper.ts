@@ -67,6 +67,7 @@ export class ZooKeeperSource implements MasterSourceRunner {
         this.watchConnect();
       } else if (state === zookeeper.State.EXPIRED) {
         this.fail(new DiscoveryError(`ZooKeeper session expired (${this.opts.display}); opening a new one`));
+        if (!this.stopped) this.events?.notice(`ZooKeeper session expired (${this.opts.display}); opening a new session and re-reading the masters`);
         this.renew();
       } else if (state === zookeeper.State.AUTH_FAILED) {
         this.fail(new DiscoveryError(`ZooKeeper authentication failed (${this.opts.display}); check the user:password in mesos.zookeeper`));
@@ -76,13 +77,26 @@ export class ZooKeeperSource implements MasterSourceRunner {
     client.connect();
   }
 
-  /** Reports a failure when no connection is made within the request deadline. */
-  private watchConnect(): void {
+  /**
+   * Reports a failure when no connection is made within the request deadline. Past the session
+   * timeout the old session is dead on the servers' side anyway, so a brand-new client takes
+   * over: the old one may never get back in (a server rebuilt with an empty database refuses a
+   * client that has seen newer transactions than it has).
+   */
+  private watchConnect(since = Date.now()): void {
     clearTimeout(this.connectTimer);
     this.connectTimer = setTimeout(() => {
       if (this.stopped) return;
+      const down = Date.now() - since;
+      if (down > this.opts.sessionTimeoutMs) {
+        this.events?.notice(
+          `no ZooKeeper server of ${this.opts.display} took our session for ${Math.round(down / 1000)} s; starting a new session`,
+        );
+        this.renew();
+        return;
+      }
       this.fail(new DiscoveryError(`cannot reach ZooKeeper ${this.opts.display}; still trying`));
-      this.watchConnect();
+      this.watchConnect(since);
     }, this.opts.requestTimeoutMs);
   }
 

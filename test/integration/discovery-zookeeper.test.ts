@@ -1,5 +1,7 @@
 // Masters from a real ZooKeeper, registered the way Mesos registers them (ephemeral sequential
 // json.info_ znodes holding MasterInfo JSON), through deletions, outages and a leader failover.
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { AgentProcess, type LogLine } from '../helpers/agent-process.js';
 import { startMastersOnOnePort } from '../helpers/cluster.js';
@@ -137,6 +139,40 @@ describe('one ZooKeeper server', () => {
     await nextLog(r.agent, back, (l) => /masters changed/.test(l.msg) && (l.masters as string[]).includes('127.0.0.11'), 20_000);
     expect(await currentMasters(r)).toContain('127.0.0.11');
   });
+});
+
+describe('session expiry', () => {
+  let zk: ZooKeeperEnsemble;
+  let r: Running;
+
+  beforeAll(async () => {
+    zk = await ZooKeeperEnsemble.start({ size: 1 });
+    await registerMaster(zk.connectString, { ip: '127.0.0.12' });
+    r = await startAgent(zk.connectString);
+    await r.agent.waitForLog((l) => /masters changed/.test(l.msg), 15_000);
+  });
+  afterAll(async () => {
+    await r?.agent.stop();
+    await zk?.stopAll();
+  });
+
+  test('a ZooKeeper rebuilt with an empty database: a new session, and updates resume', async () => {
+    const from = r.agent.logs.length;
+    await zk.stop(0);
+    // A server that lost its sessions (here: its data wiped) tells the reconnecting client that
+    // its session expired, as one does after a long partition.
+    rmSync(join(zk.members[0].dataDir, 'version-2'), { recursive: true, force: true });
+    await zk.startMember(0);
+    // The old session cannot come back: either the server says it expired, or (having seen
+    // newer transactions than this empty server) the client is refused until a new one starts.
+    const expired = await nextLog(r.agent, from, (l) => /session expired|starting a new session/.test(l.msg), 20_000);
+    expect(expired.level).toBe('warn');
+    expect((await dig(HOST, r.listenPort, 'nginx.marathon.mesos')).status).toBe('NOERROR');
+    await registerMaster(zk.connectString, { ip: '127.0.0.13' });
+    await nextLog(r.agent, from, (l) => /masters changed/.test(l.msg) && (l.masters as string[]).includes('127.0.0.13'), 20_000);
+    expect(await currentMasters(r)).toEqual(['127.0.0.13']);
+  });
+
 });
 
 describe('a three-node ensemble', () => {
