@@ -8,6 +8,17 @@ cd "$(dirname "$0")/.."
 need=()
 command -v dig >/dev/null 2>&1 || need+=(dnsutils)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
+# A real ZooKeeper for the discovery tests (test/helpers/zookeeper.ts); the package depends on a
+# JRE, but make sure `java` is there even when the jar is.
+[ -f /usr/share/java/zookeeper.jar ] || need+=(zookeeper)
+command -v java >/dev/null 2>&1 || need+=(default-jre-headless)
+# The watchdog reads the agent's process with ps (via systeminformation); the units are checked
+# with systemd-analyze; the bind-mount test needs unshare; the end-to-end test resolves with getent.
+command -v ps >/dev/null 2>&1 || need+=(procps)
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
+command -v unshare >/dev/null 2>&1 || need+=(util-linux)
+command -v mount >/dev/null 2>&1 || need+=(mount)
+command -v getent >/dev/null 2>&1 || need+=(libc-bin)
 if [ ${#need[@]} -gt 0 ]; then
   echo "test: installing Debian packages: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -24,7 +35,8 @@ npm run --silent typecheck
 
 mkdir -p test-results
 status=0
-node --experimental-vm-modules --disable-warning=ExperimentalWarning node_modules/jest/bin/jest.js \
+# A bounded run: a leaked handle must fail the suite, not hang CI.
+timeout --kill-after=30 1500 node --experimental-vm-modules --disable-warning=ExperimentalWarning node_modules/jest/bin/jest.js \
   --json --outputFile=test-results/jest.json "$@" || status=$?
 node test/summary.mjs test-results/jest.json || status=1
 exit $status

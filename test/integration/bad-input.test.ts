@@ -149,9 +149,12 @@ describe('limits', () => {
       }
       const extra = net.connect(cluster.listenPort, HOST);
       const closed = await new Promise<boolean>((resolve) => {
-        extra.on('close', () => resolve(true));
+        const giveUp = setTimeout(() => resolve(false), 300);
+        extra.on('close', () => {
+          clearTimeout(giveUp);
+          resolve(true);
+        });
         extra.on('error', () => {});
-        setTimeout(() => resolve(false), 300);
       });
       expect(closed).toBe(true);
     } finally {
@@ -166,9 +169,12 @@ describe('limits', () => {
     const s = net.connect(cluster.listenPort, HOST);
     const closedAfter = await new Promise<number>((resolve) => {
       const t0 = Date.now();
-      s.on('close', () => resolve(Date.now() - t0));
+      const giveUp = setTimeout(() => resolve(-1), 3000);
+      s.on('close', () => {
+        clearTimeout(giveUp);
+        resolve(Date.now() - t0);
+      });
       s.on('error', () => {});
-      setTimeout(() => resolve(-1), 3000);
     });
     s.destroy();
     expect(closedAfter).toBeGreaterThan(0);
