@@ -243,7 +243,10 @@ export class FakeDnsServer {
     return { packet: this.header(query, question, rcode, false) };
   }
 
+  /** The zone's SOA: the one among the records when given (e.g. a generated Mesos-DNS zone), else Mesos-DNS's defaults. */
   private soa(): SoaAnswer {
+    const given = this.records.find((r): r is SoaAnswer => r.type === 'SOA' && norm(r.name) === this.zone);
+    if (given) return { ...given, ttl: given.ttl ?? this.ttl };
     const ns = this.zone ? `ns1.${this.zone}` : 'ns1';
     return {
       name: this.zone,
