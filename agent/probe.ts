@@ -3,14 +3,17 @@
 // but the agent itself. Shared by the watchdog, the resolv.conf generator and the HTTP API's
 // health check, so all three agree on what "answering" means.
 //
-// The exchange is the forwarder's own (agent/forwarding/exchange.ts): fresh random ID, fresh
-// socket, and a reply counts only from the address asked, with that ID, QR set and the same
-// question; anything else is ignored while waiting. A hung agent (socket open, process stopped)
-// simply never answers, which is exactly what must be caught.
+// It uses its own connected socket rather than the forwarder's pool: a health check should meet
+// the agent the way a client does, and say why it failed. On a connected socket the kernel
+// delivers only datagrams from the address asked and reports "port unreachable" as ECONNREFUSED,
+// so a dead agent (refused at once) is told apart from a hung one (silent until the timeout).
+// Replies must carry our fresh random ID, QR, the same question, and the A record 127.0.0.1.
+import { randomInt } from 'node:crypto';
+import dgram from 'node:dgram';
 import type { Endpoint } from './config/endpoint.js';
-import { ExchangeError, type Question, udpExchange } from './forwarding/exchange.js';
 import { nameCodec, recordCodec } from './dns/packet.js';
-import { RD, Rcode, rcodeName } from './dns/wire.js';
+import { HEADER_LEN, QR, RD, Rcode, rcodeName, readHeader, sameQuestion, scanMessage } from './dns/wire.js';
+import { type Question, buildQuery } from './forwarding/exchange.js';
 
 export const READY_NAME = 'ready.spartan';
 /** What the agent's spartan zone holds for ready.spartan (dcos-dns's value). */
@@ -30,47 +33,78 @@ export interface ProbeResult {
 }
 
 const READY_QUESTION: Question = (() => {
-  const name = nameCodec.encode(READY_NAME);
   const typeClass = Buffer.alloc(4);
   typeClass.writeUInt16BE(TYPE_A, 0);
   typeClass.writeUInt16BE(CLASS_IN, 2);
-  return { question: Buffer.concat([name, typeClass]), flags: RD, dnssecOk: false };
+  return { question: Buffer.concat([nameCodec.encode(READY_NAME), typeClass]), flags: RD, dnssecOk: false };
 })();
 
-/**
- * A wildcard listen address is reached through loopback; replies come from 127.0.0.1 (or ::1),
- * and the exchange accepts replies only from the address it asked.
- */
+/** A wildcard listen address is reached through loopback. */
 function target(e: Endpoint): Endpoint {
   if (e.host === '0.0.0.0') return { ...e, host: '127.0.0.1' };
   if (e.host === '::') return { ...e, host: '::1' };
   return e;
 }
 
-/** Asks `endpoint` for ready.spartan A once; never rejects. */
-export async function probeReady(endpoint: Endpoint, timeoutMs: number): Promise<ProbeResult> {
-  const started = Date.now();
-  const ignored: Record<string, number> = {};
-  const result = (reason?: string): ProbeResult => ({
-    endpoint,
-    ok: reason === undefined,
-    ...(reason === undefined ? { rttMs: Date.now() - started } : { reason }),
-  });
+/** What one datagram means: not ours (keep waiting), or the verdict (undefined reason = ok). */
+type Verdict = { ignore: 'id' | 'question' } | { reason: string | undefined };
+
+function judge(msg: Buffer, id: number): Verdict {
+  const h = readHeader(msg);
+  if (!h || h.id !== id || !(h.flags & QR)) return { ignore: 'id' };
+  let scan;
   try {
-    const reply = await udpExchange(target(endpoint), READY_QUESTION, started + timeoutMs, (why) => {
-      ignored[why] = (ignored[why] ?? 0) + 1;
-    });
-    const { header, records } = reply.scan;
-    if (header.rcode !== Rcode.NOERROR) return result(`answered ${rcodeName(header.rcode)} instead of the A record`);
-    const answers = records.filter((r) => r.section === 'answer' && r.type === TYPE_A).map((r) => recordCodec.decode(reply.msg, r.start));
-    if (answers.some((a) => a.type === 'A' && a.data === READY_ADDRESS)) return result();
-    const got = answers.map((a) => (a.type === 'A' ? a.data : a.type)).join(', ') || 'no A record';
-    return result(`answered without ${READY_NAME} A ${READY_ADDRESS} (got ${got}); is something other than the agent listening there?`);
+    scan = scanMessage(msg);
   } catch (err) {
-    const detail = err instanceof ExchangeError && err.reason === 'timeout' ? `no answer within ${timeoutMs} ms` : (err as Error).message;
-    const dropped = Object.entries(ignored).map(([why, n]) => `${n} with the wrong ${why}`);
-    return result(dropped.length ? `${detail} (ignored replies: ${dropped.join(', ')})` : detail);
+    return { reason: `malformed reply: ${(err as Error).message}` };
   }
+  if (h.qdcount !== 1 || !sameQuestion(msg.subarray(HEADER_LEN, scan.questionEnd), READY_QUESTION.question)) return { ignore: 'question' };
+  if (h.rcode !== Rcode.NOERROR) return { reason: `answered ${rcodeName(h.rcode)} instead of the A record` };
+  const answers = scan.records.filter((r) => r.section === 'answer' && r.type === TYPE_A).map((r) => recordCodec.decode(msg, r.start));
+  if (answers.some((a) => a.type === 'A' && a.data === READY_ADDRESS)) return { reason: undefined };
+  const got = answers.map((a) => (a.type === 'A' ? a.data : a.type)).join(', ') || 'no A record';
+  return { reason: `answered without ${READY_NAME} A ${READY_ADDRESS} (got ${got}); is something other than the agent listening there?` };
+}
+
+function socketError(err: NodeJS.ErrnoException): string {
+  if (err.code === 'ECONNREFUSED') return 'refused: nothing listens there (the agent is not running)';
+  return `cannot ask: ${err.message}`;
+}
+
+/** Asks `endpoint` for ready.spartan A once; never rejects, never takes longer than timeoutMs. */
+export function probeReady(endpoint: Endpoint, timeoutMs: number): Promise<ProbeResult> {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const id = randomInt(0, 65536);
+    const to = target(endpoint);
+    const sock = dgram.createSocket(to.family === 6 ? 'udp6' : 'udp4');
+    const ignored = { id: 0, question: 0 };
+    let done = false;
+    const finish = (reason: string | undefined) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      sock.close();
+      resolve(reason === undefined ? { endpoint, ok: true, rttMs: Date.now() - started } : { endpoint, ok: false, reason });
+    };
+    const timer = setTimeout(() => {
+      const strays = Object.entries(ignored)
+        .filter(([, n]) => n > 0)
+        .map(([why, n]) => `${n} with the wrong ${why}`);
+      finish(`no answer within ${timeoutMs} ms${strays.length ? ` (ignored replies: ${strays.join(', ')})` : ''}`);
+    }, timeoutMs);
+    sock.on('error', (err) => finish(socketError(err)));
+    sock.on('message', (msg) => {
+      const v = judge(msg, id);
+      if ('ignore' in v) ignored[v.ignore]++;
+      else finish(v.reason);
+    });
+    sock.connect(to.port, to.host, () => {
+      sock.send(buildQuery(id, READY_QUESTION), (err) => {
+        if (err) finish(socketError(err));
+      });
+    });
+  });
 }
 
 /** Probes every address at once, so a round costs one timeout, not one per address. In input order. */

@@ -1,0 +1,165 @@
+#!/usr/bin/env node
+// phalanx-genresolv: writes resolv.conf for this node, run by a systemd timer 5 s after boot and
+// then every minute. Lists the agent's addresses that answer ready.spartan, or the upstream
+// resolvers while none does; with --restore, puts back the file the node had before.
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Logger } from 'pino';
+import { formatEndpoint } from '../agent/config/endpoint.js';
+import { ConfigLoadError, DEFAULT_CONFIG_PATH, loadConfig } from '../agent/config/load.js';
+import type { Config } from '../agent/config/schema.js';
+import { createLogger } from '../agent/log.js';
+import { probeAll } from '../agent/probe.js';
+import { VERSION } from '../agent/version.js';
+import { chooseNameservers, resolvConfCandidates } from './nameservers.js';
+import { renderResolvConf } from './render.js';
+import { backupPath, restoreOriginal, updateResolvConf } from './resolv-file.js';
+
+const USAGE = `Usage: phalanx-genresolv [--config FILE] [--output PATH] [--restore]
+
+Writes resolv.conf: the phalanx-dns agent's port-53 addresses that answer ready.spartan, or, when
+none does, up to 3 port-53 upstream resolvers; plus "genresolv.search" and "genresolv.options".
+The file is replaced atomically and only when its content changes; the node's original file is
+saved once as PATH.orig.
+
+Options:
+  -c, --config FILE   JSON config file (default ${DEFAULT_CONFIG_PATH})
+  -o, --output PATH   the file to write (default "genresolv.path" from the config, /etc/resolv.conf)
+      --restore       put PATH.orig back (for uninstalling) and exit
+  -h, --help          show this help
+  -v, --version       print the version
+
+Exit status: 0 written, already up to date, or restored; 1 nothing written (no nameserver to list,
+the file could not be written, or nothing to restore): the old file is kept; 2 bad command line or
+config.`;
+
+const EXIT = { ok: 0, notWritten: 1, misconfigured: 2 } as const;
+
+function fail(message: string): never {
+  process.stderr.write(`phalanx-genresolv: ${message}\n`);
+  process.exit(EXIT.misconfigured);
+}
+
+function readArgs(argv: string[]): { config: Config; path: string; restore: boolean } {
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      options: {
+        config: { type: 'string', short: 'c' },
+        output: { type: 'string', short: 'o' },
+        restore: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+      strict: true,
+    }).values;
+  } catch (err) {
+    fail(`${(err as Error).message}\n${USAGE}`);
+  }
+  if (args.help) {
+    process.stdout.write(USAGE + '\n');
+    process.exit(0);
+  }
+  if (args.version) {
+    process.stdout.write(`phalanx-genresolv ${VERSION}\n`);
+    process.exit(0);
+  }
+  if (args.output === '') fail('--output needs a file path');
+  const configPath = args.config ?? DEFAULT_CONFIG_PATH;
+  let config: Config;
+  try {
+    config = loadConfig(configPath);
+  } catch (err) {
+    if (err instanceof ConfigLoadError) fail(err.message);
+    throw err;
+  }
+  return { config, path: args.output ? resolve(args.output) : config.genresolv.path, restore: args.restore ?? false };
+}
+
+function errorText(err: unknown): string {
+  return (err as Error).message ?? String(err);
+}
+
+async function generate(config: Config, path: string, log: Logger): Promise<number> {
+  const g = config.genresolv;
+  const agent = resolvConfCandidates(config.listen, 'listen');
+  for (const note of agent.skipped) log.warn(note);
+
+  const probes = await probeAll(agent.usable, g.timeoutMs);
+  const choice = chooseNameservers(probes, config.upstreams);
+  const agentState = probes.map((r) => ({ address: formatEndpoint(r.endpoint), ok: r.ok, ...(r.ok ? {} : { reason: r.reason }) }));
+  if (choice.source === 'none') {
+    log.error({ path, agent: agentState }, `${choice.notes.join('; ')}. Keeping ${path} as it is`);
+    return EXIT.notWritten;
+  }
+  for (const note of choice.notes) log.warn(note);
+
+  const content = renderResolvConf({ nameservers: choice.nameservers, source: choice.source, search: g.search, options: g.options });
+  let result;
+  try {
+    result = updateResolvConf(path, content);
+  } catch (err) {
+    log.error({ path, err: errorText(err) }, `cannot write ${path}: ${errorText(err)}. The old file is kept; check the path and permissions ("genresolv.path" or --output)`);
+    return EXIT.notWritten;
+  }
+
+  const listed = `nameservers ${choice.nameservers.join(', ')} (${choice.source === 'agent' ? 'the agent' : 'upstreams: the agent does not answer'})`;
+  if (result.status === 'unchanged') {
+    log.info({ path, source: choice.source, nameservers: choice.nameservers, agent: agentState }, `${path} is up to date: ${listed}`);
+    return EXIT.ok;
+  }
+  if (result.savedOriginal) log.info({ path, backup: result.savedOriginal }, `saved the original ${path} as ${result.savedOriginal}`);
+  const how = result.method === 'in-place' ? ' in place (it is a mount point, so it cannot be replaced)' : '';
+  const fields = { path, source: choice.source, nameservers: choice.nameservers, method: result.method, agent: agentState };
+  if (choice.source === 'agent') log.info(fields, `wrote ${path}${how}: ${listed}`);
+  else log.warn(fields, `wrote ${path}${how}: ${listed}`);
+  return EXIT.ok;
+}
+
+function restore(config: Config, path: string, log: Logger): number {
+  let result;
+  try {
+    result = restoreOriginal(path);
+  } catch (err) {
+    log.error({ path, err: errorText(err) }, `cannot restore ${backupPath(path)} to ${path}: ${errorText(err)}`);
+    return EXIT.notWritten;
+  }
+  if (result.status === 'restored') {
+    log.info({ path, from: result.from, method: result.method }, `restored ${path} from ${result.from}`);
+    return EXIT.ok;
+  }
+  if (!result.generated) {
+    log.info({ path }, `no ${backupPath(path)} to restore and ${path} was not written by phalanx-genresolv; leaving it as it is`);
+    return EXIT.ok;
+  }
+  // Ours, with no original to go back to (there was none): without the agent the node still
+  // needs a resolver, so list the upstreams rather than leave the agent's addresses behind.
+  const choice = chooseNameservers([], config.upstreams);
+  if (choice.source !== 'upstreams') {
+    log.error({ path }, `no ${backupPath(path)} to restore, and ${path} still lists phalanx-dns with no port-53 upstream to put instead; edit ${path} by hand`);
+    return EXIT.notWritten;
+  }
+  try {
+    updateResolvConf(path, renderResolvConf({ nameservers: choice.nameservers, source: 'upstreams', search: config.genresolv.search, options: config.genresolv.options }));
+  } catch (err) {
+    log.error({ path, err: errorText(err) }, `cannot write ${path}: ${errorText(err)}`);
+    return EXIT.notWritten;
+  }
+  log.warn({ path, nameservers: choice.nameservers }, `no ${backupPath(path)} to restore; ${path} now lists the upstreams ${choice.nameservers.join(', ')}`);
+  return EXIT.ok;
+}
+
+async function main(): Promise<number> {
+  const { config, path, restore: restoring } = readArgs(process.argv.slice(2));
+  const log = createLogger('phalanx-genresolv', config.log.level);
+  return restoring ? restore(config, path, log) : generate(config, path, log);
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`phalanx-genresolv: unexpected error: ${(err as Error).stack ?? err}\n`);
+    process.exit(EXIT.notWritten);
+  },
+);

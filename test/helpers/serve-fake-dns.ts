@@ -1,0 +1,35 @@
+// A fake upstream resolver as a standalone process, for tests that need one where an in-process
+// server cannot be: inside a network namespace (`ip netns exec NS node serve-fake-dns.js ...`).
+// Serves example.org (www.example.org A 192.0.2.80) on every --listen ip:port, prints one JSON
+// line {"listening": [...]} once all are bound, and exits on SIGTERM or SIGINT.
+import { parseArgs } from 'node:util';
+import { UPSTREAM_RECORDS } from './cluster.js';
+import { FakeDnsServer } from './fake-dns.js';
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { listen: { type: 'string', multiple: true } }, strict: true });
+  const listen = values.listen ?? [];
+  if (listen.length === 0) throw new Error('usage: serve-fake-dns --listen IP:PORT [--listen IP:PORT ...]');
+  const servers: FakeDnsServer[] = [];
+  for (const endpoint of listen) {
+    const colon = endpoint.lastIndexOf(':');
+    servers.push(
+      await FakeDnsServer.start({
+        address: endpoint.slice(0, colon),
+        port: Number(endpoint.slice(colon + 1)),
+        zone: 'example.org',
+        records: UPSTREAM_RECORDS,
+        udpLimit: 'edns',
+      }),
+    );
+  }
+  const stop = () => void Promise.all(servers.map((s) => s.stop())).then(() => process.exit(0));
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.stdout.write(JSON.stringify({ listening: servers.map((s) => s.endpoint) }) + '\n');
+}
+
+main().catch((err) => {
+  process.stderr.write(`serve-fake-dns: ${(err as Error).message}\n`);
+  process.exit(1);
+});

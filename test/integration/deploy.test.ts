@@ -1,0 +1,173 @@
+// deploy/: the example config is valid, the systemd units pass `systemd-analyze verify` and say
+// what the node relies on, and install.sh / uninstall.sh stage and remove the package (DESTDIR,
+// so the running system is never changed), uninstall putting the saved resolv.conf back.
+import { execFile } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { loadConfig } from '../../agent/config/load.js';
+import { REPO_ROOT } from '../helpers/agent-process.js';
+import { runToCompletion } from '../helpers/logged-process.js';
+
+const DEPLOY = join(REPO_ROOT, 'deploy');
+const UNITS = ['phalanx-dns.service', 'phalanx-watchdog.service', 'phalanx-watchdog.timer', 'phalanx-genresolv.service', 'phalanx-genresolv.timer'];
+const dir = mkdtempSync(join(tmpdir(), 'phalanx-deploy-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function sh(argv: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    execFile(argv[0], argv.slice(1), { env: { ...process.env, ...env }, timeout: 60_000, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, out: stdout + stderr });
+    });
+  });
+}
+
+/** `Key=value` lines of a unit, comments left out. */
+function unit(name: string): string[] {
+  return readFileSync(join(DEPLOY, 'systemd', name), 'utf8')
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'));
+}
+
+describe('the example config', () => {
+  test('is valid and keeps the defaults the units rely on', () => {
+    const c = loadConfig(join(DEPLOY, 'config.example.json'));
+    expect(c.listen.map((e) => `${e.host}:${e.port}`)).toEqual(['198.51.100.1:53', '198.51.100.2:53', '198.51.100.3:53']);
+    expect(c.watchdog.restartCommand).toEqual(['systemctl', 'kill', '--signal', 'SIGKILL', '--kill-who', 'main', 'phalanx-dns.service']);
+    expect(c.genresolv.path).toBe('/etc/resolv.conf');
+    expect(c.upstreams.length).toBeGreaterThan(0);
+  });
+});
+
+describe('the systemd units', () => {
+  test('the agent: restarted always, unprivileged with only CAP_NET_BIND_SERVICE, the interface set up first', () => {
+    const u = unit('phalanx-dns.service');
+    expect(u).toEqual(
+      expect.arrayContaining([
+        'Restart=always',
+        'StartLimitIntervalSec=0',
+        'User=phalanx-dns',
+        'AmbientCapabilities=CAP_NET_BIND_SERVICE',
+        'CapabilityBoundingSet=CAP_NET_BIND_SERVICE',
+        'NoNewPrivileges=yes',
+        'ProtectSystem=strict',
+        'ExecStartPre=+/opt/phalanx-dns/deploy/spartan-interface.sh up',
+        'ExecStart=/usr/local/bin/phalanx-dns --config /etc/phalanx-dns/config.json',
+      ]),
+    );
+    expect(u.some((l) => l.startsWith('MemoryDenyWriteExecute'))).toBe(false); // V8 needs W+X pages
+    expect(u.some((l) => l.startsWith('PrivateNetwork'))).toBe(false);
+  });
+
+  test('the timers: watchdog a minute after boot then every minute, genresolv 5 s after boot then every minute', () => {
+    expect(unit('phalanx-watchdog.timer')).toEqual(expect.arrayContaining(['OnBootSec=1min', 'OnUnitActiveSec=1min', 'AccuracySec=1s']));
+    expect(unit('phalanx-genresolv.timer')).toEqual(expect.arrayContaining(['OnBootSec=5s', 'OnUnitActiveSec=1min', 'AccuracySec=1s']));
+    expect(unit('phalanx-watchdog.service')).toEqual(expect.arrayContaining(['Type=oneshot', 'ExecStart=/usr/local/bin/phalanx-watchdog --config /etc/phalanx-dns/config.json']));
+    expect(unit('phalanx-genresolv.service')).toEqual(expect.arrayContaining(['Type=oneshot', 'ExecStart=/usr/local/bin/phalanx-genresolv --config /etc/phalanx-dns/config.json']));
+  });
+});
+
+describe('install.sh and uninstall.sh (staged with DESTDIR)', () => {
+  const stage = join(dir, 'root');
+  const pkg = join(stage, 'opt/phalanx-dns');
+  let install: { code: number; out: string };
+
+  beforeAll(async () => {
+    install = await sh([join(DEPLOY, 'install.sh')], { DESTDIR: stage });
+  });
+
+  test('puts the package, the commands, the example config and the units in place', () => {
+    expect(install).toMatchObject({ code: 0 });
+    expect(install.out).toContain('installed the example config as /etc/phalanx-dns/config.json: set "upstreams" and "mesos.masters"');
+    for (const [bin, main] of [
+      ['phalanx-dns', 'agent'],
+      ['phalanx-watchdog', 'watchdog'],
+      ['phalanx-genresolv', 'genresolv'],
+    ]) {
+      expect(readlinkSync(join(stage, 'usr/local/bin', bin))).toBe(`/opt/phalanx-dns/dist/${main}/main.js`);
+      expect(statSync(join(pkg, 'dist', main, 'main.js')).mode & 0o111).toBe(0o111);
+    }
+    expect(statSync(join(pkg, 'deploy/spartan-interface.sh')).mode & 0o111).toBe(0o111);
+    expect(readFileSync(join(stage, 'etc/phalanx-dns/config.json'), 'utf8')).toBe(readFileSync(join(DEPLOY, 'config.example.json'), 'utf8'));
+    expect(readdirSync(join(stage, 'etc/systemd/system')).sort()).toEqual([...UNITS].sort());
+    // Production dependencies only.
+    expect(existsSync(join(pkg, 'node_modules/systeminformation'))).toBe(true);
+    expect(existsSync(join(pkg, 'node_modules/jest'))).toBe(false);
+    expect(existsSync(join(pkg, 'dist/test'))).toBe(false);
+  });
+
+  test('the installed commands run from the installed package alone', async () => {
+    for (const main of ['agent', 'watchdog', 'genresolv']) {
+      const r = await runToCompletion([process.execPath, join(pkg, 'dist', main, 'main.js'), '--version'], 15_000);
+      expect({ main, code: r.exit.code, stderr: r.stderr }).toEqual({ main, code: 0, stderr: '' });
+    }
+  });
+
+  test('the installed units pass systemd-analyze verify, with no warnings', async () => {
+    // verify checks that every Exec program exists, so point the install paths at the staged files.
+    const verifyDir = join(dir, 'verify');
+    rmSync(verifyDir, { recursive: true, force: true });
+    mkdirSync(verifyDir);
+    for (const name of UNITS) {
+      let text = readFileSync(join(stage, 'etc/systemd/system', name), 'utf8');
+      for (const bin of ['phalanx-dns', 'phalanx-watchdog', 'phalanx-genresolv']) {
+        text = text.replaceAll(`/usr/local/bin/${bin}`, stage + readlinkSync(join(stage, 'usr/local/bin', bin)));
+      }
+      writeFileSync(join(verifyDir, name), text.replaceAll('/opt/phalanx-dns/deploy/', `${pkg}/deploy/`));
+    }
+    const r = await sh(['systemd-analyze', 'verify', ...UNITS.map((u) => join(verifyDir, u))]);
+    expect(r).toEqual({ code: 0, out: '' });
+  });
+
+  test('install.sh again keeps an edited config; a bad --config is refused before anything changes', async () => {
+    const config = join(stage, 'etc/phalanx-dns/config.json');
+    const edited = JSON.stringify({ listen: ['198.51.100.1:53'], upstreams: ['10.9.9.9'] });
+    writeFileSync(config, edited);
+    const again = await sh([join(DEPLOY, 'install.sh')], { DESTDIR: stage });
+    expect(again.code).toBe(0);
+    expect(again.out).toContain('kept the existing /etc/phalanx-dns/config.json');
+    expect(readFileSync(config, 'utf8')).toBe(edited);
+
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ upstreams: ['198.51.100.1'] }));
+    const refused = await sh([join(DEPLOY, 'install.sh'), '--config', bad], { DESTDIR: stage });
+    expect(refused.code).toBe(1);
+    expect(refused.out).toContain(`config ${bad}: key "upstreams[0]"`);
+    expect(refused.out).toContain('fix the config and run install.sh again');
+    expect(readFileSync(config, 'utf8')).toBe(edited);
+  });
+
+  test('uninstall.sh restores the saved resolv.conf, removes the package and keeps the config; --purge removes it', async () => {
+    const resolvConf = join(stage, 'etc/resolv.conf');
+    const original = 'nameserver 192.0.2.53\n';
+    writeFileSync(`${resolvConf}.orig`, original);
+    writeFileSync(resolvConf, '# Generated by phalanx-genresolv (phalanx-dns).\nnameserver 198.51.100.1\n');
+    const r = await sh([join(DEPLOY, 'uninstall.sh')], { DESTDIR: stage });
+    expect(r.code).toBe(0);
+    expect(readFileSync(resolvConf, 'utf8')).toBe(original);
+    expect(existsSync(`${resolvConf}.orig`)).toBe(false);
+    expect(existsSync(pkg)).toBe(false);
+    expect(() => lstatSync(join(stage, 'usr/local/bin/phalanx-dns'))).toThrow('ENOENT');
+    expect(readdirSync(join(stage, 'etc/systemd/system'))).toEqual([]);
+    expect(existsSync(join(stage, 'etc/phalanx-dns/config.json'))).toBe(true);
+    expect(r.out).toContain('kept /etc/phalanx-dns (uninstall.sh --purge removes it)');
+
+    const purge = await sh([join(DEPLOY, 'uninstall.sh'), '--purge'], { DESTDIR: stage });
+    expect(purge.code).toBe(0);
+    expect(existsSync(join(stage, 'etc/phalanx-dns'))).toBe(false);
+  });
+
+  test('uninstall.sh stops before removing anything when resolv.conf cannot be restored', async () => {
+    const again = await sh([join(DEPLOY, 'install.sh')], { DESTDIR: stage });
+    expect(again.code).toBe(0);
+    const config = join(stage, 'etc/phalanx-dns/config.json');
+    writeFileSync(config, JSON.stringify({ upstreams: [] }));
+    const resolvConf = join(stage, 'etc/resolv.conf');
+    writeFileSync(resolvConf, '# Generated by phalanx-genresolv (phalanx-dns).\nnameserver 198.51.100.1\n'); // ours, no backup
+    const r = await sh([join(DEPLOY, 'uninstall.sh')], { DESTDIR: stage });
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('resolv.conf was not restored');
+    expect(existsSync(pkg)).toBe(true); // the agent stays so the node keeps DNS
+  });
+});

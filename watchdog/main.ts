@@ -1,0 +1,147 @@
+#!/usr/bin/env node
+// phalanx-watchdog: one check of the agent, run by a systemd timer every minute. Healthy when any
+// listen address answers ready.spartan; after two failed rounds a retry delay apart, it logs what
+// it sees of the agent process and runs the restart command.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { formatEndpoint } from '../agent/config/endpoint.js';
+import { ConfigLoadError, DEFAULT_CONFIG_PATH, loadConfig } from '../agent/config/load.js';
+import type { Config } from '../agent/config/schema.js';
+import { createLogger } from '../agent/log.js';
+import { type ProbeResult, probeAll } from '../agent/probe.js';
+import { VERSION } from '../agent/version.js';
+import { type AgentSnapshot, snapshotAgent } from './agent-snapshot.js';
+import { EXIT, FAILED_ROUNDS_BEFORE_RESTART, nextStep, roundPassed } from './decision.js';
+import { findExecutable, runRestartCommand } from './restart.js';
+
+const USAGE = `Usage: phalanx-watchdog [--config FILE]
+
+Checks once that the phalanx-dns agent answers ready.spartan on its addresses ("watchdog.addresses",
+default "listen"). When none answers, asks again after "watchdog.retryDelayMs"; after two failed
+rounds it logs the agent process's state and runs "watchdog.restartCommand".
+
+Options:
+  -c, --config FILE   JSON config file (default ${DEFAULT_CONFIG_PATH})
+  -h, --help          show this help
+  -v, --version       print the version
+
+Exit status: 0 the agent answers; 1 it did not, and the restart command ran; 2 bad command line or
+config; 3 it did not answer and was not restarted (watchdog.enabled is false, or the restart
+command failed), or the watchdog itself failed unexpectedly.`;
+
+function fail(message: string): never {
+  process.stderr.write(`phalanx-watchdog: ${message}\n`);
+  process.exit(EXIT.misconfigured);
+}
+
+function readConfig(argv: string[]): { config: Config; path: string } {
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      options: {
+        config: { type: 'string', short: 'c' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+      strict: true,
+    }).values;
+  } catch (err) {
+    fail(`${(err as Error).message}\n${USAGE}`);
+  }
+  if (args.help) {
+    process.stdout.write(USAGE + '\n');
+    process.exit(0);
+  }
+  if (args.version) {
+    process.stdout.write(`phalanx-watchdog ${VERSION}\n`);
+    process.exit(0);
+  }
+  const path = args.config ?? DEFAULT_CONFIG_PATH;
+  try {
+    return { config: loadConfig(path), path };
+  } catch (err) {
+    if (err instanceof ConfigLoadError) fail(err.message);
+    throw err;
+  }
+}
+
+function summarise(results: ProbeResult[]) {
+  return results.map((r) => ({
+    address: formatEndpoint(r.endpoint),
+    ok: r.ok,
+    ...(r.ok ? { rttMs: r.rttMs } : { reason: r.reason }),
+  }));
+}
+
+/** One phrase for the log message; the full snapshot goes in its own field. */
+function describeSnapshot(s: AgentSnapshot): string {
+  if (s.processes.length === 0) return s.note ?? 'no agent process found';
+  const procs = s.processes.map(
+    (p) => `pid ${p.pid} (${p.name}) ${p.state}, CPU ${p.cpuPercent}%, memory ${p.memPercent}% (RSS ${Math.round(p.memRssKiB / 1024)} MiB)`,
+  );
+  return procs.join('; ') + (s.note ? `; ${s.note}` : '');
+}
+
+async function main(): Promise<number> {
+  const { config, path } = readConfig(process.argv.slice(2));
+  const w = config.watchdog;
+  const command = w.restartCommand;
+  if (w.enabled && !findExecutable(command[0])) {
+    // Found now rather than at 3 a.m. when the agent hangs.
+    fail(
+      `config ${path}: key "watchdog.restartCommand": program "${command[0]}" is not an executable file` +
+        `${command[0].includes('/') ? '' : ` in PATH (${process.env.PATH ?? ''})`}; give its full path, install it, or set "watchdog.enabled": false`,
+    );
+  }
+  const log = createLogger('phalanx-watchdog', config.log.level);
+  const shown = w.addresses.map(formatEndpoint).join(', ');
+
+  const rounds: boolean[] = [];
+  for (let round = 1; round <= FAILED_ROUNDS_BEFORE_RESTART; round++) {
+    const results = await probeAll(w.addresses, w.timeoutMs);
+    rounds.push(roundPassed(results));
+    const step = nextStep(rounds, w);
+    const addresses = summarise(results);
+
+    if (step.kind === 'healthy') {
+      log.info({ round, addresses }, round === 1 ? 'the agent answers ready.spartan' : 'the agent answers ready.spartan again; not restarting it');
+      return EXIT.healthy;
+    }
+    if (step.kind === 'retry') {
+      log.warn(
+        { round, addresses, retryInMs: step.delayMs },
+        `the agent does not answer ready.spartan on ${shown}; asking again in ${step.delayMs / 1000} s`,
+      );
+      await sleep(step.delayMs);
+      continue;
+    }
+
+    const agent = await snapshotAgent(w.addresses);
+    const what = `the agent has not answered ready.spartan on ${shown} for ${round} rounds ${w.retryDelayMs / 1000} s apart; ${describeSnapshot(agent)}`;
+    if (step.kind === 'report-only') {
+      log.error({ round, addresses, agent, command }, `${what}. Not restarting it: "watchdog.enabled" is false (would run: ${command.join(' ')})`);
+      return EXIT.notRestarted;
+    }
+    log.error({ round, addresses, agent, command }, `${what}. Restarting it: ${command.join(' ')}`);
+    const outcome = await runRestartCommand(command);
+    if (outcome.ok) {
+      log.warn({ command, output: outcome.output }, 'restart command done; the service manager starts a fresh agent');
+      return EXIT.restarted;
+    }
+    log.error(
+      { command, exitCode: outcome.exitCode, signal: outcome.signal, output: outcome.output },
+      `restart command failed (${outcome.error}); the agent is still not answering. Run it by hand and check "watchdog.restartCommand"`,
+    );
+    return EXIT.notRestarted;
+  }
+  throw new Error('unreachable: the decision ends every run within two rounds');
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`phalanx-watchdog: unexpected error: ${(err as Error).stack ?? err}\n`);
+    process.exit(EXIT.notRestarted);
+  },
+);
