@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config/schema.js';
 import { type Query, parseQuery, replyLimit } from './dns/query.js';
 import type { AnswerCache } from './cache/answer-cache.js';
-import { AA, CD, RA, RD, Rcode, errorResponse, rcodeName, scanMessage, shapeResponse } from './dns/wire.js';
+import { AA, CD, RA, RD, Rcode, type Scan, errorResponse, rcodeName, scanMessage, shapeResponse } from './dns/wire.js';
 import { race } from './forwarding/race.js';
 import type { ServerGroup } from './forwarding/server-group.js';
 import type { Metrics } from './metrics.js';
@@ -66,21 +66,42 @@ export class Resolver {
       return errorResponse(q.id, q.flags, Rcode.REFUSED, q.question, q.edns);
     }
     const a = answerFromZone(zone, q.name, q.qtype, TYPE_NAMES[q.qtype] ?? '', this.rotation++);
-    const msg = dnsPacket.encode({
-      type: 'response',
-      id: 0,
-      flags: AA | (q.flags & RD) | (a.rcode === 'NXDOMAIN' ? Rcode.NXDOMAIN : 0),
-      questions: [{ name: q.name, type: `UNKNOWN_${q.qtype}` as dnsPacket.RecordType, class: 'IN' }],
-      answers: a.answers,
-      authorities: a.authorities,
-    });
-    return shapeResponse(msg, scanMessage(msg), {
+    // The fast path: a zone's answers are encoded once per name, type and turn, then only
+    // patched per client (ID, question spelling, OPT, size). Zones are immutable, so a new
+    // ensemble brings a new zone object and a fresh set. Only answers with records are kept
+    // (bounded by the zone's records), so queries for random names or types cannot grow it.
+    const keep = a.answers.length > 0;
+    const key = `${q.name}|${q.qtype}|${a.turn}|${q.flags & RD}`;
+    let encoded = keep ? this.encodedAnswers(zone).get(key) : undefined;
+    if (!encoded) {
+      const msg = dnsPacket.encode({
+        type: 'response',
+        id: 0,
+        flags: AA | (q.flags & RD) | (a.rcode === 'NXDOMAIN' ? Rcode.NXDOMAIN : 0),
+        questions: [{ name: q.name, type: `UNKNOWN_${q.qtype}` as dnsPacket.RecordType, class: 'IN' }],
+        answers: a.answers,
+        authorities: a.authorities,
+      });
+      encoded = { msg, scan: scanMessage(msg) };
+      if (keep) this.encodedAnswers(zone).set(key, encoded);
+    }
+    return shapeResponse(encoded.msg, encoded.scan, {
       id: q.id,
       question: q.question,
       edns: q.edns,
       limit: replyLimit(q, transport),
       setFlags: RA,
     });
+  }
+
+  private readonly encoded = new WeakMap<Zone, Map<string, { msg: Buffer; scan: Scan }>>();
+  private encodedAnswers(zone: Zone): Map<string, { msg: Buffer; scan: Scan }> {
+    let m = this.encoded.get(zone);
+    if (!m) {
+      m = new Map();
+      this.encoded.set(zone, m);
+    }
+    return m;
   }
 
   private async forward(q: Query, r: Exclude<Route, { kind: 'local' }>, state: ResolverState, transport: Transport): Promise<Buffer> {

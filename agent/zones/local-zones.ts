@@ -64,6 +64,8 @@ export interface LocalAnswer {
   rcode: 'NOERROR' | 'NXDOMAIN';
   answers: Answer[];
   authorities: Answer[];
+  /** Which turn of the round robin this is (0 when there is nothing to rotate). */
+  turn: number;
 }
 
 const QTYPE_ANY = 255;
@@ -74,11 +76,11 @@ const QTYPE_ANY = 255;
  */
 export function answerFromZone(z: Zone, name: string, qtype: number, typeName: string, rotation: number): LocalAnswer {
   const records = z.names.get(name);
-  if (!records) return { rcode: 'NXDOMAIN', answers: [], authorities: [z.soa] };
+  if (!records) return { rcode: 'NXDOMAIN', answers: [], authorities: [z.soa], turn: 0 };
   const matching = qtype === QTYPE_ANY ? records : records.filter((r) => r.type === typeName);
-  if (matching.length === 0) return { rcode: 'NOERROR', answers: [], authorities: [z.soa] };
+  if (matching.length === 0) return { rcode: 'NOERROR', answers: [], authorities: [z.soa], turn: 0 };
   const k = rotation % matching.length;
-  return { rcode: 'NOERROR', answers: [...matching.slice(k), ...matching.slice(0, k)], authorities: [] };
+  return { rcode: 'NOERROR', answers: [...matching.slice(k), ...matching.slice(0, k)], authorities: [], turn: k };
 }
 
 export function findZone(zones: readonly Zone[], name: string): Zone | undefined {

@@ -120,6 +120,7 @@ describe('every local zone has SOA and NS', () => {
       rcode: 'NXDOMAIN',
       answers: [],
       authorities: [expect.objectContaining({ name: z.apex, type: 'SOA', ttl: 5, data: EXPECTED_SOA })],
+      turn: 0,
     });
   });
 });
