@@ -1,0 +1,107 @@
+// One dnsperf run against one target, with what it cost: the target's CPU (per 10k queries), how
+// busy the load CPU was (dnsperf and the servers share it: near 100 % means the figure is the
+// load side's limit, not the target's), and how many queries the target sent to the servers.
+import { type DnsperfRun, type Perf, dnsperf } from './dnsperf.js';
+import type { ServerQueries } from './peers.js';
+import { busyPct, cpuTimes, groupsCpuSeconds } from './system.js';
+
+export interface Target {
+  label: string;
+  endpoint: string;
+  /** CPU seconds used so far by the target, or null if unknown. */
+  cpuSeconds(): number | null;
+  serverQueries?(): Promise<ServerQueries>;
+}
+
+export interface Measurement extends Omit<Perf, 'latenciesMs'> {
+  target: string;
+  load: 'fixed' | 'max';
+  targetQps: number | null;
+  /** The target's CPU time during the run, % of one CPU. */
+  cpuPct: number | null;
+  cpuMsPer10k: number | null;
+  loadCpuBusyPct: number | null;
+  /** The peers' CPU as a whole: above the target's own share, other processes ran there too. */
+  peerCpuBusyPct: number | null;
+  /** The peers' CPU used by anything but the target: other people's work makes the run noisy. */
+  othersOnPeerCpuPct: number | null;
+  /** What set an unthrottled figure, see limitOf(). */
+  limit: Limit;
+  serversCpuPct: number | null;
+  /** Queries the target sent to masters or upstreams per query it answered. */
+  serverQueriesPerQuery: number | null;
+  tcpServerQueriesPerQuery: number | null;
+}
+
+/**
+ * What set an unthrottled run's figure. "target": the target used (nearly) a whole CPU;
+ * "machine": it did not, but both CPUs were full (other work on the machine); "load": the CPU of
+ * dnsperf and the servers was full; "shared": the target's CPU was full, partly with other
+ * processes; "-": a fixed-rate run, or nothing was full.
+ */
+export type Limit = 'target' | 'machine' | 'load' | 'shared' | '-';
+
+export function limitOf(m: Pick<Measurement, 'load' | 'cpuPct' | 'loadCpuBusyPct' | 'peerCpuBusyPct'>): Limit {
+  if (m.load === 'fixed') return '-';
+  const full = (pct: number | null) => (pct ?? 0) >= 95;
+  if ((m.cpuPct ?? 0) >= 90) return 'target';
+  if (full(m.loadCpuBusyPct) && full(m.peerCpuBusyPct)) return 'machine';
+  if (full(m.loadCpuBusyPct)) return 'load';
+  if (full(m.peerCpuBusyPct)) return 'shared';
+  return '-';
+}
+
+/** Other processes took this much of the peers' CPU during a run: its figures are not to be trusted. */
+export const NOISY_PCT = 25;
+
+/** A fixed-rate run whose target fell behind the rate: its latencies include queueing in dnsperf. */
+export const fellBehind = (m: Pick<Measurement, 'load' | 'qps' | 'targetQps'>): boolean =>
+  m.load === 'fixed' && m.targetQps !== null && m.qps < 0.95 * m.targetQps;
+
+export interface MeasureContext {
+  dnsperf: string;
+  peerCpu: number | undefined;
+  loadCpu: number | undefined;
+  serverGroups: number[];
+}
+
+export async function measure(ctx: MeasureContext, target: Target, run: DnsperfRun): Promise<{ m: Measurement; latenciesMs: number[] }> {
+  const q0 = target.serverQueries ? await target.serverQueries() : undefined;
+  const cpu0 = target.cpuSeconds();
+  const servers0 = groupsCpuSeconds(ctx.serverGroups);
+  const times0 = cpuTimes();
+  const t0 = performance.now();
+  const perf = await dnsperf(ctx.dnsperf, run);
+  const wallS = (performance.now() - t0) / 1000;
+  const times1 = cpuTimes();
+  const cpu1 = target.cpuSeconds();
+  const servers1 = groupsCpuSeconds(ctx.serverGroups);
+  const q1 = target.serverQueries ? await target.serverQueries() : undefined;
+
+  const cpuS = cpu0 === null || cpu1 === null ? null : cpu1 - cpu0;
+  const answered = perf.completed;
+  const perQuery = (a: number | null | undefined, b: number | null | undefined) => (a == null || b == null || answered === 0 ? null : (b - a) / answered);
+  const { latenciesMs, ...rest } = perf;
+  const cpuPct = cpuS === null ? null : (cpuS / wallS) * 100;
+  const load = run.qps === undefined ? 'max' : 'fixed';
+  const loadCpuBusyPct = ctx.loadCpu === undefined ? null : busyPct(times0, times1, ctx.loadCpu);
+  const peerCpuBusyPct = ctx.peerCpu === undefined ? null : busyPct(times0, times1, ctx.peerCpu);
+  return {
+    latenciesMs: latenciesMs ?? [],
+    m: {
+      target: target.label,
+      load,
+      targetQps: run.qps ?? null,
+      ...rest,
+      cpuPct,
+      cpuMsPer10k: cpuS === null || answered === 0 ? null : (cpuS * 1000 * 10_000) / answered,
+      loadCpuBusyPct,
+      peerCpuBusyPct,
+      othersOnPeerCpuPct: peerCpuBusyPct === null || cpuPct === null ? null : Math.max(0, peerCpuBusyPct - cpuPct),
+      limit: limitOf({ load, cpuPct, loadCpuBusyPct, peerCpuBusyPct }),
+      serversCpuPct: ((servers1 - servers0) / wallS) * 100,
+      serverQueriesPerQuery: perQuery(q0?.total, q1?.total),
+      tcpServerQueriesPerQuery: perQuery(q0?.tcp, q1?.tcp),
+    },
+  };
+}
