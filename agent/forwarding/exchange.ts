@@ -162,16 +162,40 @@ export function rcodeFailure(reply: Reply): ExchangeError {
   return new ExchangeError(`rcode_${name}`, reply.protocol, `server answered ${name}`);
 }
 
+/** Shared by the exchanges of one race, so that one truncated answer costs one TCP retry. */
+export interface RaceState {
+  tcp?: Promise<Reply>;
+}
+
 /**
- * UDP first; when the server truncates (Mesos-DNS always cuts UDP at 512 bytes), ask it again
- * over TCP so the client gets the whole answer without a second round trip of its own. If the
- * TCP retry fails, the truncated reply is still a valid answer and is returned as it is.
+ * UDP first; when the server truncates (Mesos-DNS always cuts UDP at 512 bytes), ask again over
+ * TCP so the client gets the whole answer without a second round trip of its own. Within one
+ * race only the first truncated reply opens a TCP connection; the others wait for its answer
+ * and try their own server over TCP only if it fails (every master serves the same records, and
+ * a TCP retry per raced master cost twice the CPU). If every TCP retry fails, the truncated
+ * reply is still a valid answer and is returned as it is.
  */
-export async function exchange(server: Endpoint, q: Question, deadline: number, onMismatch: MismatchHook, pools: UdpPools): Promise<Reply> {
+export async function exchange(
+  server: Endpoint,
+  q: Question,
+  deadline: number,
+  onMismatch: MismatchHook,
+  pools: UdpPools,
+  race: RaceState = {},
+): Promise<Reply> {
   const reply = await udpExchange(server, q, deadline, onMismatch, pools);
   if (!(reply.scan.header.flags & TC)) return reply;
+  if (race.tcp) {
+    try {
+      return await race.tcp;
+    } catch {
+      /* the first retry failed: try this server's own TCP */
+    }
+  }
+  const own = tcpExchange(server, q, deadline, onMismatch);
+  race.tcp ??= own;
   try {
-    return await tcpExchange(server, q, deadline, onMismatch);
+    return await own;
   } catch {
     return reply;
   }

@@ -2,15 +2,16 @@
 // wins. A fast SERVFAIL or REFUSED does not win (it rejects inside ServerGroup.ask); the losers
 // run on to their deadline so their health is still measured.
 import pAny from 'p-any';
-import type { Question, Reply } from './exchange.js';
+import type { Question, RaceState, Reply } from './exchange.js';
 import type { ServerGroup } from './server-group.js';
 
 export async function race(group: ServerGroup, q: Question, fanout: number | 'all', timeoutMs: number): Promise<Reply | undefined> {
   const servers = group.choose(fanout);
   if (servers.length === 0) return undefined;
   const deadline = Date.now() + timeoutMs;
+  const shared: RaceState = {};
   try {
-    return await pAny(servers.map((s) => group.ask(s, q, deadline)));
+    return await pAny(servers.map((s) => group.ask(s, q, deadline, shared)));
   } catch {
     return undefined; // every server failed; the caller answers SERVFAIL
   }

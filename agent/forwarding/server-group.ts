@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { type Endpoint, formatEndpoint } from '../config/endpoint.js';
 import type { HealthConfig } from '../config/schema.js';
 import type { Metrics } from '../metrics.js';
-import { ExchangeError, type Question, type Reply, exchange, isUsable, rcodeFailure } from './exchange.js';
+import { ExchangeError, type Question, type RaceState, type Reply, exchange, isUsable, rcodeFailure } from './exchange.js';
 import { ServerHealth, type Transition } from './health.js';
 import { chooseServers } from './policy.js';
 import type { UdpPools } from './udp-pool.js';
@@ -94,13 +94,13 @@ export class ServerGroup {
    * Asks one server and settles only with a usable answer (NOERROR or NXDOMAIN); every other
    * outcome rejects, so in a race another server can still win.
    */
-  async ask(server: Server, q: Question, deadline: number): Promise<Reply> {
+  async ask(server: Server, q: Question, deadline: number, race?: RaceState): Promise<Reply> {
     const started = performance.now();
     const { metrics } = this.opts;
     const onMismatch = (reason: string) => metrics.mismatchedReplies.inc({ upstream_address: server.address, reason });
     let reply: Reply;
     try {
-      reply = await exchange(server.endpoint, q, deadline, onMismatch, this.opts.pools);
+      reply = await exchange(server.endpoint, q, deadline, onMismatch, this.opts.pools, race);
     } catch (err) {
       const e = err instanceof ExchangeError ? err : new ExchangeError('network', 'udp', String(err));
       this.failed(server, e);
