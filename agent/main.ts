@@ -1,14 +1,13 @@
 #!/usr/bin/env node
 // phalanx-dns: the per-node resolver daemon. Parses the command line, loads the config (exiting
 // with one clear line when it is wrong), starts the agent and wires SIGTERM/SIGINT and SIGHUP.
-import { parseArgs } from 'node:util';
 import { Agent } from './agent.js';
-import { ConfigLoadError, DEFAULT_CONFIG_PATH, loadConfig } from './config/load.js';
+import { failAndExit, readCommandLine } from './config/command-line.js';
+import { DEFAULT_CONFIG_PATH, loadConfig } from './config/load.js';
 import { describeConfig } from './config/schema.js';
 import { Discovery } from './discovery/discovery.js';
 import { createLogger } from './log.js';
 import { probeReady } from './probe.js';
-import { VERSION } from './version.js';
 
 const USAGE = `Usage: phalanx-dns [--config FILE]
 
@@ -23,42 +22,10 @@ Options:
 Signals: SIGTERM/SIGINT finish in-flight queries and exit 0; SIGHUP reloads the config file
 (an invalid file is logged and the running config kept).`;
 
-function fail(message: string, code = 2): never {
-  process.stderr.write(`phalanx-dns: ${message}\n`);
-  process.exit(code);
-}
+const fail = (message: string, code?: number): never => failAndExit('phalanx-dns', message, code);
 
 async function main(): Promise<void> {
-  let args;
-  try {
-    args = parseArgs({
-      options: {
-        config: { type: 'string', short: 'c' },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean', short: 'v' },
-      },
-      strict: true,
-    }).values;
-  } catch (err) {
-    fail(`${(err as Error).message}\n${USAGE}`);
-  }
-  if (args.help) {
-    process.stdout.write(USAGE + '\n');
-    return;
-  }
-  if (args.version) {
-    process.stdout.write(`phalanx-dns ${VERSION}\n`);
-    return;
-  }
-
-  const path = args.config ?? DEFAULT_CONFIG_PATH;
-  let config;
-  try {
-    config = loadConfig(path);
-  } catch (err) {
-    if (err instanceof ConfigLoadError) fail(err.message);
-    throw err;
-  }
+  const { config, configPath: path } = readCommandLine('phalanx-dns', USAGE, process.argv.slice(2));
 
   const log = createLogger('phalanx-dns', config.log.level);
   const agent = new Agent(config, log);

@@ -3,14 +3,13 @@
 // then every minute. Lists the agent's addresses that answer ready.spartan, or the upstream
 // resolvers while none does; with --restore, puts back the file the node had before.
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
 import { formatEndpoint } from '../agent/config/endpoint.js';
-import { ConfigLoadError, DEFAULT_CONFIG_PATH, loadConfig } from '../agent/config/load.js';
+import { failAndExit, readCommandLine } from '../agent/config/command-line.js';
+import { DEFAULT_CONFIG_PATH } from '../agent/config/load.js';
 import type { Config } from '../agent/config/schema.js';
 import { createLogger } from '../agent/log.js';
 import { probeAll } from '../agent/probe.js';
-import { VERSION } from '../agent/version.js';
 import { chooseNameservers, resolvConfCandidates } from './nameservers.js';
 import { renderResolvConf } from './render.js';
 import { backupPath, restoreOriginal, updateResolvConf } from './resolv-file.js';
@@ -35,46 +34,16 @@ config.`;
 
 const EXIT = { ok: 0, notWritten: 1, misconfigured: 2 } as const;
 
-function fail(message: string): never {
-  process.stderr.write(`phalanx-genresolv: ${message}\n`);
-  process.exit(EXIT.misconfigured);
-}
+const fail = (message: string): never => failAndExit('phalanx-genresolv', message, EXIT.misconfigured);
 
 function readArgs(argv: string[]): { config: Config; path: string; restore: boolean } {
-  let args;
-  try {
-    args = parseArgs({
-      args: argv,
-      options: {
-        config: { type: 'string', short: 'c' },
-        output: { type: 'string', short: 'o' },
-        restore: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean', short: 'v' },
-      },
-      strict: true,
-    }).values;
-  } catch (err) {
-    fail(`${(err as Error).message}\n${USAGE}`);
-  }
-  if (args.help) {
-    process.stdout.write(USAGE + '\n');
-    process.exit(0);
-  }
-  if (args.version) {
-    process.stdout.write(`phalanx-genresolv ${VERSION}\n`);
-    process.exit(0);
-  }
-  if (args.output === '') fail('--output needs a file path');
-  const configPath = args.config ?? DEFAULT_CONFIG_PATH;
-  let config: Config;
-  try {
-    config = loadConfig(configPath);
-  } catch (err) {
-    if (err instanceof ConfigLoadError) fail(err.message);
-    throw err;
-  }
-  return { config, path: args.output ? resolve(args.output) : config.genresolv.path, restore: args.restore ?? false };
+  const { config, values } = readCommandLine('phalanx-genresolv', USAGE, argv, {
+    output: { type: 'string', short: 'o' },
+    restore: { type: 'boolean' },
+  });
+  if (values.output === '') fail('--output needs a file path');
+  const output = typeof values.output === 'string' ? values.output : undefined;
+  return { config, path: output ? resolve(output) : config.genresolv.path, restore: values.restore === true };
 }
 
 function errorText(err: unknown): string {

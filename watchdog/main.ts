@@ -3,13 +3,12 @@
 // listen address answers ready.spartan; after two failed rounds a retry delay apart, it logs what
 // it sees of the agent process and runs the restart command.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
 import { formatEndpoint } from '../agent/config/endpoint.js';
-import { ConfigLoadError, DEFAULT_CONFIG_PATH, loadConfig } from '../agent/config/load.js';
+import { failAndExit, readCommandLine } from '../agent/config/command-line.js';
+import { DEFAULT_CONFIG_PATH } from '../agent/config/load.js';
 import type { Config } from '../agent/config/schema.js';
 import { createLogger } from '../agent/log.js';
 import { type ProbeResult, probeAll } from '../agent/probe.js';
-import { VERSION } from '../agent/version.js';
 import { type AgentSnapshot, snapshotAgent } from './agent-snapshot.js';
 import { EXIT, FAILED_ROUNDS_BEFORE_RESTART, nextStep, roundPassed } from './decision.js';
 import { findExecutable, runRestartCommand } from './restart.js';
@@ -29,41 +28,11 @@ Exit status: 0 the agent answers; 1 it did not, and the restart command ran; 2 b
 config; 3 it did not answer and was not restarted (watchdog.enabled is false, or the restart
 command failed), or the watchdog itself failed unexpectedly.`;
 
-function fail(message: string): never {
-  process.stderr.write(`phalanx-watchdog: ${message}\n`);
-  process.exit(EXIT.misconfigured);
-}
+const fail = (message: string): never => failAndExit('phalanx-watchdog', message, EXIT.misconfigured);
 
 function readConfig(argv: string[]): { config: Config; path: string } {
-  let args;
-  try {
-    args = parseArgs({
-      args: argv,
-      options: {
-        config: { type: 'string', short: 'c' },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean', short: 'v' },
-      },
-      strict: true,
-    }).values;
-  } catch (err) {
-    fail(`${(err as Error).message}\n${USAGE}`);
-  }
-  if (args.help) {
-    process.stdout.write(USAGE + '\n');
-    process.exit(0);
-  }
-  if (args.version) {
-    process.stdout.write(`phalanx-watchdog ${VERSION}\n`);
-    process.exit(0);
-  }
-  const path = args.config ?? DEFAULT_CONFIG_PATH;
-  try {
-    return { config: loadConfig(path), path };
-  } catch (err) {
-    if (err instanceof ConfigLoadError) fail(err.message);
-    throw err;
-  }
+  const { config, configPath } = readCommandLine('phalanx-watchdog', USAGE, argv);
+  return { config, path: configPath };
 }
 
 function summarise(results: ProbeResult[]) {
