@@ -48,6 +48,15 @@ async function startAgent(connectString: string): Promise<Running> {
   return { agent, listenPort, httpPort };
 }
 
+/** A ZooKeeper with masters registered, and an agent that has learned them. */
+async function ensembleWithMasters(size: 1 | 3, ips: string[]): Promise<{ zk: ZooKeeperEnsemble; r: Running }> {
+  const zk = await ZooKeeperEnsemble.start({ size });
+  for (const ip of ips) await registerMaster(zk.connectString, { ip });
+  const r = await startAgent(zk.connectString);
+  await r.agent.waitForLog((l) => /masters changed/.test(l.msg), 15_000);
+  return { zk, r };
+}
+
 /** Waits for a log line that appears after `from` (an index into agent.logs). */
 function nextLog(agent: AgentProcess, from: number, pred: (l: LogLine) => boolean, timeoutMs = 15_000): Promise<LogLine> {
   return agent.waitForLog((l) => agent.logs.indexOf(l) >= from && pred(l), timeoutMs);
@@ -146,10 +155,7 @@ describe('session expiry', () => {
   let r: Running;
 
   beforeAll(async () => {
-    zk = await ZooKeeperEnsemble.start({ size: 1 });
-    await registerMaster(zk.connectString, { ip: '127.0.0.12' });
-    r = await startAgent(zk.connectString);
-    await r.agent.waitForLog((l) => /masters changed/.test(l.msg), 15_000);
+    ({ zk, r } = await ensembleWithMasters(1, ['127.0.0.12']));
   });
   afterAll(async () => {
     await r?.agent.stop();
@@ -180,11 +186,7 @@ describe('a three-node ensemble', () => {
   let r: Running;
 
   beforeAll(async () => {
-    zk = await ZooKeeperEnsemble.start({ size: 3 });
-    await registerMaster(zk.connectString, { ip: '127.0.0.11' });
-    await registerMaster(zk.connectString, { ip: '127.0.0.12' });
-    r = await startAgent(zk.connectString);
-    await r.agent.waitForLog((l) => /masters changed/.test(l.msg), 15_000);
+    ({ zk, r } = await ensembleWithMasters(3, ['127.0.0.11', '127.0.0.12']));
   });
   afterAll(async () => {
     await r?.agent.stop();
