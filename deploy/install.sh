@@ -18,19 +18,9 @@ set -euo pipefail
 
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 DESTDIR=${DESTDIR:-}
-PREFIX=/opt/phalanx-dns
-BINDIR=/usr/local/bin
-CONFDIR=/etc/phalanx-dns
-UNITDIR=/etc/systemd/system
-UNITS=(phalanx-dns.service phalanx-watchdog.service phalanx-watchdog.timer phalanx-genresolv.service phalanx-genresolv.timer)
-TIMERS=(phalanx-watchdog.timer phalanx-genresolv.timer)
-USER_NAME=phalanx-dns
-
-say() { echo "install: $*"; }
-die() {
-  echo "install: $*" >&2
-  exit 1
-}
+PROGRAM=install
+# shellcheck source=deploy/layout.sh
+source "$(dirname "$0")/layout.sh"
 
 config=""
 start=yes

@@ -13,19 +13,9 @@
 set -euo pipefail
 
 DESTDIR=${DESTDIR:-}
-PREFIX=/opt/phalanx-dns
-BINDIR=/usr/local/bin
-CONFDIR=/etc/phalanx-dns
-UNITDIR=/etc/systemd/system
-UNITS=(phalanx-dns.service phalanx-watchdog.service phalanx-watchdog.timer phalanx-genresolv.service phalanx-genresolv.timer)
-TIMERS=(phalanx-watchdog.timer phalanx-genresolv.timer)
-USER_NAME=phalanx-dns
-
-say() { echo "uninstall: $*"; }
-die() {
-  echo "uninstall: $*" >&2
-  exit 1
-}
+PROGRAM=uninstall
+# shellcheck source=deploy/layout.sh
+source "$(dirname "$0")/layout.sh"
 
 purge=no
 case ${1:-} in
