@@ -23,6 +23,23 @@ export interface LogLine {
   [key: string]: unknown;
 }
 
+/** Calls `onLine` for every line of `stream`, parsed as JSON (pino) or kept as a raw line. */
+export function readJsonLines(stream: NodeJS.ReadableStream, onLine: (line: LogLine) => void): void {
+  let partial = '';
+  stream.on('data', (chunk: Buffer) => {
+    const lines = (partial + chunk.toString()).split('\n');
+    partial = lines.pop()!;
+    for (const line of lines) {
+      if (!line.trim()) continue;
+      try {
+        onLine(JSON.parse(line));
+      } catch {
+        onLine({ level: 'raw', msg: line });
+      }
+    }
+  });
+}
+
 export class AgentProcess {
   readonly logs: LogLine[] = [];
   stderr = '';
@@ -35,19 +52,8 @@ export class AgentProcess {
     readonly configPath: string,
     private readonly dir: string,
   ) {
-    let buffered = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      const lines = buffered.split('\n');
-      buffered = lines.pop()!;
-      for (const line of lines) {
-        if (!line.trim()) continue;
-        try {
-          this.logs.push(JSON.parse(line));
-        } catch {
-          this.logs.push({ level: 'raw', msg: line });
-        }
-      }
+    readJsonLines(child.stdout!, (line) => {
+      this.logs.push(line);
       this.wake();
     });
     child.stderr!.on('data', (chunk: Buffer) => {

@@ -3,7 +3,7 @@
 // always with a deadline, and can stop it whatever state it is in (SIGSTOPped included).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { type LogLine, REPO_ROOT } from './agent-process.js';
+import { type LogLine, REPO_ROOT, readJsonLines } from './agent-process.js';
 
 export const WATCHDOG_MAIN = join(REPO_ROOT, 'dist/watchdog/main.js');
 export const GENRESOLV_MAIN = join(REPO_ROOT, 'dist/genresolv/main.js');
@@ -25,19 +25,11 @@ export class LoggedProcess {
 
   constructor(readonly argv: string[]) {
     this.child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-    let partial = '';
     this.child.stdout!.on('data', (chunk: Buffer) => {
       this.stdout += chunk.toString();
-      const lines = (partial + chunk.toString()).split('\n');
-      partial = lines.pop()!;
-      for (const line of lines) {
-        if (!line.trim()) continue;
-        try {
-          this.logs.push(JSON.parse(line));
-        } catch {
-          this.logs.push({ level: 'raw', msg: line });
-        }
-      }
+    });
+    readJsonLines(this.child.stdout!, (line) => {
+      this.logs.push(line);
       this.wake();
     });
     this.child.stderr!.on('data', (chunk: Buffer) => {
