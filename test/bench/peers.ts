@@ -13,7 +13,7 @@ import { createInterface } from 'node:readline';
 import { assertLoopback, freePort } from '../helpers/ports.js';
 import { onCleanup, stopChild, trackGroup } from './cleanup.js';
 import { splitEndpoint, waitUntilAnswering } from './dig.js';
-import { AGENT_FANOUT, AGENT_MAIN, AGENT_MAX_INFLIGHT, AGENT_TIMEOUT_MS, CACHE_ENTRIES, CACHE_TTL_S } from './settings.js';
+import { AGENT_FANOUT, AGENT_MAIN, AGENT_MAX_INFLIGHT, AGENT_NODE_FLAGS, AGENT_TIMEOUT_MS, CACHE_ENTRIES, CACHE_TTL_S } from './settings.js';
 import type { Servers } from './servers.js';
 import { LOCAL_RECORDS } from './zones.js';
 
@@ -88,7 +88,7 @@ export async function startAgent(o: PeerOptions): Promise<Peer> {
   const name = o.cached ? 'agent-cache' : 'agent';
   const configPath = join(o.dir, `${name}.json`);
   writeFileSync(configPath, JSON.stringify(config, null, 2));
-  const child = launch(process.execPath, [AGENT_MAIN, '--config', configPath], o.pinning);
+  const child = launch(process.execPath, [...AGENT_NODE_FLAGS, AGENT_MAIN, '--config', configPath], o.pinning);
   // The agent drains in-flight queries on SIGTERM, bounded by timeoutMs.
   onCleanup(() => stopChild(child, 8000, true));
   const logs: Record<string, number> = {};

@@ -45,5 +45,7 @@ export const ADDRESSES = {
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = resolve(HERE, '../../..');
 export const AGENT_MAIN = join(REPO_ROOT, 'dist/agent/main.js');
+/** The V8 flags the agent's launcher (its #! line, the systemd unit) runs it with. */
+export const AGENT_NODE_FLAGS = ['--max-semi-space-size=2'];
 export const RESULTS_JSON = join(REPO_ROOT, 'test-results/bench.json');
 export const RESULTS_SVG = join(REPO_ROOT, 'test-results/bench-latency.svg');
