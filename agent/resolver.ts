@@ -35,6 +35,8 @@ const ZONE_TRANSFERS = new Set([251, 252]); // IXFR, AXFR
 export class Resolver {
   private inflight = 0;
   private rotation = 0;
+  /** Local answers encoded once per zone, name, type and turn (see answerLocal). */
+  private readonly encoded = new WeakMap<Zone, Map<string, { msg: Buffer; scan: Scan }>>();
 
   constructor(
     public state: ResolverState,
@@ -94,7 +96,6 @@ export class Resolver {
     });
   }
 
-  private readonly encoded = new WeakMap<Zone, Map<string, { msg: Buffer; scan: Scan }>>();
   private encodedAnswers(zone: Zone): Map<string, { msg: Buffer; scan: Scan }> {
     let m = this.encoded.get(zone);
     if (!m) {
