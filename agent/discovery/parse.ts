@@ -29,27 +29,26 @@ function ipList(items: unknown[], what: string): string[] {
   return out;
 }
 
-/** A DC/OS master_list file: a JSON array of IP strings. */
-export function parseMasterListFile(text: string): DiscoveredCluster {
+function parseJsonArray(text: string, of: string): unknown[] {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (err) {
     throw new DiscoveryError(`not valid JSON (${(err as Error).message})`);
   }
-  if (!Array.isArray(raw)) throw new DiscoveryError('not a JSON array of IP addresses');
+  if (!Array.isArray(raw)) throw new DiscoveryError(`not a JSON array of ${of}`);
+  return raw;
+}
+
+/** A DC/OS master_list file: a JSON array of IP strings. */
+export function parseMasterListFile(text: string): DiscoveredCluster {
+  const raw = parseJsonArray(text, 'IP addresses');
   return { masters: ipList(raw, 'the master list') };
 }
 
 /** Exhibitor's /exhibitor/v1/cluster/status: [{hostname, code, description, isLeader}, …]. */
 export function parseExhibitorStatus(text: string): DiscoveredCluster {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new DiscoveryError(`not valid JSON (${(err as Error).message})`);
-  }
-  if (!Array.isArray(raw)) throw new DiscoveryError('not a JSON array of servers');
+  const raw = parseJsonArray(text, 'servers');
   const hosts = ipList(
     raw.map((s) => (typeof s === 'object' && s !== null ? (s as { hostname?: unknown }).hostname : s)),
     'the Exhibitor server list hostname',

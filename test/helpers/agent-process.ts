@@ -190,21 +190,29 @@ function askReady(host: string, port: number, timeoutMs: number): Promise<boolea
   });
 }
 
-/** Runs the agent CLI to completion (for --help, --version, bad configs). */
-export function runAgentCli(args: string[], timeoutMs = 10_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** Runs a program to completion and collects its output; rejects (after SIGKILL) past timeoutMs. */
+export function runToCompletion(
+  argv: string[],
+  timeoutMs = 10_000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [AGENT_MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += c));
     child.stderr.on('data', (c) => (stderr += c));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`phalanx-dns ${args.join(' ')} still running after ${timeoutMs} ms:\n${stdout}\n${stderr}`));
+      reject(new Error(`${argv.join(' ')} still running after ${timeoutMs} ms:\n${stdout}\n${stderr}`));
     }, timeoutMs);
     child.on('exit', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** Runs the agent CLI to completion (for --help, --version, bad configs). */
+export function runAgentCli(args: string[], timeoutMs = 10_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return runToCompletion([process.execPath, AGENT_MAIN, ...args], timeoutMs);
 }

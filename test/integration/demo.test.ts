@@ -8,7 +8,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { REPO_ROOT } from '../helpers/agent-process.js';
+import { REPO_ROOT, runToCompletion } from '../helpers/agent-process.js';
 import { dig } from '../helpers/dig.js';
 import { bindUdpAndTcp, freePort } from '../helpers/ports.js';
 
@@ -74,21 +74,7 @@ class DemoProcess {
 }
 
 function runDemoCli(args: string[], timeoutMs = 10_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [DEMO_MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`demo ${args.join(' ')} still running after ${timeoutMs} ms`));
-    }, timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runToCompletion([process.execPath, DEMO_MAIN, ...args], timeoutMs);
 }
 
 function request(port: number, method: 'GET' | 'POST', path: string): Promise<{ status: number; body: any }> {
