@@ -32,6 +32,8 @@ export interface Cluster {
   httpPort: number;
   /** The agent config for this cluster; `extra` overrides top-level keys. */
   config(extra?: Record<string, unknown>): Record<string, unknown>;
+  /** Every server back to answering, query records cleared: between tests. */
+  reset(): void;
   stop(): Promise<void>;
 }
 
@@ -64,6 +66,12 @@ export async function startCluster(opts: { masters?: number; upstreams?: number;
       cache: { enabled: false },
       ...extra,
     }),
+    reset: () => {
+      for (const s of [...masters, ...upstreams]) {
+        s.setBehaviour({ kind: 'answer' });
+        s.resetQueries();
+      }
+    },
     stop: async () => {
       await Promise.all([...masters, ...upstreams].map((s) => s.stop()));
     },

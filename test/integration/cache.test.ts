@@ -18,12 +18,7 @@ afterAll(async () => {
   await agent?.stop();
   await cluster?.stop();
 });
-afterEach(() => {
-  for (const s of [...cluster.masters, ...cluster.upstreams]) {
-    s.setBehaviour({ kind: 'answer' });
-    s.resetQueries();
-  }
-});
+afterEach(() => cluster.reset());
 
 describe('answer cache', () => {
   test('an upstream answer is served from the cache for its TTL, counting down', async () => {

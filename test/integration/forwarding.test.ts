@@ -25,12 +25,7 @@ afterAll(async () => {
   await agent?.stop();
   await cluster?.stop();
 });
-afterEach(() => {
-  for (const s of [...cluster.masters, ...cluster.upstreams]) {
-    s.setBehaviour({ kind: 'answer' });
-    s.resetQueries();
-  }
-});
+afterEach(() => cluster.reset());
 
 const total = (servers: FakeDnsServer[]) => servers.reduce((n, s) => n + s.queryCount(), 0);
 
