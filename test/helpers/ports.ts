@@ -8,8 +8,8 @@ import net from 'node:net';
  * this, so a typo in a test can never put a packet on a real network.
  */
 export function assertLoopback(address: string): void {
-  if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(address)) {
-    throw new Error(`test helpers only use 127.0.0.0/8, refusing ${address}`);
+  if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(address) && address !== '::1') {
+    throw new Error(`test helpers only use 127.0.0.0/8 and ::1, refusing ${address}`);
   }
 }
 

@@ -114,3 +114,16 @@ describe('local zones', () => {
     expect(String(r.raw ?? r.message)).toMatch(/REFUSED|Transfer failed/);
   });
 });
+
+describe('IPv6 listen address', () => {
+  test('"[::1]:port" serves over UDP and TCP', async () => {
+    const v6port = await freePort('127.0.0.1');
+    const v6 = await AgentProcess.start({ listen: [`[::1]:${v6port}`], http: { enabled: false }, log: { level: 'warn' } });
+    try {
+      expect((await dig('::1', v6port, 'ready.spartan')).answers[0].data).toBe('127.0.0.1');
+      expect((await dig('::1', v6port, 'localhost', 'AAAA', ['+tcp'])).answers[0].data).toBe('::1');
+    } finally {
+      await v6.stop();
+    }
+  });
+});
