@@ -108,7 +108,8 @@ export class Resolver {
   private async forward(q: Query, r: Exclude<Route, { kind: 'local' }>, state: ResolverState, transport: Transport): Promise<Buffer> {
     const group = r.kind === 'mesos' ? state.mesos : r.kind === 'forward' ? state.forward.get(r.zone)! : state.upstream;
     if (ZONE_TRANSFERS.has(q.qtype)) return errorResponse(q.id, q.flags, Rcode.REFUSED, q.question, q.edns);
-    const cacheKey = `${q.name}|${q.qtype}|${q.qclass}|${q.flags & CD}|${q.edns?.dnssecOk ? 1 : 0}`;
+    // Built only with a cache: no string work on the hot path when it is off.
+    const cacheKey = state.cache ? `${q.name}|${q.qtype}|${q.qclass}|${q.flags & CD}|${q.edns?.dnssecOk ? 1 : 0}` : '';
     const cached = state.cache?.get(cacheKey, Date.now());
     if (cached) {
       this.metrics.cacheLookups.inc({ result: 'hit' });

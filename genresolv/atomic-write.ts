@@ -33,13 +33,18 @@ function writeAll(fd: number, data: Buffer, position?: number): void {
   }
 }
 
-function statOrUndefined(path: string) {
+/** The result of a stat-like call, or undefined when the file does not exist. */
+export function ifExists<T>(stat: () => T): T | undefined {
   try {
-    return statSync(path);
+    return stat();
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
+}
+
+function statOrUndefined(path: string) {
+  return ifExists(() => statSync(path));
 }
 
 function syncDirectory(dir: string): void {

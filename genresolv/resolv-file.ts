@@ -2,7 +2,7 @@
 // wiping what users had put there), never with a file that lacks a nameserver, and with the
 // node's original saved once beside it so uninstalling can put it back.
 import { lstatSync, readFileSync, readlinkSync, renameSync, symlinkSync, unlinkSync } from 'node:fs';
-import { type RenameOp, type WriteMethod, writeFileAtomic, writeInPlace } from './atomic-write.js';
+import { type RenameOp, type WriteMethod, ifExists, writeFileAtomic, writeInPlace } from './atomic-write.js';
 import { NoNameserverError, hasNameserver, isGenerated } from './render.js';
 
 export function backupPath(path: string): string {
@@ -10,12 +10,7 @@ export function backupPath(path: string): string {
 }
 
 function lstatOrUndefined(path: string) {
-  try {
-    return lstatSync(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
+  return ifExists(() => lstatSync(path));
 }
 
 function readOrUndefined(path: string): string | undefined {
