@@ -4,7 +4,9 @@ import type http from 'node:http';
 import type { Logger } from 'pino';
 import { type Endpoint, formatEndpoint, sameEndpoint } from './config/endpoint.js';
 import { type Config, describeConfig } from './config/schema.js';
+import type { ServerPools } from './forwarding/exchange.js';
 import { ServerGroup } from './forwarding/server-group.js';
+import { TcpPool } from './forwarding/tcp-pool.js';
 import { type UdpPools, UdpSocketPool } from './forwarding/udp-pool.js';
 import { AnswerCache } from './cache/answer-cache.js';
 import { createApiServer } from './http/api.js';
@@ -26,6 +28,12 @@ export class Agent {
     4: new UdpSocketPool(4, UDP_POOL_SIZE, UDP_SOCKET_MAX_USES, (from, reason) => this.stray(from, reason)),
     6: new UdpSocketPool(6, UDP_POOL_SIZE, UDP_SOCKET_MAX_USES, (from, reason) => this.stray(from, reason)),
   };
+  /** Pipelined TCP connections for truncated answers, shared by every group like the sockets. */
+  private readonly tcpPool = new TcpPool({
+    onStray: (from, reason) => this.stray(from, reason),
+    onOpen: (server) => this.metrics.serverTcpOpened.inc({ upstream_address: formatEndpoint(server) }),
+  });
+  private readonly serverPools: ServerPools = { udp: this.pools, tcp: this.tcpPool };
   private udp: UdpListener[] = [];
   /** True once every listener is bound, false again from shutdown on. */
   listening = false;
@@ -59,7 +67,7 @@ export class Agent {
   private buildState(config: Config, previous?: ResolverState): ResolverState {
     const group = (name: string, probeName: string, probeType: 'SOA' | 'NS', endpoints: Endpoint[]) =>
       new ServerGroup(
-        { name, probeName, probeType, health: config.health, timeoutMs: config.timeoutMs, log: this.log, metrics: this.metrics, pools: this.pools },
+        { name, probeName, probeType, health: config.health, timeoutMs: config.timeoutMs, log: this.log, metrics: this.metrics, pools: this.serverPools },
         endpoints,
       );
     previous?.mesos.close();
@@ -218,6 +226,7 @@ export class Agent {
     s.forward.forEach((g) => g.close());
     this.pools[4].close();
     this.pools[6].close();
+    this.tcpPool.close();
   }
 
   private async closeListeners(): Promise<void> {

@@ -85,6 +85,12 @@ export function createMetrics() {
       labelNames: ['group', 'upstream_address'] as const,
       registers: [registry],
     }),
+    serverTcpOpened: new Counter({
+      name: 'phalanx_dns_server_tcp_connections_opened_total',
+      help: 'TCP connections opened to servers for truncated answers (reused and pipelined, so few)',
+      labelNames: ['upstream_address'] as const,
+      registers: [registry],
+    }),
   };
 }
 

@@ -36,6 +36,7 @@ export class Resolver {
   private inflight = 0;
   private rotation = 0;
   /** Local answers encoded once per zone, name, type and turn (see answerLocal). */
+  private readonly labelCache = new Map<string, { transport: Transport; route: Route['kind']; rcode: string }>();
   private readonly encoded = new WeakMap<Zone, Map<string, { msg: Buffer; scan: Scan }>>();
 
   constructor(
@@ -59,8 +60,19 @@ export class Resolver {
     const state = this.state;
     const r = route(q.name, state.table);
     const reply = r.kind === 'local' ? this.answerLocal(q, state.zones.get(r.zone)!, transport) : await this.forward(q, r, state, transport);
-    this.metrics.queries.inc({ transport, route: r.kind, rcode: rcodeName(reply.readUInt16BE(2) & 0xf) });
+    this.metrics.queries.inc(this.queryLabels(transport, r.kind, reply.readUInt16BE(2) & 0xf));
     return reply;
+  }
+
+  /** One labels object per transport, route and rcode, made once (per-query objects showed in profiles). */
+  private queryLabels(transport: Transport, route: Route['kind'], rcode: number) {
+    const key = `${transport}|${route}|${rcode}`;
+    let labels = this.labelCache.get(key);
+    if (!labels) {
+      labels = { transport, route, rcode: rcodeName(rcode) };
+      this.labelCache.set(key, labels);
+    }
+    return labels;
   }
 
   private answerLocal(q: Query, zone: Zone, transport: Transport): Buffer {
@@ -127,7 +139,7 @@ export class Resolver {
     }
     this.inflight++;
     this.metrics.inflight.inc();
-    const end = this.metrics.forwarderDuration.startTimer({ zone: group.name });
+    const started = performance.now();
     try {
       const reply = await race(
         group,
@@ -149,7 +161,7 @@ export class Resolver {
         setFlags: RA,
       });
     } finally {
-      end();
+      this.metrics.forwarderDuration.observe(group.labels, (performance.now() - started) / 1000);
       this.inflight--;
       this.metrics.inflight.dec();
     }

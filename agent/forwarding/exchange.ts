@@ -1,9 +1,8 @@
 // One question to one server. Each attempt uses a fresh random ID and a random pooled UDP socket
-// (udp-pool.ts: random ports that rotate), or a fresh TCP connection, and accepts a reply only
-// from the address and port asked, with that ID and the same question (RFC 5452). Anything else
-// is dropped and reported, and the exchange keeps waiting for the real reply until its deadline.
-import { randomInt } from 'node:crypto';
-import net from 'node:net';
+// (udp-pool.ts: random ports that rotate), or a pooled, pipelined TCP connection (tcp-pool.ts),
+// and accepts a reply only from the address and port asked (over TCP: the connection that
+// carried the query), with that ID and the same question (RFC 5452). Anything else is dropped
+// and reported, and the exchange keeps waiting for the real reply until its deadline.
 import type { Endpoint } from '../config/endpoint.js';
 import {
   CD,
@@ -18,7 +17,7 @@ import {
   sameQuestion,
   scanMessage,
 } from '../dns/wire.js';
-import { FrameReader, frameMessage } from '../dns/framing.js';
+import type { TcpPool, TcpTicket } from './tcp-pool.js';
 import { type Ticket, type UdpPools, sharedPools } from './udp-pool.js';
 
 export interface Reply {
@@ -116,38 +115,33 @@ export function udpExchange(
   });
 }
 
-export function tcpExchange(server: Endpoint, q: Question, deadline: number, onMismatch: MismatchHook): Promise<Reply> {
+export function tcpExchange(server: Endpoint, q: Question, deadline: number, onMismatch: MismatchHook, pool: TcpPool): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const id = randomInt(0, 65536);
-    const sock = net.connect({ host: server.host, port: server.port });
+    let done = false;
+    let ticket: TcpTicket | undefined;
+    // Only this query fails at its deadline; the connection stays for the others.
     const timer = setTimeout(
       () => finish(new ExchangeError('timeout', 'tcp', 'no reply before the deadline')),
       Math.max(0, deadline - Date.now()),
     );
-    let done = false;
-    const frames = new FrameReader();
     function finish(err: Error | undefined, reply?: Reply) {
       if (done) return;
       done = true;
       clearTimeout(timer);
-      sock.destroy();
+      ticket?.release();
       if (err) reject(err);
       else resolve(reply!);
     }
-    sock.on('connect', () => sock.write(frameMessage(buildQuery(id, q))));
-    sock.on('data', (chunk) => {
-      for (const msg of frames.push(chunk)) {
-        const v = judge(msg, id, q, 'tcp');
-        if ('drop' in v) {
-          onMismatch(v.drop);
-          continue;
-        }
+    // The pool routes only replies with our ID on the connection that carried the query here.
+    ticket = pool.send(server, deadline, (id) => buildQuery(id, q), {
+      onReply: (msg) => {
+        const v = judge(msg, ticket!.id, q, 'tcp');
+        if ('drop' in v) return onMismatch(v.drop);
         if ('fail' in v) return finish(v.fail);
-        return finish(undefined, v.ok);
-      }
+        finish(undefined, v.ok);
+      },
+      onError: (err) => finish(new ExchangeError('network', 'tcp', err.message)),
     });
-    sock.on('error', (err) => finish(new ExchangeError('network', 'tcp', err.message)));
-    sock.on('close', () => finish(new ExchangeError('network', 'tcp', 'server closed the connection without a reply')));
   });
 }
 
@@ -162,6 +156,12 @@ export function rcodeFailure(reply: Reply): ExchangeError {
   return new ExchangeError(`rcode_${name}`, reply.protocol, `server answered ${name}`);
 }
 
+/** Where queries to servers go out: the UDP socket pools and the TCP connections, shared by every group. */
+export interface ServerPools {
+  udp: UdpPools;
+  tcp: TcpPool;
+}
+
 /** Shared by the exchanges of one race, so that one truncated answer costs one TCP retry. */
 export interface RaceState {
   tcp?: Promise<Reply>;
@@ -170,7 +170,7 @@ export interface RaceState {
 /**
  * UDP first; when the server truncates (Mesos-DNS always cuts UDP at 512 bytes), ask again over
  * TCP so the client gets the whole answer without a second round trip of its own. Within one
- * race only the first truncated reply opens a TCP connection; the others wait for its answer
+ * race only the first truncated reply asks over TCP; the others wait for its answer
  * and try their own server over TCP only if it fails (every master serves the same records, and
  * a TCP retry per raced master cost twice the CPU). If every TCP retry fails, the truncated
  * reply is still a valid answer and is returned as it is.
@@ -180,10 +180,10 @@ export async function exchange(
   q: Question,
   deadline: number,
   onMismatch: MismatchHook,
-  pools: UdpPools,
+  pools: ServerPools,
   race: RaceState = {},
 ): Promise<Reply> {
-  const reply = await udpExchange(server, q, deadline, onMismatch, pools);
+  const reply = await udpExchange(server, q, deadline, onMismatch, pools.udp);
   if (!(reply.scan.header.flags & TC)) return reply;
   if (race.tcp) {
     try {
@@ -192,7 +192,7 @@ export async function exchange(
       /* the first retry failed: try this server's own TCP */
     }
   }
-  const own = tcpExchange(server, q, deadline, onMismatch);
+  const own = tcpExchange(server, q, deadline, onMismatch, pools.tcp);
   race.tcp ??= own;
   try {
     return await own;

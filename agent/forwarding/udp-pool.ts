@@ -3,7 +3,7 @@
 // resistance (RFC 5452 §9.2) still rests on two random values a forger must guess: the 16-bit
 // ID, and the source port, which is one of `size` kernel-chosen ephemeral ports; each socket is
 // retired after `maxUses` queries and replaced by one on a fresh random port, so the ports move.
-import { randomInt } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import dgram from 'node:dgram';
 
 /** What a pending exchange is told: a datagram from its server with its ID, or a socket error. */
@@ -15,27 +15,56 @@ export interface PendingReply {
 /** Datagrams that arrive but belong to no pending exchange. */
 export type StrayHook = (address: string, reason: 'source' | 'id') => void;
 
+/** A pending exchange: the server it asked, and where its reply goes. */
+interface Pending {
+  host: string;
+  port: number;
+  reply: PendingReply;
+}
+
 class PooledSocket {
   readonly sock: dgram.Socket;
-  /** Pending exchanges by "address|port|id". */
-  readonly pending = new Map<string, PendingReply>();
-  /** Servers with anything pending, counted, to tell a wrong ID from a stranger. */
-  readonly servers = new Map<string, number>();
+  /**
+   * Pending exchanges by query ID. IDs are unique per socket (not per server), so a reply is
+   * found with one numeric lookup and its source compared after: no string keys per query.
+   */
+  readonly pending = new Map<number, Pending>();
   uses = 0;
   retired = false;
 
   constructor(family: 4 | 6, onStray: StrayHook, onBroken: (s: PooledSocket, err: Error) => void) {
     this.sock = dgram.createSocket(family === 6 ? 'udp6' : 'udp4');
     this.sock.on('message', (msg, rinfo) => {
-      if (msg.length < 2) return onStray(rinfo.address, 'id');
-      const key = `${rinfo.address}|${rinfo.port}|${msg.readUInt16BE(0)}`;
-      const p = this.pending.get(key);
-      if (p) return p.onReply(msg);
-      onStray(`${rinfo.address}|${rinfo.port}`, this.servers.has(`${rinfo.address}|${rinfo.port}`) ? 'id' : 'source');
+      const p = msg.length >= 2 ? this.pending.get(msg.readUInt16BE(0)) : undefined;
+      if (p && p.port === rinfo.port && p.host === rinfo.address) return p.reply.onReply(msg);
+      onStray(`${rinfo.address}|${rinfo.port}`, this.asked(rinfo.address, rinfo.port) ? 'id' : 'source');
     });
     this.sock.on('error', (err) => onBroken(this, err));
     // Sockets never keep the process alive: the exchanges' timers do while anything is pending.
     this.sock.unref();
+  }
+
+  /** Whether anything pending was sent to host:port: a wrong ID from a server we asked, not a stranger. */
+  private asked(host: string, port: number): boolean {
+    for (const p of this.pending.values()) if (p.port === port && p.host === host) return true;
+    return false;
+  }
+}
+
+/**
+ * Random 16-bit values, drawn from the CSPRNG a few thousand at a time: one randomInt call per
+ * query ID and socket choice cost more than the rest of picking them.
+ */
+class RandomWords {
+  private readonly words = new Uint16Array(4096);
+  private next = this.words.length;
+
+  take(): number {
+    if (this.next === this.words.length) {
+      randomFillSync(this.words);
+      this.next = 0;
+    }
+    return this.words[this.next++];
   }
 }
 
@@ -61,6 +90,7 @@ export interface Ticket {
 
 export class UdpSocketPool {
   private readonly sockets: PooledSocket[] = [];
+  private readonly random = new RandomWords();
   private closed = false;
 
   constructor(
@@ -72,33 +102,24 @@ export class UdpSocketPool {
 
   /**
    * Sends `build(id)` to host:port from a random pooled socket with a fresh random ID that no
-   * pending exchange on that socket uses, and routes the reply with that source and ID to `p`.
+   * pending exchange on that socket uses, and routes the reply with that source and ID to `reply`.
    */
-  send(host: string, port: number, build: (id: number) => Buffer, p: PendingReply): Ticket {
+  send(host: string, port: number, build: (id: number) => Buffer, reply: PendingReply): Ticket {
     const s = this.pick();
-    const server = `${host}|${port}`;
-    let id: number;
-    let key: string;
-    do {
-      id = randomInt(0, 65536);
-      key = `${server}|${id}`;
-    } while (s.pending.has(key));
-    s.pending.set(key, p);
-    s.servers.set(server, (s.servers.get(server) ?? 0) + 1);
+    let id = this.random.take();
+    while (s.pending.has(id)) id = this.random.take();
+    s.pending.set(id, { host, port, reply });
     s.uses++;
     if (s.uses >= this.maxUses) this.retire(s);
     let released = false;
     const release = () => {
       if (released) return;
       released = true;
-      s.pending.delete(key);
-      const n = (s.servers.get(server) ?? 1) - 1;
-      if (n <= 0) s.servers.delete(server);
-      else s.servers.set(server, n);
+      s.pending.delete(id);
       if (s.retired && s.pending.size === 0) closeQuietly(s.sock);
     };
     s.sock.send(build(id), port, host, (err) => {
-      if (err && !released) p.onError(err);
+      if (err && !released) reply.onError(err);
     });
     return { id, release };
   }
@@ -108,7 +129,7 @@ export class UdpSocketPool {
     while (this.sockets.length < this.size) {
       this.sockets.push(new PooledSocket(this.family, this.onStray, (s, err) => this.broken(s, err)));
     }
-    return this.sockets[randomInt(0, this.sockets.length)];
+    return this.sockets[this.random.take() % this.sockets.length];
   }
 
   /** No new queries on this socket; it closes when its last pending exchange ends. */
@@ -121,7 +142,7 @@ export class UdpSocketPool {
 
   private broken(s: PooledSocket, err: Error): void {
     this.retire(s);
-    for (const p of [...s.pending.values()]) p.onError(err);
+    for (const p of [...s.pending.values()]) p.reply.onError(err);
   }
 
   close(): void {

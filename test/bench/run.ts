@@ -11,7 +11,9 @@
 // dnsperf and the servers share CPU 1.
 //
 // Env: BENCH_SECONDS (per run, default 5), BENCH_QPS (fixed rate, default 2000),
-// BENCH_SOAK_SECONDS (default 60, 0 skips the soak).
+// BENCH_SOAK_SECONDS (default 60, 0 skips the soak), BENCH_CASES (only these cases, e.g. "2,3";
+// prints their tables and writes nothing), BENCH_AGENT_FLAGS (extra node flags for the agents,
+// e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
@@ -31,6 +33,7 @@ import {
   DNSPERF_CLIENTS,
   DNSPERF_TIMEOUT_S,
   FIXED_QPS,
+  ONLY_CASES,
   RESULTS_JSON,
   RESULTS_SVG,
   SECONDS,
@@ -215,9 +218,16 @@ async function main(): Promise<void> {
 
   console.log('running (fixed rate, then unthrottled):');
   // Hung masters last, so nothing else runs right after one comes back.
-  const order = [...CASES.filter((c) => !c.hungMaster), ...CASES.filter((c) => c.hungMaster)];
+  const chosen = ONLY_CASES.length ? CASES.filter((c) => ONLY_CASES.includes(c.n) || ONLY_CASES.includes(c.id)) : CASES;
+  const order = [...chosen.filter((c) => !c.hungMaster), ...chosen.filter((c) => c.hungMaster)];
   const results: report.CaseResult[] = [];
   for (const c of order) results.push(await runCase(ctx, c, peers, servers, files));
+  if (ONLY_CASES.length) {
+    // A partial run (BENCH_CASES), for working on one path: its tables, nothing written.
+    console.log(`\n${report.mainTable(results, FIXED_QPS)}\n\n${report.costTable(results)}`);
+    for (const a of agents) console.log(`${a.label}: RSS after start ${report.mib(startRss[a.label]?.rssKb)}, peak (VmHWM) ${report.mib(memory(a.pid)?.hwmKb)}`);
+    return;
+  }
   const cases = CASES.map((c) => results.find((r) => r.id === c.id)!);
 
   process.stdout.write(`  5   every master hung: ${ALL_HUNG_ROUNDS} rounds of ${ALL_HUNG_NAMES.length} digs per peer ...`);

@@ -17,6 +17,11 @@ export const FIXED_QPS = envInt('BENCH_QPS', 2000, 1, 100_000);
 /** The sustained run that checks the agent's RSS for growth; 0 skips it. */
 export const SOAK_SECONDS = envInt('BENCH_SOAK_SECONDS', 60, 0, 3600);
 
+/** Case numbers or ids to run (e.g. "2,3" or "mesos"); empty runs them all. */
+export const ONLY_CASES = (process.env.BENCH_CASES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+/** Extra node flags for the agents, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile a case. */
+export const EXTRA_AGENT_FLAGS = (process.env.BENCH_AGENT_FLAGS ?? '').split(/\s+/).filter(Boolean);
+
 export const DNSPERF_CLIENTS = 4;
 /** A query unanswered this long counts as lost (more than the agent's timeoutMs, so its SERVFAIL arrives). */
 export const DNSPERF_TIMEOUT_S = 2;
@@ -46,6 +51,6 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = resolve(HERE, '../../..');
 export const AGENT_MAIN = join(REPO_ROOT, 'dist/agent/main.js');
 /** The V8 flags the agent's launcher (its #! line, the systemd unit) runs it with. */
-export const AGENT_NODE_FLAGS = ['--max-semi-space-size=2'];
+export const AGENT_NODE_FLAGS = ['--max-semi-space-size=2', ...EXTRA_AGENT_FLAGS];
 export const RESULTS_JSON = join(REPO_ROOT, 'test-results/bench.json');
 export const RESULTS_SVG = join(REPO_ROOT, 'test-results/bench-latency.svg');

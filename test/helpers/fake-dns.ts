@@ -33,6 +33,16 @@ export interface FakeDnsOptions {
   ttl?: number;
 }
 
+/** How the TCP side departs from a plain server, as real ones do; UDP is unaffected. */
+export interface TcpQuirks {
+  /** End each connection after this many answers (dnsmasq: 100); 0 ends it at the first query. */
+  closeAfter?: number;
+  /** Hold answers until this many are due on a connection, then send them last first (RFC 7766 allows any order). */
+  reverseBatch?: number;
+  /** Read queries, never answer. */
+  hang?: boolean;
+}
+
 export interface ReceivedQuery {
   transport: 'udp' | 'tcp';
   id: number;
@@ -76,6 +86,9 @@ interface Reply {
 
 export class FakeDnsServer {
   readonly queries: ReceivedQuery[] = [];
+  /** TCP connections accepted so far. */
+  tcpAccepted = 0;
+  private tcpQuirks: TcpQuirks = {};
   private behaviour: Behaviour;
   private records: Answer[];
   private readonly zone: string;
@@ -128,6 +141,14 @@ export class FakeDnsServer {
     this.behaviour = b;
   }
 
+  setTcpQuirks(q: TcpQuirks): void {
+    this.tcpQuirks = q;
+  }
+
+  get openTcpConnections(): number {
+    return this.conns.size;
+  }
+
   setRecords(records: Answer[]): void {
     this.records = records;
   }
@@ -160,18 +181,33 @@ export class FakeDnsServer {
   // and a read may end anywhere inside one.
   private onConnection(sock: net.Socket): void {
     if (this.stopping) return void sock.destroy();
+    this.tcpAccepted++;
     this.conns.add(sock);
     sock.on('close', () => this.conns.delete(sock));
     sock.on('error', () => {}); // clients resetting mid-reply is expected in failure tests
     let pending = Buffer.alloc(0);
+    let answered = 0;
+    let held: Buffer[] = [];
+    const closing = () => this.tcpQuirks.closeAfter !== undefined && answered >= this.tcpQuirks.closeAfter;
+    const send = (reply: Buffer) => {
+      const { reverseBatch, hang } = this.tcpQuirks;
+      if (hang || sock.destroyed || sock.writableEnded) return;
+      held.push(reply);
+      if (held.length < (reverseBatch ?? 1)) return;
+      for (const r of held.reverse()) {
+        sock.write(frame(r));
+        answered++;
+        if (closing()) return void sock.end();
+      }
+      held = [];
+    };
     sock.on('data', (chunk: Buffer) => {
       pending = Buffer.concat([pending, chunk]);
       while (pending.length >= 2 && pending.length >= 2 + pending.readUInt16BE(0)) {
+        if (closing()) return void sock.end();
         const msg = pending.subarray(2, 2 + pending.readUInt16BE(0));
         pending = pending.subarray(2 + msg.length);
-        this.handle(msg, 'tcp', (reply) => {
-          if (!sock.destroyed) sock.write(frame(reply));
-        });
+        this.handle(msg, 'tcp', send);
       }
     });
   }
