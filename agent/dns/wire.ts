@@ -1,7 +1,7 @@
 // Wire-level message handling. Forwarded replies are relayed as the server wrote them, with only
 // the header, question and OPT touched: decoding and re-encoding would lose name compression
 // (dns-packet encodes without it) and could push a reply that fitted 512 bytes over the limit.
-import { dnsPacket, nameCodec, recordCodec } from './packet.js';
+import { dnsPacket, recordCodec } from './packet.js';
 
 export const HEADER_LEN = 12;
 export const TYPE_OPT = 41;
@@ -67,10 +67,28 @@ export interface Scan {
   records: RecordSpan[];
 }
 
-/** Skips a (possibly compressed) name; dns-packet validates labels and pointer bounds. */
+/**
+ * Skips a (possibly compressed) name without decoding it: decoding every owner name of a
+ * 120-record reply into strings cost the TCP retry path a sixth of its CPU. Labels are at most
+ * 63 bytes; a compression pointer ends the name and must point before it (RFC 1035 §4.1.4
+ * points at a prior occurrence), which also rules out loops.
+ */
 function nameEnd(buf: Buffer, offset: number): number {
-  nameCodec.decode(buf, offset);
-  return offset + nameCodec.decode.bytes;
+  const start = offset;
+  for (;;) {
+    if (offset >= buf.length) throw new Error('name runs past the end of the message');
+    const len = buf[offset];
+    if (len === 0) return offset + 1;
+    if ((len & 0xc0) === 0xc0) {
+      if (offset + 2 > buf.length) throw new Error('name runs past the end of the message');
+      const target = ((len & 0x3f) << 8) | buf[offset + 1];
+      if (target >= start || target < HEADER_LEN) throw new Error('compression pointer does not point to an earlier name');
+      return offset + 2;
+    }
+    if (len > 63) throw new Error(`label type 0x${len.toString(16)} is not supported`);
+    offset += 1 + len;
+    if (offset - start > 255) throw new Error('name longer than 255 bytes');
+  }
 }
 
 /**

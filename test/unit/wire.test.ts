@@ -201,6 +201,15 @@ describe('scanMessage', () => {
     expect(() => scanMessage(Buffer.alloc(64, 0xff))).toThrow();
   });
 
+  test('a pointer into the header, or a name over 255 bytes, throws', () => {
+    const header = Buffer.alloc(HEADER_LEN);
+    header.writeUInt16BE(1, 4);
+    expect(() => scanMessage(Buffer.concat([header, Buffer.from([1, 0x61, 0xc0, 2, 0, 1, 0, 1])]))).toThrow('earlier name');
+    const label = Buffer.concat([Buffer.from([63]), Buffer.alloc(63, 0x61)]);
+    const long = Buffer.concat([header, label, label, label, label, Buffer.from([0, 0, 1, 0, 1])]);
+    expect(() => scanMessage(long)).toThrow('255');
+  });
+
   test('a record whose rdlength runs past the end throws', () => {
     const m = Buffer.from(reply({ id: 1, questions: [{ name: 'a.example', type: 'A' }], answers: aRecords('a.example', 1) }));
     m.writeUInt16BE(200, m.length - 6); // rdlength of the only answer
