@@ -65,7 +65,22 @@ export interface MeasureContext {
   serverGroups: number[];
 }
 
+/**
+ * One dnsperf run and the counters around it. dnsperf 2.10 over TCP now and then dies with "failed
+ * to receive packet: Bad file descriptor" while reconnecting to dnsmasq (a dnsperf bug); such a
+ * run is measured once more rather than ending the whole bench.
+ */
 export async function measure(ctx: MeasureContext, target: Target, run: DnsperfRun): Promise<{ m: Measurement; latenciesMs: number[] }> {
+  try {
+    return await measureOnce(ctx, target, run);
+  } catch (err) {
+    if (!/failed to receive packet/.test((err as Error).message)) throw err;
+    process.stdout.write('(dnsperf failed to receive a packet; measuring again) ');
+    return measureOnce(ctx, target, run);
+  }
+}
+
+async function measureOnce(ctx: MeasureContext, target: Target, run: DnsperfRun): Promise<{ m: Measurement; latenciesMs: number[] }> {
   const q0 = target.serverQueries ? await target.serverQueries() : undefined;
   const cpu0 = target.cpuSeconds();
   const servers0 = groupsCpuSeconds(ctx.serverGroups);
