@@ -17,8 +17,8 @@ import {
   sameQuestion,
   scanMessage,
 } from '../dns/wire.js';
-import type { TcpPool, TcpTicket } from './tcp-pool.js';
-import { type Ticket, type UdpPools, sharedPools } from './udp-pool.js';
+import type { TcpPool } from './tcp-pool.js';
+import { type PendingReply, type UdpPools, sharedPools } from './udp-pool.js';
 
 export interface Reply {
   msg: Buffer;
@@ -80,6 +80,42 @@ function judge(msg: Buffer, id: number, q: Question, protocol: 'udp' | 'tcp'): V
   return { ok: { msg, scan, protocol } };
 }
 
+/** Sends a built query through a pool and routes the matching reply; `id` reads the ID sent. */
+type Send = (build: (id: number) => Buffer, reply: PendingReply) => { readonly id: number; release(): void };
+
+/**
+ * One attempt through a pool (UDP sockets or TCP connections): waits for a reply the pool routes
+ * here (our ID, from where we asked), judges it, and gives up at the deadline. A timeout fails
+ * only this attempt; pooled sockets and connections stay for the others.
+ */
+function attempt(protocol: 'udp' | 'tcp', send: Send, q: Question, deadline: number, onMismatch: MismatchHook): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    let done = false;
+    let ticket: { readonly id: number; release(): void } | undefined;
+    const timer = setTimeout(
+      () => finish(new ExchangeError('timeout', protocol, 'no reply before the deadline')),
+      Math.max(0, deadline - Date.now()),
+    );
+    function finish(err: Error | undefined, reply?: Reply) {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      ticket?.release();
+      if (err) reject(err);
+      else resolve(reply!);
+    }
+    ticket = send((id) => buildQuery(id, q), {
+      onReply: (msg) => {
+        const v = judge(msg, ticket!.id, q, protocol);
+        if ('drop' in v) return onMismatch(v.drop);
+        if ('fail' in v) return finish(v.fail);
+        finish(undefined, v.ok);
+      },
+      onError: (err) => finish(new ExchangeError('network', protocol, err.message)),
+    });
+  });
+}
+
 export function udpExchange(
   server: Endpoint,
   q: Question,
@@ -87,62 +123,12 @@ export function udpExchange(
   onMismatch: MismatchHook,
   pools: UdpPools = sharedPools(),
 ): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    let done = false;
-    let ticket: Ticket | undefined;
-    const timer = setTimeout(
-      () => finish(new ExchangeError('timeout', 'udp', 'no reply before the deadline')),
-      Math.max(0, deadline - Date.now()),
-    );
-    function finish(err: Error | undefined, reply?: Reply) {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      ticket?.release();
-      if (err) reject(err);
-      else resolve(reply!);
-    }
-    // The pool routes only datagrams from this server's address and port with our ID here.
-    ticket = pools[server.family].send(server.host, server.port, (id) => buildQuery(id, q), {
-      onReply: (msg) => {
-        const v = judge(msg, ticket!.id, q, 'udp');
-        if ('drop' in v) return onMismatch(v.drop);
-        if ('fail' in v) return finish(v.fail);
-        finish(undefined, v.ok);
-      },
-      onError: (err) => finish(new ExchangeError('network', 'udp', err.message)),
-    });
-  });
+  const pool = pools[server.family];
+  return attempt('udp', (build, reply) => pool.send(server.host, server.port, build, reply), q, deadline, onMismatch);
 }
 
 export function tcpExchange(server: Endpoint, q: Question, deadline: number, onMismatch: MismatchHook, pool: TcpPool): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    let done = false;
-    let ticket: TcpTicket | undefined;
-    // Only this query fails at its deadline; the connection stays for the others.
-    const timer = setTimeout(
-      () => finish(new ExchangeError('timeout', 'tcp', 'no reply before the deadline')),
-      Math.max(0, deadline - Date.now()),
-    );
-    function finish(err: Error | undefined, reply?: Reply) {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      ticket?.release();
-      if (err) reject(err);
-      else resolve(reply!);
-    }
-    // The pool routes only replies with our ID on the connection that carried the query here.
-    ticket = pool.send(server, deadline, (id) => buildQuery(id, q), {
-      onReply: (msg) => {
-        const v = judge(msg, ticket!.id, q, 'tcp');
-        if ('drop' in v) return onMismatch(v.drop);
-        if ('fail' in v) return finish(v.fail);
-        finish(undefined, v.ok);
-      },
-      onError: (err) => finish(new ExchangeError('network', 'tcp', err.message)),
-    });
-  });
+  return attempt('tcp', (build, reply) => pool.send(server, deadline, build, reply), q, deadline, onMismatch);
 }
 
 /** Response codes that answer the question; anything else lets another server win. */
