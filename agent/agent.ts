@@ -1,14 +1,20 @@
 // The daemon's lifecycle: build the resolver state from a config, bind every listener (all or
 // nothing), swap state on reload or discovery change, and shut down without dropping answers.
 import type http from 'node:http';
+import { networkInterfaces } from 'node:os';
 import type { Logger } from 'pino';
-import { type Endpoint, formatEndpoint, sameEndpoint } from './config/endpoint.js';
+import { ClientAdmission } from './admission/client-admission.js';
+import { NetworkSet } from './admission/network-set.js';
+import { type Interfaces, nodeAddresses, nodeNetworks } from './admission/node-networks.js';
+import { formatCidr } from './config/cidr.js';
+import { type Endpoint, formatEndpoint, isWildcard, sameEndpoint } from './config/endpoint.js';
 import { type Config, describeConfig } from './config/schema.js';
 import type { ServerPools } from './forwarding/exchange.js';
 import { ServerGroup } from './forwarding/server-group.js';
 import { TcpPool } from './forwarding/tcp-pool.js';
 import { type UdpPools, UdpSocketPool } from './forwarding/udp-pool.js';
 import { AnswerCache } from './cache/answer-cache.js';
+import { StaleStore } from './cache/stale-store.js';
 import { createApiServer } from './http/api.js';
 import { TcpListener } from './listeners/tcp.js';
 import { UdpListener } from './listeners/udp.js';
@@ -44,6 +50,10 @@ export class Agent {
   private masters: Endpoint[];
   /** ZooKeeper hosts learned by discovery; undefined until a source reports them. */
   private discoveredEnsemble: string[] | undefined;
+  /** The node's interfaces as last read, kept in case a later read fails. */
+  private interfaces: Interfaces = {};
+  /** Serve-stale's last good answers: here, not in the per-reload state, so a reload keeps them. */
+  private staleStore: StaleStore | undefined;
 
   constructor(
     private config: Config,
@@ -85,9 +95,41 @@ export class Agent {
       mesos: group('mesos', config.mesos.domain, 'SOA', this.masters),
       upstream: group('upstream', '', 'NS', config.upstreams),
       forward: new Map([...config.forwardZones].map(([zone, servers]) => [zone, group(zone, zone, 'SOA', servers)])),
+      clients: this.clientAdmission(config),
       // A new config may route names elsewhere: start with an empty cache.
       cache: config.cache.enabled ? new AnswerCache(config.cache.maxEntries) : undefined,
+      stale: this.staleStoreFor(config),
     };
+  }
+
+  /** The one stale store, with this config's limits; dropped (memory freed) when turned off. */
+  private staleStoreFor(config: Config): StaleStore | undefined {
+    const { enabled, ...limits } = config.serveStale;
+    if (!enabled) this.staleStore = undefined;
+    else if (this.staleStore) this.staleStore.setLimits(limits, Date.now());
+    else this.staleStore = new StaleStore(limits);
+    return this.staleStore;
+  }
+
+  /**
+   * The ACL and rate limit. Their defaults follow the node's interfaces, read now (at start and on
+   * every reload), so a bridge or overlay added since is served after a reload. Rate buckets start
+   * full again.
+   */
+  private clientAdmission(config: Config): ClientAdmission {
+    try {
+      this.interfaces = networkInterfaces();
+    } catch (err) {
+      this.log.error(
+        { err: (err as Error).message },
+        'cannot read the network interfaces; the default ACL and rate-limit exemption use the last ones read (loopback only at start). Set "acl" and "rateLimit.exempt" in the config to be independent of them',
+      );
+    }
+    return new ClientAdmission(
+      new NetworkSet(config.acl ?? nodeNetworks(this.interfaces)),
+      new NetworkSet(config.rateLimit.exempt ?? nodeAddresses(this.interfaces)),
+      config.rateLimit,
+    );
   }
 
   private ensemble(config: Config): string[] {
@@ -134,9 +176,16 @@ export class Agent {
         forwardZones: describeConfig(c).forwardZones,
         mesosDomain: c.mesos.domain,
         zk: this.ensemble(c),
+        acl: this.resolver.state.clients.acl.networks.map(formatCidr),
       },
       'phalanx-dns listening',
     );
+    if (c.listen.some(isWildcard)) {
+      this.log.warn(
+        { listen: c.listen.filter(isWildcard).map(formatEndpoint) },
+        'listening on a wildcard address: every network this host is on can reach the agent, and the ACL ("acl") is what keeps other clients out',
+      );
+    }
   }
 
   /** Applies a new, already validated config. Listen addresses need a restart. */
@@ -208,6 +257,11 @@ export class Agent {
       forwardZones: Object.fromEntries([...s.forward].map(([zone, g]) => [zone, servers(g)])),
       zookeeper: this.ensemble(this.config),
       discovery: this.discovery,
+      clients: {
+        acl: s.clients.acl.networks.map(formatCidr),
+        rateLimitExempt: s.clients.exempt.networks.map(formatCidr),
+        tracked: s.clients.size,
+      },
       inflight: this.resolver.inflightCount,
     };
   }

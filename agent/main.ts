@@ -12,13 +12,15 @@ import { Discovery } from './discovery/discovery.js';
 import { createLogger } from './log.js';
 import { probeReady } from './probe.js';
 
-const USAGE = `Usage: phalanx-dns [--config FILE]
+const USAGE = `Usage: phalanx-dns [--config FILE] [--allow-root]
 
 Per-node DNS resolver for Mesos clusters: answers ready.spartan and zk-1..zk-5.zk itself, races
 names under the Mesos domain to the Mesos-DNS masters and everything else to the upstreams.
 
 Options:
   -c, --config FILE   JSON config file (default ${DEFAULT_CONFIG_PATH})
+      --allow-root    run even as root (refused otherwise: run it as an unprivileged user
+                      with CAP_NET_BIND_SERVICE, as the systemd unit does)
   -h, --help          show this help
   -v, --version       print the version
 
@@ -28,9 +30,19 @@ Signals: SIGTERM/SIGINT finish in-flight queries and exit 0; SIGHUP reloads the 
 const fail = (message: string, code?: number): never => failAndExit('phalanx-dns', message, code);
 
 async function main(): Promise<void> {
-  const { config, configPath: path } = readCommandLine('phalanx-dns', USAGE, process.argv.slice(2));
+  const { config, configPath: path, values } = readCommandLine('phalanx-dns', USAGE, process.argv.slice(2), {
+    'allow-root': { type: 'boolean' },
+  });
+  // A daemon that parses packets from the network should hold no more privilege than port 53 needs.
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot && !values['allow-root']) {
+    fail(
+      'refusing to run as root: run it as an unprivileged user with CAP_NET_BIND_SERVICE for port 53, as deploy/systemd/phalanx-dns.service does (User=phalanx-dns, AmbientCapabilities=CAP_NET_BIND_SERVICE), or pass --allow-root to run as root anyway',
+    );
+  }
 
   const log = createLogger('phalanx-dns', config.log.level);
+  if (asRoot) log.warn('running as root (--allow-root): a flaw in the agent would give the whole node away; run it as an unprivileged user with CAP_NET_BIND_SERVICE instead');
   const agent = new Agent(config, log);
   // /healthz asks the first listen address, exactly as the watchdog would.
   const readyCheck = async () => {

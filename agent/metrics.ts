@@ -34,7 +34,13 @@ export function createMetrics() {
     }),
     overload: new Counter({
       name: 'phalanx_dns_overload_total',
-      help: 'Queries answered SERVFAIL at once because maxInflight was reached',
+      help: 'Queries answered at once without asking a server because maxInflight was reached (stale when kept, else SERVFAIL)',
+      registers: [registry],
+    }),
+    staleAnswers: new Counter({
+      name: 'phalanx_dns_stale_answers_total',
+      help: 'Queries answered with the last good answer (serve-stale, RFC 8767) because no server answered usably, by zone',
+      labelNames: ['zone'] as const,
       registers: [registry],
     }),
     forwarderDuration: new Histogram({
@@ -76,7 +82,20 @@ export function createMetrics() {
     }),
     tcpRejected: new Counter({
       name: 'phalanx_dns_tcp_connections_rejected_total',
-      help: 'Client TCP connections closed at once because tcp.maxConnections was reached',
+      help: 'Client TCP connections closed at once, by reason (max_connections: tcp.maxConnections reached; per_client: tcp.maxConnectionsPerClient)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    tcpClosed: new Counter({
+      name: 'phalanx_dns_tcp_connections_closed_total',
+      help: 'Client TCP connections closed by the agent, by reason (idle: tcp.idleTimeoutMs; query_timeout: a message not complete within tcp.queryTimeoutMs)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    refused: new Counter({
+      name: 'phalanx_dns_refused_total',
+      help: 'Client queries turned away, by reason (acl: REFUSED, source outside the ACL; rate: over the per-client rate, TC over UDP, REFUSED over TCP) and transport',
+      labelNames: ['reason', 'transport'] as const,
       registers: [registry],
     }),
     serverUp: new Gauge({

@@ -3,10 +3,12 @@
 // deliberate silence (unparsable input).
 import dnsPacket from 'dns-packet';
 import type { Logger } from 'pino';
+import type { ClientAdmission, Verdict } from './admission/client-admission.js';
 import type { Config } from './config/schema.js';
 import { type Query, parseQuery, replyLimit } from './dns/query.js';
 import type { AnswerCache } from './cache/answer-cache.js';
-import { AA, CD, RA, RD, Rcode, type Scan, errorResponse, rcodeName, scanMessage, shapeResponse } from './dns/wire.js';
+import type { StaleStore } from './cache/stale-store.js';
+import { AA, CD, RA, RD, Rcode, type Scan, TC, errorResponse, rcodeName, scanMessage, shapeResponse } from './dns/wire.js';
 import { race } from './forwarding/race.js';
 import type { ServerGroup } from './forwarding/server-group.js';
 import type { Metrics } from './metrics.js';
@@ -25,6 +27,10 @@ export interface ResolverState {
   forward: ReadonlyMap<string, ServerGroup>;
   /** Answers from servers; undefined when the cache is disabled. */
   cache: AnswerCache | undefined;
+  /** The ACL and per-client rate limit, with what they decided per client address. */
+  clients: ClientAdmission;
+  /** The last good answers for serve-stale, kept across reloads; undefined when disabled. */
+  stale: StaleStore | undefined;
 }
 
 const TYPE_NAMES: Record<number, string> = { 1: 'A', 2: 'NS', 6: 'SOA', 28: 'AAAA' };
@@ -49,7 +55,15 @@ export class Resolver {
     return this.inflight;
   }
 
-  async resolve(msg: Buffer, transport: Transport): Promise<Buffer | undefined> {
+  /**
+   * `client` is the source address, checked before anything else so that a client turned away
+   * costs as little as possible; absent for the agent's own lookups (the HTTP API's).
+   */
+  async resolve(msg: Buffer, transport: Transport, client?: string): Promise<Buffer | undefined> {
+    if (client !== undefined) {
+      const verdict = this.state.clients.check(client);
+      if (verdict !== 'serve') return this.turnAway(msg, verdict, transport, client);
+    }
     const parsed = parseQuery(msg);
     if (parsed.kind !== 'query') {
       this.metrics.invalidQueries.inc({ reason: parsed.kind === 'drop' ? 'dropped' : 'error_reply' });
@@ -62,6 +76,26 @@ export class Resolver {
     const reply = r.kind === 'local' ? this.answerLocal(q, state.zones.get(r.zone)!, transport) : await this.forward(q, r, state, transport);
     this.metrics.queries.inc(this.queryLabels(transport, r.kind, reply.readUInt16BE(2) & 0xf));
     return reply;
+  }
+
+  /**
+   * Outside the ACL: REFUSED. Over its rate over UDP: an empty reply with TC, no bigger than the
+   * query, so a real client retries over TCP (which proves its address) and a spoofed victim gets
+   * nothing amplified; over TCP: REFUSED. Unparsable input from such a client gets silence.
+   */
+  private turnAway(msg: Buffer, reason: Exclude<Verdict, 'serve'>, transport: Transport, client: string): Buffer | undefined {
+    this.metrics.refused.inc({ reason, transport });
+    // Debug only: a flood would be a line per packet.
+    this.log.debug({ client, reason, transport }, reason === 'acl' ? 'query refused: the client is outside the ACL' : 'query turned away: the client is over its rate');
+    const parsed = parseQuery(msg);
+    if (parsed.kind !== 'query') return undefined;
+    const q = parsed.query;
+    if (reason === 'rate' && transport === 'udp') {
+      const reply = errorResponse(q.id, q.flags, Rcode.NOERROR, q.question, q.edns);
+      reply.writeUInt16BE(reply.readUInt16BE(2) | TC, 2);
+      return reply;
+    }
+    return errorResponse(q.id, q.flags, Rcode.REFUSED, q.question, q.edns);
   }
 
   /** One labels object per transport, route and rcode, made once (per-query objects showed in profiles). */
@@ -120,8 +154,8 @@ export class Resolver {
   private async forward(q: Query, r: Exclude<Route, { kind: 'local' }>, state: ResolverState, transport: Transport): Promise<Buffer> {
     const group = r.kind === 'mesos' ? state.mesos : r.kind === 'forward' ? state.forward.get(r.zone)! : state.upstream;
     if (ZONE_TRANSFERS.has(q.qtype)) return errorResponse(q.id, q.flags, Rcode.REFUSED, q.question, q.edns);
-    // Built only with a cache: no string work on the hot path when it is off.
-    const cacheKey = state.cache ? `${q.name}|${q.qtype}|${q.qclass}|${q.flags & CD}|${q.edns?.dnssecOk ? 1 : 0}` : '';
+    // Built only with a cache or stale store: no string work on the hot path when both are off.
+    const cacheKey = state.cache || state.stale ? `${q.name}|${q.qtype}|${q.qclass}|${q.flags & CD}|${q.edns?.dnssecOk ? 1 : 0}` : '';
     const cached = state.cache?.get(cacheKey, Date.now());
     if (cached) {
       this.metrics.cacheLookups.inc({ result: 'hit' });
@@ -132,10 +166,13 @@ export class Resolver {
       this.metrics.forwarderFailures.inc({ zone: group.name });
       return errorResponse(q.id, q.flags, Rcode.SERVFAIL, q.question, q.edns);
     }
-    // Past the limit an immediate SERVFAIL beats silence: the client's resolver moves on at once.
+    // Past the limit an immediate answer beats silence: the client's resolver moves on at once.
+    // The stale answer when one is kept, else SERVFAIL: the limit is reached when servers are
+    // slow or down and queries pile up waiting for them, which is when serve-stale is meant to
+    // help. It adds no load on any server, and its short TTL brings the client back soon.
     if (this.inflight >= state.config.maxInflight) {
       this.metrics.overload.inc();
-      return errorResponse(q.id, q.flags, Rcode.SERVFAIL, q.question, q.edns);
+      return this.answerStale(q, cacheKey, state, group, transport) ?? errorResponse(q.id, q.flags, Rcode.SERVFAIL, q.question, q.edns);
     }
     this.inflight++;
     this.metrics.inflight.inc();
@@ -148,11 +185,15 @@ export class Resolver {
         state.config.timeoutMs,
       );
       if (!reply) {
+        const stale = this.answerStale(q, cacheKey, state, group, transport);
+        if (stale) return stale;
         this.metrics.forwarderFailures.inc({ zone: group.name });
         return errorResponse(q.id, q.flags, Rcode.SERVFAIL, q.question, q.edns);
       }
       const c = state.config.cache;
-      state.cache?.set(cacheKey, reply.msg, reply.scan, r.kind === 'mesos' ? c.mesosMaxTtlSec : c.maxTtlSec, Date.now());
+      const now = Date.now();
+      state.cache?.set(cacheKey, reply.msg, reply.scan, r.kind === 'mesos' ? c.mesosMaxTtlSec : c.maxTtlSec, now);
+      state.stale?.set(cacheKey, reply.msg, reply.scan, now);
       return shapeResponse(reply.msg, reply.scan, {
         id: q.id,
         question: q.question,
@@ -165,5 +206,15 @@ export class Resolver {
       this.inflight--;
       this.metrics.inflight.dec();
     }
+  }
+
+  /** Serve-stale (RFC 8767): the last good answer, TTLs set to ttlSec, when no server gives one now. */
+  private answerStale(q: Query, key: string, state: ResolverState, group: ServerGroup, transport: Transport): Buffer | undefined {
+    const stale = state.stale?.get(key, Date.now());
+    if (!stale) return undefined;
+    this.metrics.staleAnswers.inc(group.labels);
+    // Debug only: during an outage this is every query for a known name.
+    this.log.debug({ qname: q.name, qtype: q.qtype, zone: group.name, ageSec: stale.ageSec }, 'answered from the stale store');
+    return shapeResponse(stale.msg, stale.scan, { id: q.id, question: q.question, edns: q.edns, limit: replyLimit(q, transport), setFlags: RA });
   }
 }

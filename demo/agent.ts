@@ -7,6 +7,9 @@ import { formatEndpoint } from '../agent/config/endpoint.js';
 import { probeReady } from '../agent/probe.js';
 
 const AGENT_MAIN = fileURLToPath(new URL('../agent/main.js', import.meta.url));
+// The agent refuses to run as root unless told to; the demo is often run as root (port 53 for its
+// upstreams), and everything it starts binds loopback only.
+const AGENT_ARGS = process.getuid?.() === 0 ? ['--allow-root'] : [];
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -58,7 +61,7 @@ export class AgentChild {
 
   /** Starts the agent on `configPath`; every line it writes goes to `onLine`. */
   static spawn(configPath: string, onLine: (text: string) => void): AgentChild {
-    const child = spawn(process.execPath, [AGENT_MAIN, '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [AGENT_MAIN, '--config', configPath, ...AGENT_ARGS], { stdio: ['ignore', 'pipe', 'pipe'] });
     const agent = new AgentChild(child);
     for (const stream of [child.stdout!, child.stderr!]) {
       let buffered = '';

@@ -67,7 +67,7 @@ export function banner(b: BannerInfo): string {
     [`for i in 1 2 3 4 5 6; do ${dig} ${watched} | grep -E 'status|Query time'; done`, ''],
     [`${dig} ns1.${b.domain} +short`, 'the address of the master that answered'],
     [`${cli} revive master 1`, ''],
-    [`${cli} stop master all`, `every master gone: ${b.domain} names get SERVFAIL`],
+    [`${cli} stop master all`, `every master gone: ${b.domain} names asked before get their last answer (TTL 30), others SERVFAIL`],
     [`${cli} status`, 'also: stop|hang|revive upstream N|all'],
   ];
 

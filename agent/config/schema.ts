@@ -2,6 +2,7 @@
 // Parsed and validated once; everything downstream gets a fully-defaulted, typed Config.
 // Every error names the key, the bad value and what would be valid.
 import { canonicalName, isValidZoneName } from '../dns/names.js';
+import { type Cidr, formatCidr, parseCidr } from './cidr.js';
 import { type MasterSource, SOURCE_KEYS, parseMasterSource } from './master-source.js';
 import {
   type Endpoint,
@@ -48,13 +49,34 @@ export interface Config {
   fanout: number | 'all';
   timeoutMs: number;
   maxInflight: number;
-  tcp: { maxConnections: number; idleTimeoutMs: number };
+  tcp: TcpConfig;
+  /** Client networks served; undefined: loopback and the node's own networks (read at start and on reload). */
+  acl: Cidr[] | undefined;
+  rateLimit: RateLimitConfig;
   health: HealthConfig;
   log: { level: LogLevel };
   cache: CacheConfig;
+  serveStale: ServeStaleConfig;
   http: HttpConfig;
   watchdog: WatchdogConfig;
   genresolv: GenresolvConfig;
+}
+
+export interface TcpConfig {
+  maxConnections: number;
+  idleTimeoutMs: number;
+  /** Open connections one client address may hold (the node's own addresses are exempt). */
+  maxConnectionsPerClient: number;
+  /** A message whose length prefix has arrived must be complete within this (slowloris). */
+  queryTimeoutMs: number;
+}
+
+export interface RateLimitConfig {
+  /** Queries per second per client address; 0 turns the limit off. */
+  perClientQps: number;
+  burst: number;
+  /** Never limited; undefined: loopback and the node's own addresses (read at start and on reload). */
+  exempt: Cidr[] | undefined;
 }
 
 export interface CacheConfig {
@@ -64,6 +86,18 @@ export interface CacheConfig {
   maxTtlSec: number;
   /** The same for the Mesos domain: short, so new and moved tasks show up quickly. */
   mesosMaxTtlSec: number;
+}
+
+/** Serve-stale (RFC 8767): the last good answer when every server fails. */
+export interface ServeStaleConfig {
+  enabled: boolean;
+  maxEntries: number;
+  /** Memory cap: message bytes plus a per-entry overhead estimate. */
+  maxBytes: number;
+  /** An answer this many seconds after a server gave it is never served. */
+  maxStaleSec: number;
+  /** The TTL given to every record of a stale answer. */
+  ttlSec: number;
 }
 
 export interface HttpConfig {
@@ -122,9 +156,12 @@ const TOP_KEYS = [
   'timeoutMs',
   'maxInflight',
   'tcp',
+  'acl',
+  'rateLimit',
   'health',
   'log',
   'cache',
+  'serveStale',
   'http',
   'watchdog',
   'genresolv',
@@ -181,6 +218,19 @@ function endpoints(v: unknown, key: string, defaultPort: number, dflt: string[] 
     if (!out.some((o) => sameEndpoint(o, e))) out.push(e); // duplicates would be raced against themselves
   });
   return out;
+}
+
+const CIDR_HINT = 'a network such as "10.0.0.0/8" or "fd00::/8", or one address such as "10.0.0.7"';
+
+/** A list of networks; undefined (the key left out) stays undefined: the caller's default applies. */
+function cidrs(v: unknown, key: string): Cidr[] | undefined {
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v)) throw new ConfigError(key, v, `a list of networks, each ${CIDR_HINT}`);
+  return v.map((item, i) => {
+    const c = typeof item === 'string' ? parseCidr(item.trim()) : undefined;
+    if (!c) throw new ConfigError(`${key}[${i}]`, item, CIDR_HINT);
+    return c;
+  });
 }
 
 function zoneName(v: unknown, key: string): string {
@@ -252,7 +302,8 @@ export function parseConfig(raw: unknown): Config {
     throw new ConfigError('fanout', raw.fanout, 'an integer from 1 to 16, or "all"');
   }
 
-  const t = section(raw, 'tcp', ['maxConnections', 'idleTimeoutMs']);
+  const t = section(raw, 'tcp', ['maxConnections', 'idleTimeoutMs', 'maxConnectionsPerClient', 'queryTimeoutMs']);
+  const rl = section(raw, 'rateLimit', ['perClientQps', 'burst', 'exempt']);
   const h = section(raw, 'health', ['halfLifeMs', 'downAfterFailures', 'probeIntervalMs']);
   const l = section(raw, 'log', ['level']);
   const level = l.level === undefined ? 'info' : l.level;
@@ -261,6 +312,7 @@ export function parseConfig(raw: unknown): Config {
   }
 
   const ca = section(raw, 'cache', ['enabled', 'maxEntries', 'maxTtlSec', 'mesosMaxTtlSec']);
+  const st = section(raw, 'serveStale', ['enabled', 'maxEntries', 'maxBytes', 'maxStaleSec', 'ttlSec']);
   const http = section(raw, 'http', ['enabled', 'listen']);
   const httpListen = typeof http.listen === 'string' ? parseEndpoint(http.listen, 62080) : http.listen === undefined ? parseEndpoint('127.0.0.1:62080') : undefined;
   if (!httpListen) throw new ConfigError('http.listen', http.listen, ENDPOINT_HINT);
@@ -288,6 +340,14 @@ export function parseConfig(raw: unknown): Config {
     tcp: {
       maxConnections: integer(t.maxConnections, 'tcp.maxConnections', 256, 1, 100_000),
       idleTimeoutMs: integer(t.idleTimeoutMs, 'tcp.idleTimeoutMs', 10_000, 100, 600_000),
+      maxConnectionsPerClient: integer(t.maxConnectionsPerClient, 'tcp.maxConnectionsPerClient', 32, 1, 100_000),
+      queryTimeoutMs: integer(t.queryTimeoutMs, 'tcp.queryTimeoutMs', 5000, 100, 600_000),
+    },
+    acl: cidrs(raw.acl, 'acl'),
+    rateLimit: {
+      perClientQps: integer(rl.perClientQps, 'rateLimit.perClientQps', 1000, 0, 1_000_000),
+      burst: integer(rl.burst, 'rateLimit.burst', 2000, 1, 10_000_000),
+      exempt: cidrs(rl.exempt, 'rateLimit.exempt'),
     },
     health: {
       halfLifeMs: integer(h.halfLifeMs, 'health.halfLifeMs', 30_000, 100, 3_600_000),
@@ -300,6 +360,16 @@ export function parseConfig(raw: unknown): Config {
       maxEntries: integer(ca.maxEntries, 'cache.maxEntries', 10_000, 1, 10_000_000),
       maxTtlSec: integer(ca.maxTtlSec, 'cache.maxTtlSec', 300, 0, 86_400),
       mesosMaxTtlSec: integer(ca.mesosMaxTtlSec, 'cache.mesosMaxTtlSec', 2, 0, 86_400),
+    },
+    serveStale: {
+      enabled: bool(st.enabled, 'serveStale.enabled', true),
+      maxEntries: integer(st.maxEntries, 'serveStale.maxEntries', 10_000, 1, 10_000_000),
+      // At least one largest DNS message (64 KiB); at most 1 GiB.
+      maxBytes: integer(st.maxBytes, 'serveStale.maxBytes', 16 * 1024 * 1024, 65_536, 1024 * 1024 * 1024),
+      // RFC 8767 §5 suggests 1 to 3 days; a week at most (its cap for any TTL).
+      maxStaleSec: integer(st.maxStaleSec, 'serveStale.maxStaleSec', 86_400, 1, 604_800),
+      // RFC 8767 §4 recommends 30 s; 0 would tell clients not to keep it at all.
+      ttlSec: integer(st.ttlSec, 'serveStale.ttlSec', 30, 1, 3600),
     },
     http: { enabled: bool(http.enabled, 'http.enabled', true), listen: httpListen },
     watchdog: {
@@ -349,9 +419,13 @@ export function describeConfig(c: Config): Record<string, unknown> {
     timeoutMs: c.timeoutMs,
     maxInflight: c.maxInflight,
     tcp: c.tcp,
+    // null: the default, loopback and the node's own networks (addresses for exempt); /v1/enumerate shows them.
+    acl: c.acl?.map(formatCidr) ?? null,
+    rateLimit: { ...c.rateLimit, exempt: c.rateLimit.exempt?.map(formatCidr) ?? null },
     health: c.health,
     log: c.log,
     cache: c.cache,
+    serveStale: c.serveStale,
     http: { enabled: c.http.enabled, listen: formatEndpoint(c.http.listen) },
     watchdog: { ...c.watchdog, addresses: c.watchdog.addresses.map(formatEndpoint) },
     genresolv: c.genresolv,

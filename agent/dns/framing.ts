@@ -10,6 +10,11 @@ export function frameMessage(msg: Buffer): Buffer {
 export class FrameReader {
   private pending: Buffer = Buffer.alloc(0);
 
+  /** True while a message has begun (its length prefix, or part of it, has arrived) but is not complete. */
+  get partial(): boolean {
+    return this.pending.length > 0;
+  }
+
   /** Adds a chunk read from the socket; returns every message now complete, in order. */
   push(chunk: Buffer): Buffer[] {
     this.pending = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;

@@ -87,7 +87,9 @@ function nameEnd(buf: Buffer, offset: number): number {
     }
     if (len > 63) throw new Error(`label type 0x${len.toString(16)} is not supported`);
     offset += 1 + len;
-    if (offset - start > 255) throw new Error('name longer than 255 bytes');
+    // RFC 1035 §3.1: at most 255 octets, length octets and the final zero included (dns-packet,
+    // which decodes the question name, throws past that; found by the property tests).
+    if (offset + 1 - start > 255) throw new Error('name longer than 255 bytes');
   }
 }
 

@@ -1,8 +1,10 @@
 // DNS over TCP per RFC 7766: two-byte length framing, several queries per connection handled
-// concurrently and answered as each completes (pipelining), an idle timeout, and a cap on
-// connections so a flood of idle sockets cannot exhaust the agent (a dcos-dns incident).
+// concurrently and answered as each completes (pipelining), an idle timeout, a deadline for each
+// message once it has begun, and caps on connections, in all and per client address, so a flood
+// of idle or trickling sockets cannot exhaust the agent (a dcos-dns incident).
 import net from 'node:net';
 import type { Logger } from 'pino';
+import { clientKey } from '../admission/client-admission.js';
 import { type Endpoint, formatEndpoint } from '../config/endpoint.js';
 import type { Metrics } from '../metrics.js';
 import { FrameReader, frameMessage } from '../dns/framing.js';
@@ -11,6 +13,8 @@ import type { Resolver } from '../resolver.js';
 export interface TcpLimits {
   maxConnections: number;
   idleTimeoutMs: number;
+  maxConnectionsPerClient: number;
+  queryTimeoutMs: number;
 }
 
 /** Queries one connection may have outstanding before we stop reading from it. */
@@ -20,6 +24,8 @@ export class TcpListener {
   private server: net.Server | undefined;
   /** Open connections, each with the function that closes it once its answers are out. */
   private readonly conns = new Map<net.Socket, () => void>();
+  /** Open connections per client address. */
+  private readonly perClient = new Map<string, number>();
 
   constructor(
     readonly endpoint: Endpoint,
@@ -45,13 +51,43 @@ export class TcpListener {
   private accept(sock: net.Socket): void {
     const limits = this.limits();
     if (this.conns.size >= limits.maxConnections) {
-      this.metrics.tcpRejected.inc();
+      this.metrics.tcpRejected.inc({ reason: 'max_connections' });
       sock.destroy();
       return;
     }
+    if (sock.remoteAddress === undefined) {
+      sock.destroy(); // already gone
+      return;
+    }
+    const client = clientKey(sock.remoteAddress);
+    const open = this.perClient.get(client) ?? 0;
+    // The node's own addresses are exempt: every process on the node connects from them.
+    if (open >= limits.maxConnectionsPerClient && !this.resolver.state.clients.isExempt(client)) {
+      this.metrics.tcpRejected.inc({ reason: 'per_client' });
+      sock.destroy();
+      return;
+    }
+    this.perClient.set(client, open + 1);
     const frames = new FrameReader();
     let outstanding = 0;
     let ended = false;
+    // The idle timeout restarts with every byte, so a message trickled in a byte at a time
+    // (slowloris) would hold the connection for ever: once a message has begun it must be
+    // complete within queryTimeoutMs. Not while we have stopped reading ourselves.
+    let deadline: NodeJS.Timeout | undefined;
+    const watchPartial = (completed: boolean) => {
+      const waiting = frames.partial && !sock.isPaused();
+      if (deadline && (completed || !waiting)) {
+        clearTimeout(deadline);
+        deadline = undefined;
+      }
+      if (waiting && !deadline) {
+        deadline = setTimeout(() => {
+          this.metrics.tcpClosed.inc({ reason: 'query_timeout' });
+          sock.destroy();
+        }, limits.queryTimeoutMs);
+      }
+    };
     const maybeClose = () => {
       if (ended && outstanding === 0) sock.end();
     };
@@ -63,24 +99,33 @@ export class TcpListener {
     this.metrics.tcpConnections.inc();
     sock.setTimeout(limits.idleTimeoutMs, () => {
       // Idle means nothing to read and nothing owed; a slow answer in progress is not idle.
-      if (outstanding === 0) sock.destroy();
+      // A client that connects and never sends anything is idle from the start.
+      if (outstanding === 0) {
+        this.metrics.tcpClosed.inc({ reason: 'idle' });
+        sock.destroy();
+      }
     });
     sock.on('data', (chunk) => {
-      for (const msg of frames.push(chunk)) {
+      const msgs = frames.push(chunk);
+      for (const msg of msgs) {
         outstanding++;
         if (outstanding >= MAX_PIPELINED || ended) sock.pause();
         this.resolver
-          .resolve(msg, 'tcp')
+          .resolve(msg, 'tcp', client)
           .then((reply) => {
             if (reply && !sock.destroyed) sock.write(frameMessage(reply));
           })
           .catch((err) => this.log.error({ err, client: sock.remoteAddress }, 'query failed unexpectedly; no reply sent'))
           .finally(() => {
             outstanding--;
-            if (outstanding < MAX_PIPELINED && sock.isPaused() && !ended) sock.resume();
+            if (outstanding < MAX_PIPELINED && sock.isPaused() && !ended) {
+              sock.resume();
+              watchPartial(false);
+            }
             maybeClose();
           });
       }
+      watchPartial(msgs.length > 0);
     });
     sock.on('end', () => {
       ended = true;
@@ -88,7 +133,11 @@ export class TcpListener {
     });
     sock.on('error', () => sock.destroy());
     sock.on('close', () => {
+      clearTimeout(deadline);
       this.conns.delete(sock);
+      const left = this.perClient.get(client)! - 1;
+      if (left === 0) this.perClient.delete(client);
+      else this.perClient.set(client, left);
       this.metrics.tcpConnections.dec();
     });
   }

@@ -35,7 +35,7 @@ export class UdpListener {
         const done = () => {
           if (--this.pending === 0) this.drained?.();
         };
-        this.resolver.resolve(msg, 'udp').then(
+        this.resolver.resolve(msg, 'udp', rinfo.address).then(
           (reply) => {
             // Counted until the kernel has the datagram: closing the socket earlier would drop it.
             if (reply && this.sock) this.sock.send(reply, rinfo.port, rinfo.address, done);

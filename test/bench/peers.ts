@@ -10,6 +10,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { openSync, readSync, closeSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { ALLOW_ROOT_ARGS } from '../helpers/agent-process.js';
 import { assertLoopback, freePort } from '../helpers/ports.js';
 import { onCleanup, stopChild, trackGroup } from './cleanup.js';
 import { splitEndpoint, waitUntilAnswering } from './dig.js';
@@ -88,7 +89,7 @@ export async function startAgent(o: PeerOptions): Promise<Peer> {
   const name = o.cached ? 'agent-cache' : 'agent';
   const configPath = join(o.dir, `${name}.json`);
   writeFileSync(configPath, JSON.stringify(config, null, 2));
-  const child = launch(process.execPath, [...AGENT_NODE_FLAGS, AGENT_MAIN, '--config', configPath], o.pinning);
+  const child = launch(process.execPath, [...AGENT_NODE_FLAGS, AGENT_MAIN, '--config', configPath, ...ALLOW_ROOT_ARGS], o.pinning);
   // The agent drains in-flight queries on SIGTERM, bounded by timeoutMs.
   onCleanup(() => stopChild(child, 8000, true));
   const logs: Record<string, number> = {};

@@ -16,6 +16,11 @@ export const REPO_ROOT = (() => {
   return dir;
 })();
 export const AGENT_MAIN = join(REPO_ROOT, 'dist/agent/main.js');
+/**
+ * Extra agent arguments for tests, demos and benchmarks: the agent refuses to run as root without
+ * --allow-root, and they run as root on our machines (CI containers).
+ */
+export const ALLOW_ROOT_ARGS: readonly string[] = process.getuid?.() === 0 ? ['--allow-root'] : [];
 
 export interface LogLine {
   level: string;
@@ -74,7 +79,7 @@ export class AgentProcess {
     const dir = mkdtempSync(join(tmpdir(), 'phalanx-test-'));
     const configPath = join(dir, 'config.json');
     writeFileSync(configPath, typeof config === 'string' ? config : JSON.stringify(config, null, 2));
-    const child = spawn(process.execPath, [AGENT_MAIN, '--config', configPath, ...(opts.args ?? [])], {
+    const child = spawn(process.execPath, [AGENT_MAIN, '--config', configPath, ...ALLOW_ROOT_ARGS, ...(opts.args ?? [])], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const agent = new AgentProcess(child, configPath, dir);
@@ -212,7 +217,11 @@ export function runToCompletion(
   });
 }
 
-/** Runs the agent CLI to completion (for --help, --version, bad configs). */
-export function runAgentCli(args: string[], timeoutMs = 10_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return runToCompletion([process.execPath, AGENT_MAIN, ...args], timeoutMs);
+/** Runs the agent CLI to completion (for --help, --version, bad configs); `asIs` leaves out ALLOW_ROOT_ARGS. */
+export function runAgentCli(
+  args: string[],
+  timeoutMs = 10_000,
+  opts: { asIs?: boolean } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return runToCompletion([process.execPath, AGENT_MAIN, ...(opts.asIs ? [] : ALLOW_ROOT_ARGS), ...args], timeoutMs);
 }

@@ -62,8 +62,10 @@ export async function startCluster(opts: { masters?: number; upstreams?: number;
       health: { probeIntervalMs: 200 },
       log: { level: 'debug' },
       http: { listen: `127.0.0.1:${httpPort}` },
-      // Forwarding tests count what reaches the servers: no answer cache unless a test asks.
+      // Forwarding tests count what reaches the servers and expect SERVFAIL when every server
+      // fails: no answer cache and no serve-stale unless a test asks.
       cache: { enabled: false },
+      serveStale: { enabled: false },
       ...extra,
     }),
     reset: () => {
@@ -82,12 +84,12 @@ export async function startCluster(opts: { masters?: number; upstreams?: number;
  * Fake masters on several loopback addresses sharing one port, as real Mesos-DNS instances share
  * mesos.port: discovery reports IPs only and the agent adds the port.
  */
-export async function startMastersOnOnePort(addresses: string[]): Promise<{ port: number; masters: FakeDnsServer[] }> {
+export async function startMastersOnOnePort(addresses: string[], records = mesosRecords(0)): Promise<{ port: number; masters: FakeDnsServer[] }> {
   for (let attempt = 0; attempt < 20; attempt++) {
     const port = await freePort(addresses[0]);
     const masters: FakeDnsServer[] = [];
     try {
-      for (const address of addresses) masters.push(await FakeDnsServer.start({ address, port, zone: 'mesos', records: mesosRecords(0) }));
+      for (const address of addresses) masters.push(await FakeDnsServer.start({ address, port, zone: 'mesos', records }));
       return { port, masters };
     } catch {
       await Promise.all(masters.map((m) => m.stop()));

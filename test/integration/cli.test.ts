@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from '@jest/globals';
-import { runAgentCli } from '../helpers/agent-process.js';
+import { AgentProcess, runAgentCli } from '../helpers/agent-process.js';
+import { freePort } from '../helpers/ports.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'phalanx-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -16,15 +17,17 @@ function configFile(name: string, text: string): string {
 }
 
 describe('phalanx-dns command line', () => {
+  // asIs: without --allow-root, so these also show --help and --version work as root.
   test('--help prints usage and exits 0', async () => {
-    const r = await runAgentCli(['--help']);
+    const r = await runAgentCli(['--help'], 10_000, { asIs: true });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Usage: phalanx-dns');
     expect(r.stdout).toContain('--config FILE');
+    expect(r.stdout).toContain('--allow-root');
   });
 
   test('--version prints the package version', async () => {
-    const r = await runAgentCli(['--version']);
+    const r = await runAgentCli(['--version'], 10_000, { asIs: true });
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toMatch(/^phalanx-dns \d+\.\d+\.\d+$/);
   });
@@ -82,5 +85,41 @@ describe('phalanx-dns command line', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('cannot listen on 198.51.100.1:5398');
     expect(r.stderr).toContain('not configured on this host');
+  });
+});
+
+describe('running as root', () => {
+  const asRoot = process.getuid?.() === 0;
+
+  test('without --allow-root: as root it exits 2 with one line saying why and what to do; as another user it starts', async () => {
+    const port = await freePort('127.0.0.1');
+    const config = { listen: [`127.0.0.1:${port}`], http: { enabled: false }, log: { level: 'info' } };
+    if (asRoot) {
+      const r = await runAgentCli(['--config', configFile('root.json', JSON.stringify(config))], 10_000, { asIs: true });
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toContain('phalanx-dns: refusing to run as root');
+      expect(r.stderr).toContain('unprivileged user with CAP_NET_BIND_SERVICE');
+      expect(r.stderr).toContain('deploy/systemd/phalanx-dns.service');
+      expect(r.stderr).toContain('--allow-root');
+    } else {
+      // Not root, so the helper adds no flag: this is the plain command line.
+      const agent = await AgentProcess.start(config);
+      const code = await agent.stop();
+      expect(agent.logs.some((l) => l.msg === 'phalanx-dns listening')).toBe(true);
+      expect(code).toBe(0);
+    }
+  });
+
+  test('with --allow-root it starts, and as root warns once', async () => {
+    const port = await freePort('127.0.0.1');
+    const agent = await AgentProcess.start({ listen: [`127.0.0.1:${port}`], http: { enabled: false }, log: { level: 'info' } }, { args: ['--allow-root'] });
+    try {
+      await agent.waitForLog((l) => l.msg === 'phalanx-dns listening');
+      const warnings = agent.logs.filter((l) => /running as root/.test(l.msg));
+      expect(warnings.map((l) => l.level)).toEqual(asRoot ? ['warn'] : []);
+    } finally {
+      await agent.stop();
+    }
   });
 });

@@ -8,7 +8,7 @@ import { lstatSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { AGENT_MAIN, REPO_ROOT } from '../helpers/agent-process.js';
+import { AGENT_MAIN, ALLOW_ROOT_ARGS, REPO_ROOT } from '../helpers/agent-process.js';
 import { FAKE_DNS_MAIN, GENRESOLV_MAIN, type LoggedProcess, WATCHDOG_MAIN, runTool } from '../helpers/logged-process.js';
 import { Netns } from '../helpers/netns.js';
 
@@ -54,7 +54,7 @@ class AgentSupervisor {
   }
 
   private launch(): LoggedProcess {
-    const agent = ns.spawn([process.execPath, AGENT_MAIN, '--config', configPath]);
+    const agent = ns.spawn([process.execPath, AGENT_MAIN, '--config', configPath, ...ALLOW_ROOT_ARGS]);
     this.current = agent;
     void agent.exited.then(() => {
       if (this.supervising && this.current === agent && this.restarts < 3) {

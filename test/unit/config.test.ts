@@ -71,7 +71,7 @@ describe('defaults', () => {
   test('timeouts, limits, health and log level', () => {
     expect(c.timeoutMs).toBe(2000);
     expect(c.maxInflight).toBe(1024);
-    expect(c.tcp).toEqual({ maxConnections: 256, idleTimeoutMs: 10_000 });
+    expect(c.tcp).toEqual({ maxConnections: 256, idleTimeoutMs: 10_000, maxConnectionsPerClient: 32, queryTimeoutMs: 5000 });
     expect(c.health).toEqual({ halfLifeMs: 30_000, downAfterFailures: 3, probeIntervalMs: 2000 });
     expect(c.log).toEqual({ level: 'info' });
   });
@@ -380,6 +380,98 @@ describe('log.level', () => {
   test.each(['verbose', 'INFO', 3])('%p is rejected listing the valid levels', (bad) => {
     const err = configError({ log: { level: bad } });
     expectGoodMessage(err, 'log.level', bad, 'one of fatal, error, warn, info, debug, trace, silent');
+  });
+});
+
+describe('serveStale', () => {
+  test('on by default: 10,000 answers, 16 MiB, a day old at most, served with TTL 30 (RFC 8767)', () => {
+    expect(parseConfig({}).serveStale).toEqual({ enabled: true, maxEntries: 10_000, maxBytes: 16_777_216, maxStaleSec: 86_400, ttlSec: 30 });
+    expect(parseConfig({ serveStale: {} }).serveStale).toEqual(parseConfig({}).serveStale);
+  });
+
+  test('every key can be set, and describeConfig shows them', () => {
+    const stale = { enabled: false, maxEntries: 500, maxBytes: 1_048_576, maxStaleSec: 3600, ttlSec: 10 };
+    expect(parseConfig({ serveStale: stale }).serveStale).toEqual(stale);
+    expect(describeConfig(parseConfig({ serveStale: stale })).serveStale).toEqual(stale);
+  });
+
+  test.each([
+    ['enabled', 'yes', 'true or false'],
+    ['maxEntries', 0, 'an integer from 1 to 10000000'],
+    ['maxBytes', 1000, 'an integer from 65536 to 1073741824'],
+    ['maxStaleSec', 0, 'an integer from 1 to 604800'],
+    ['maxStaleSec', 1.5, 'an integer from 1 to 604800'],
+    ['ttlSec', 0, 'an integer from 1 to 3600'],
+    ['ttlSec', '30', 'an integer from 1 to 3600'],
+  ])('serveStale.%s = %p is rejected, saying what is valid', (key, bad, hint) => {
+    expectGoodMessage(configError({ serveStale: { [key]: bad } }), `serveStale.${key}`, bad, hint);
+  });
+
+  test('an unknown key is rejected by name', () => {
+    expect(configError({ serveStale: { ttl: 30 } }).key).toBe('serveStale.ttl');
+  });
+});
+
+describe('acl and rateLimit', () => {
+  test('defaults: the ACL and the exempt list follow the node (undefined here), 1000 q/s per client, burst 2000', () => {
+    const c = parseConfig({});
+    expect(c.acl).toBeUndefined();
+    expect(c.rateLimit).toEqual({ perClientQps: 1000, burst: 2000, exempt: undefined });
+    expect(describeConfig(c).acl).toBeNull();
+    expect(describeConfig(c).rateLimit).toEqual({ perClientQps: 1000, burst: 2000, exempt: null });
+  });
+
+  test('networks in IPv4 and IPv6, and bare addresses as one host', () => {
+    const c = parseConfig({ acl: ['10.0.0.0/8', ' fd00::/8 ', '192.0.2.7', '::1'], rateLimit: { perClientQps: 0, burst: 1, exempt: [] } });
+    expect(c.acl).toEqual([
+      { address: '10.0.0.0', prefix: 8, family: 4 },
+      { address: 'fd00::', prefix: 8, family: 6 },
+      { address: '192.0.2.7', prefix: 32, family: 4 },
+      { address: '::1', prefix: 128, family: 6 },
+    ]);
+    expect(c.rateLimit).toEqual({ perClientQps: 0, burst: 1, exempt: [] });
+    expect(describeConfig(c).acl).toEqual(['10.0.0.0/8', 'fd00::/8', '192.0.2.7/32', '::1/128']);
+  });
+
+  test.each([
+    ['10.0.0.0/33', 1],
+    ['fd00::/129', 1],
+    ['10.0.0/8', 1],
+    ['10.0.0.0/', 1],
+    ['10.0.0.0/-1', 1],
+    ['example.com/8', 1],
+    [42, 1],
+  ])('acl entry %p is rejected naming its index', (bad, index) => {
+    expectGoodMessage(configError({ acl: ['127.0.0.0/8', bad] }), `acl[${index}]`, bad, 'a network such as "10.0.0.0/8" or "fd00::/8"');
+  });
+
+  test('acl that is not a list is rejected', () => {
+    expectGoodMessage(configError({ acl: '10.0.0.0/8' }), 'acl', '10.0.0.0/8', 'a list of networks');
+  });
+
+  test.each([
+    ['perClientQps', -1, 'an integer from 0 to 1000000'],
+    ['perClientQps', 2.5, 'an integer from 0 to 1000000'],
+    ['burst', 0, 'an integer from 1 to 10000000'],
+    ['exempt', '127.0.0.1', 'a list of networks'],
+  ])('rateLimit.%s = %p is rejected, saying what is valid', (key, bad, hint) => {
+    expectGoodMessage(configError({ rateLimit: { [key]: bad } }), `rateLimit.${key}`, bad, hint);
+  });
+
+  test('a bad exempt network is rejected naming its index; unknown keys by name', () => {
+    expectGoodMessage(configError({ rateLimit: { exempt: ['10.0.0.0/99'] } }), 'rateLimit.exempt[0]', '10.0.0.0/99', 'a network such as');
+    expect(configError({ rateLimit: { qps: 5 } }).key).toBe('rateLimit.qps');
+  });
+
+  test('tcp.maxConnectionsPerClient and tcp.queryTimeoutMs are set and checked', () => {
+    expect(parseConfig({ tcp: { maxConnectionsPerClient: 4, queryTimeoutMs: 250 } }).tcp).toEqual({
+      maxConnections: 256,
+      idleTimeoutMs: 10_000,
+      maxConnectionsPerClient: 4,
+      queryTimeoutMs: 250,
+    });
+    expectGoodMessage(configError({ tcp: { maxConnectionsPerClient: 0 } }), 'tcp.maxConnectionsPerClient', 0, 'an integer from 1 to 100000');
+    expectGoodMessage(configError({ tcp: { queryTimeoutMs: 50 } }), 'tcp.queryTimeoutMs', 50, 'an integer from 100 to 600000');
   });
 });
 

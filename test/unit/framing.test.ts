@@ -23,4 +23,16 @@ describe('TCP framing', () => {
     const r = new FrameReader();
     expect(r.push(Buffer.from([0xff, 0xff, 1, 2, 3]))).toEqual([]);
   });
+
+  test('partial: true from the first byte of a message until it is complete', () => {
+    const r = new FrameReader();
+    expect(r.partial).toBe(false);
+    const frame = frameMessage(Buffer.from([1, 2, 3]));
+    r.push(frame.subarray(0, 1));
+    expect(r.partial).toBe(true);
+    r.push(frame.subarray(1, 4));
+    expect(r.partial).toBe(true);
+    expect(r.push(frame.subarray(4))).toHaveLength(1);
+    expect(r.partial).toBe(false);
+  });
 });

@@ -1,0 +1,130 @@
+// Serve-stale (RFC 8767): the last good reply per question, kept after its TTL, so that when every
+// server for a name fails the client gets that answer with a short TTL instead of SERVFAIL. A
+// master outage would otherwise take every Mesos name on every node down within seconds, while
+// the tasks behind those names are still running. Independent of the answer cache: it works with
+// the cache off and outlives reloads. Bounded by entries, by bytes and by age.
+import { type Scan, TYPE_OPT } from '../dns/wire.js';
+import { cacheableTtl } from './answer-cache.js';
+
+export interface StaleLimits {
+  maxEntries: number;
+  /** Cap on the sum of entry sizes (message length plus the overhead estimate below). */
+  maxBytes: number;
+  /** An entry this many seconds after a server gave it is never served (RFC 8767 §5: 1–3 days). */
+  maxStaleSec: number;
+  /** The TTL of every record in a stale answer (RFC 8767 §4 recommends 30 s). */
+  ttlSec: number;
+}
+
+/**
+ * An estimate of what an entry costs beside its message: the Map slot, the entry, the Buffer
+ * object and the key string; and per record, its span object and array slot. Enough to keep a
+ * store of many tiny replies from passing maxBytes by several times.
+ */
+const ENTRY_OVERHEAD_BYTES = 256;
+const RECORD_OVERHEAD_BYTES = 64;
+
+interface Entry {
+  msg: Buffer;
+  scan: Scan;
+  storedAt: number;
+  bytes: number;
+}
+
+function entryBytes(key: string, msg: Buffer, scan: Scan): number {
+  return msg.length + key.length + ENTRY_OVERHEAD_BYTES + scan.records.length * RECORD_OVERHEAD_BYTES;
+}
+
+/**
+ * A message that owns its memory. UDP replies already do; a TCP reply is a slice of Node's shared
+ * 8 KiB pool, and keeping it for a day would pin the whole slab.
+ */
+function owned(msg: Buffer): Buffer {
+  if (msg.byteOffset === 0 && msg.buffer.byteLength === msg.length) return msg;
+  const copy = Buffer.allocUnsafeSlow(msg.length);
+  msg.copy(copy);
+  return copy;
+}
+
+export class StaleStore {
+  /** Map order is insertion order: re-inserting on use makes the first key the least recently used. */
+  private readonly entries = new Map<string, Entry>();
+  private totalBytes = 0;
+
+  constructor(private limits: StaleLimits) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get bytes(): number {
+    return this.totalBytes;
+  }
+
+  /** New limits on reload: the entries stay, and those past a smaller cap go now. */
+  setLimits(limits: StaleLimits, now: number): void {
+    this.limits = limits;
+    this.evict(now);
+  }
+
+  /**
+   * Remembers a server's reply: only what the answer cache would keep (NOERROR with answers,
+   * or a negative answer with its SOA; not truncated; TTL above 0, since a TTL of 0 asks that
+   * the answer never be reused). Called for every forwarded reply, so no decoding here.
+   */
+  set(key: string, msg: Buffer, scan: Scan, now: number): void {
+    if (cacheableTtl(msg, scan) <= 0) return;
+    const bytes = entryBytes(key, msg, scan);
+    if (bytes > this.limits.maxBytes) return;
+    const old = this.entries.get(key);
+    if (old) {
+      this.entries.delete(key);
+      this.totalBytes -= old.bytes;
+    }
+    this.entries.set(key, { msg: owned(msg), scan, storedAt: now, bytes });
+    this.totalBytes += bytes;
+    this.evict(now);
+  }
+
+  /**
+   * A copy of the last good reply with every TTL set to ttlSec (the OPT's field is its flags,
+   * not a TTL, and is left alone), or undefined when none is kept or it is older than
+   * maxStaleSec.
+   */
+  get(key: string, now: number): { msg: Buffer; scan: Scan; ageSec: number } | undefined {
+    const e = this.entries.get(key);
+    if (!e) return undefined;
+    if (this.tooOld(e, now)) {
+      this.remove(key, e);
+      return undefined;
+    }
+    this.entries.delete(key);
+    this.entries.set(key, e);
+    const msg = Buffer.from(e.msg);
+    for (const r of e.scan.records) {
+      if (r.type !== TYPE_OPT) msg.writeUInt32BE(this.limits.ttlSec, r.ttlAt);
+    }
+    return { msg, scan: e.scan, ageSec: Math.floor((now - e.storedAt) / 1000) };
+  }
+
+  private tooOld(e: Entry, now: number): boolean {
+    return now - e.storedAt > this.limits.maxStaleSec * 1000;
+  }
+
+  private remove(key: string, e: Entry): void {
+    this.entries.delete(key);
+    this.totalBytes -= e.bytes;
+  }
+
+  /**
+   * Least recently used first while over a cap. Entries too old to serve that reach the front go
+   * too; the others go when asked for or pushed out, so a set never walks the whole store.
+   */
+  private evict(now: number): void {
+    const { maxEntries, maxBytes } = this.limits;
+    for (const [key, e] of this.entries) {
+      if (this.entries.size <= maxEntries && this.totalBytes <= maxBytes && !this.tooOld(e, now)) return;
+      this.remove(key, e);
+    }
+  }
+}

@@ -1,0 +1,184 @@
+// Serve-stale (RFC 8767) as a client sees it: when every server for a name fails, a name answered
+// before gets its last answer with TTL 30 instead of SERVFAIL; a name never answered still gets
+// SERVFAIL; fresh answers are back as soon as a server is.
+import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
+import { AgentProcess } from '../helpers/agent-process.js';
+import { type Cluster, NGINX_IPS, startCluster } from '../helpers/cluster.js';
+import { type DigResult, dig } from '../helpers/dig.js';
+import type { Behaviour, FakeDnsServer } from '../helpers/fake-dns.js';
+
+const HOST = '127.0.0.1';
+const STALE_TTL = 30; // the default serveStale.ttlSec
+const MESOS_TTL = 60; // what the fake masters give (cluster.ts)
+
+let cluster: Cluster;
+let agent: AgentProcess;
+
+/** The cluster's config with serve-stale as the product ships it: the test default turns it off. */
+function defaultsConfig(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const { serveStale: _, ...config } = cluster.config();
+  return { ...config, ...extra };
+}
+
+async function restartAgent(config: Record<string, unknown>): Promise<void> {
+  await agent?.stop();
+  agent = await AgentProcess.start(config);
+}
+
+async function metric(name: string, labels: Record<string, string>): Promise<number> {
+  const text = await (await fetch(`http://${HOST}:${cluster.httpPort}/v1/metrics`)).text();
+  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  const line = text.split('\n').find((l) => l.startsWith(name + '{') && want.every((w) => l.includes(w)));
+  return line ? Number(line.split(' ').pop()) : 0;
+}
+
+async function overloadCount(): Promise<number> {
+  const text = await (await fetch(`http://${HOST}:${cluster.httpPort}/v1/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith('phalanx_dns_overload_total '));
+  return line ? Number(line.split(' ')[1]) : 0;
+}
+
+const ask = (name: string, type = 'A') => dig(HOST, cluster.listenPort, name, type);
+const fail = (servers: FakeDnsServer[], b: Behaviour) => servers.forEach((s) => s.setBehaviour(b));
+const addresses = (r: DigResult) => r.answers.map((a) => a.data).sort();
+const ttls = (r: DigResult) => [...r.answers, ...r.authority, ...r.additional].map((a) => a.ttl);
+
+beforeAll(async () => {
+  cluster = await startCluster({ masters: 2, upstreams: 2, bigTasks: 0 });
+  agent = await AgentProcess.start(defaultsConfig());
+});
+afterAll(async () => {
+  await agent?.stop();
+  await cluster?.stop();
+});
+afterEach(() => cluster.reset());
+
+describe('serve-stale, on by default', () => {
+  test('every master failing (silent, SERVFAIL, garbage): a Mesos name answered before gets its last answer with TTL 30', async () => {
+    const fresh = await ask('nginx.marathon.mesos');
+    expect(fresh.status).toBe('NOERROR');
+    expect(addresses(fresh)).toEqual(NGINX_IPS);
+    expect(ttls(fresh).every((t) => t === MESOS_TTL)).toBe(true);
+
+    const failures: Behaviour[] = [{ kind: 'silent' }, { kind: 'rcode', rcode: 'SERVFAIL' }, { kind: 'garbage' }];
+    for (const behaviour of failures) {
+      fail(cluster.masters, behaviour);
+      const staleBefore = await metric('phalanx_dns_stale_answers_total', { zone: 'mesos' });
+      const failuresBefore = await metric('forwarder_failures_total', { zone: 'mesos' });
+      const r = await ask('NGINX.Marathon.mesos');
+      expect({ behaviour, status: r.status }).toEqual({ behaviour, status: 'NOERROR' });
+      expect(addresses(r)).toEqual(NGINX_IPS);
+      expect(ttls(r)).toEqual([STALE_TTL, STALE_TTL]);
+      // Shaped for this client like any answer: its spelling, QR, no complaint from dig.
+      expect(r.raw).toContain(';NGINX.Marathon.mesos.');
+      expect(r.flags).toContain('qr');
+      expect(r.warnings).toEqual([]);
+      expect(await metric('phalanx_dns_stale_answers_total', { zone: 'mesos' })).toBe(staleBefore + 1);
+      expect(await metric('forwarder_failures_total', { zone: 'mesos' })).toBe(failuresBefore);
+    }
+  });
+
+  test('an SRV answer comes back whole, additional records included', async () => {
+    expect((await ask('_nginx._tcp.marathon.mesos', 'SRV')).status).toBe('NOERROR');
+    fail(cluster.masters, { kind: 'silent' });
+    const r = await ask('_nginx._tcp.marathon.mesos', 'SRV');
+    expect(r.answers.map((a) => a.data)).toEqual(['0 0 31001 nginx-a1b2c.marathon.mesos.']);
+    expect(r.additional.map((a) => `${a.name} ${a.ttl} ${a.data}`)).toEqual([`nginx-a1b2c.marathon.mesos. ${STALE_TTL} 10.0.1.5`]);
+  });
+
+  test('an NXDOMAIN answered before stays NXDOMAIN, its SOA at TTL 30', async () => {
+    expect((await ask('gone.marathon.mesos')).status).toBe('NXDOMAIN');
+    fail(cluster.masters, { kind: 'rcode', rcode: 'SERVFAIL' });
+    const r = await ask('gone.marathon.mesos');
+    expect(r.status).toBe('NXDOMAIN');
+    expect(r.authority.map((a) => [a.type, a.ttl])).toEqual([['SOA', STALE_TTL]]);
+  });
+
+  test('a name never answered still gets SERVFAIL, counted as a forwarder failure', async () => {
+    fail(cluster.masters, { kind: 'silent' });
+    const failuresBefore = await metric('forwarder_failures_total', { zone: 'mesos' });
+    const r = await ask('never-asked.marathon.mesos');
+    expect(r.status).toBe('SERVFAIL');
+    expect(await metric('forwarder_failures_total', { zone: 'mesos' })).toBe(failuresBefore + 1);
+  });
+
+  test('another type of a name answered before is another question: SERVFAIL', async () => {
+    await ask('leader.mesos', 'A');
+    fail(cluster.masters, { kind: 'silent' });
+    expect((await ask('leader.mesos', 'AAAA')).status).toBe('SERVFAIL');
+  });
+
+  test('an upstream name works the same way', async () => {
+    const fresh = await ask('www.example.org');
+    expect(fresh.answers.map((a) => [a.ttl, a.data])).toEqual([[300, '192.0.2.80']]);
+    fail(cluster.upstreams, { kind: 'silent' });
+    const staleBefore = await metric('phalanx_dns_stale_answers_total', { zone: 'upstream' });
+    const r = await ask('www.example.org');
+    expect(r.status).toBe('NOERROR');
+    expect(r.answers.map((a) => [a.ttl, a.data])).toEqual([[STALE_TTL, '192.0.2.80']]);
+    expect(await metric('phalanx_dns_stale_answers_total', { zone: 'upstream' })).toBe(staleBefore + 1);
+    expect((await ask('other.example.org')).status).toBe('SERVFAIL');
+  });
+
+  test('masters back: fresh answers with their own TTL again', async () => {
+    await ask('nginx.marathon.mesos');
+    fail(cluster.masters, { kind: 'silent' });
+    expect(ttls(await ask('nginx.marathon.mesos'))).toEqual([STALE_TTL, STALE_TTL]);
+    cluster.reset();
+    const staleBefore = await metric('phalanx_dns_stale_answers_total', { zone: 'mesos' });
+    const r = await ask('nginx.marathon.mesos');
+    expect(r.status).toBe('NOERROR');
+    expect(addresses(r)).toEqual(NGINX_IPS);
+    expect(ttls(r)).toEqual([MESOS_TTL, MESOS_TTL]);
+    expect(cluster.masters.some((m) => m.queryCount() > 0)).toBe(true);
+    expect(await metric('phalanx_dns_stale_answers_total', { zone: 'mesos' })).toBe(staleBefore);
+  });
+});
+
+describe('serve-stale and the rest of the agent', () => {
+  test('past maxInflight, a name answered before gets its stale answer at once instead of SERVFAIL', async () => {
+    await restartAgent(defaultsConfig({ maxInflight: 1 }));
+    await ask('nginx.marathon.mesos');
+    // Masters that hold every query past the deadline: one query is admitted, the others are over the limit.
+    fail(cluster.masters, { kind: 'slow', delayMs: 5000 });
+    const overloadBefore = await overloadCount();
+    const results = await Promise.all(Array.from({ length: 3 }, () => ask('nginx.marathon.mesos')));
+    expect(results.map((r) => r.status)).toEqual(['NOERROR', 'NOERROR', 'NOERROR']);
+    for (const r of results) expect(ttls(r)).toEqual([STALE_TTL, STALE_TTL]);
+    expect((await overloadCount()) - overloadBefore).toBe(2);
+  });
+
+  test('the last answers survive a reload (SIGHUP); turning serve-stale off brings SERVFAIL back', async () => {
+    await restartAgent(defaultsConfig());
+    await ask('nginx.marathon.mesos');
+    agent.rewriteConfig(defaultsConfig({ timeoutMs: 600 }));
+    agent.signal('SIGHUP');
+    await agent.waitForLog((l) => l.msg === 'config reloaded');
+    fail(cluster.masters, { kind: 'silent' });
+    expect(ttls(await ask('nginx.marathon.mesos'))).toEqual([STALE_TTL, STALE_TTL]);
+
+    agent.rewriteConfig(defaultsConfig({ serveStale: { enabled: false } }));
+    agent.signal('SIGHUP');
+    await agent.waitForLog((l) => l.msg === 'config reloaded' && (l.config as { serveStale: { enabled: boolean } }).serveStale.enabled === false);
+    expect((await ask('nginx.marathon.mesos')).status).toBe('SERVFAIL');
+  });
+
+  test('with serveStale.enabled false, every master failing means SERVFAIL, as before', async () => {
+    await restartAgent(defaultsConfig({ serveStale: { enabled: false } }));
+    expect((await ask('nginx.marathon.mesos')).status).toBe('NOERROR');
+    fail(cluster.masters, { kind: 'silent' });
+    expect((await ask('nginx.marathon.mesos')).status).toBe('SERVFAIL');
+    expect(await metric('phalanx_dns_stale_answers_total', { zone: 'mesos' })).toBe(0);
+  });
+
+  test('with the answer cache on, a stale answer still comes once the cached one has expired', async () => {
+    await restartAgent(defaultsConfig({ cache: { enabled: true, mesosMaxTtlSec: 1 } }));
+    await ask('nginx.marathon.mesos');
+    fail(cluster.masters, { kind: 'silent' });
+    // The cached answer is gone after cache.mesosMaxTtlSec (1 s); serve-stale takes over.
+    await new Promise((r) => setTimeout(r, 1100));
+    const r = await ask('nginx.marathon.mesos');
+    expect(r.status).toBe('NOERROR');
+    expect(ttls(r)).toEqual([STALE_TTL, STALE_TTL]);
+  });
+});
