@@ -1,4 +1,4 @@
-// Everything the bench starts is registered here and undone in reverse order: on success, on an
+// Everything the bench (and the chaos suite) starts is registered here and undone in reverse order: on success, on an
 // error, and on Ctrl-C or SIGTERM. Process groups are also SIGKILLed from a last-resort `exit`
 // handler, so a crash of the driver never leaves an nsd or dnsmasq holding a loopback port.
 import type { ChildProcess } from 'node:child_process';
@@ -8,6 +8,8 @@ const groups = new Set<number>();
 const transient = new Set<ChildProcess>();
 let cleaning: Promise<void> | undefined;
 let abortedBy: NodeJS.Signals | undefined;
+/** Which run is speaking in messages: the bench or the chaos suite, which share this file. */
+let runName = 'bench';
 
 export function onCleanup(step: () => unknown): void {
   steps.push(step);
@@ -43,7 +45,7 @@ export function cleanup(): Promise<void> {
       try {
         await step();
       } catch (err) {
-        console.error(`bench: cleanup step failed: ${(err as Error).message}`);
+        console.error(`${runName}: cleanup step failed: ${(err as Error).message}`);
       }
     }
   })();
@@ -77,12 +79,13 @@ export function stopChild(child: ChildProcess, graceMs: number, group = false): 
   });
 }
 
-export function installSignalHandlers(): void {
+export function installSignalHandlers(name = 'bench'): void {
+  runName = name;
   for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     process.on(sig, () => {
       if (abortedBy) return;
       abortedBy = sig;
-      console.error(`\nbench: ${sig}, stopping everything it started`);
+      console.error(`\n${runName}: ${sig}, stopping everything it started`);
       const hard = setTimeout(() => process.exit(code), 15_000);
       hard.unref();
       void cleanup().finally(() => process.exit(code));

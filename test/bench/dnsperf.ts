@@ -16,6 +16,10 @@ export interface DnsperfRun {
   tcp?: boolean;
   /** Offer EDNS (dnsperf's buffer size is 4096). */
   edns?: boolean;
+  /** Queries outstanding at most (dnsperf -q, default 100); a flood raises it so the rate holds whatever the target does. */
+  maxOutstanding?: number;
+  /** Print every query's latency; default: for fixed-rate runs. */
+  verbose?: boolean;
 }
 
 export interface Perf {
@@ -84,13 +88,14 @@ export function parseDnsperf(out: string, verbose: boolean): Omit<Perf, 'warning
 export function dnsperf(tool: string, run: DnsperfRun): Promise<Perf> {
   throwIfAborted();
   const { host, port } = splitEndpoint(run.endpoint);
-  const verbose = run.qps !== undefined;
+  const verbose = run.verbose ?? run.qps !== undefined;
   const args = ['-s', host, '-p', String(port), '-d', run.file, '-l', String(run.seconds), '-c', String(DNSPERF_CLIENTS), '-t', String(DNSPERF_TIMEOUT_S)];
   if (run.qps !== undefined) args.push('-Q', String(run.qps));
   // dnsmasq closes a client TCP connection after 100 queries (its TCP_MAX_QUERIES), and the
   // queries dnsperf had pipelined past that would count as lost; so dnsperf reconnects first.
   if (run.tcp) args.push('-m', 'tcp', '-O', 'num-queries-per-conn=100');
   if (run.edns) args.push('-e');
+  if (run.maxOutstanding !== undefined) args.push('-q', String(run.maxOutstanding));
   if (verbose) args.push('-v');
   return new Promise((resolve, reject) => {
     const child = spawn(tool, args, { stdio: ['ignore', 'pipe', 'pipe'] });

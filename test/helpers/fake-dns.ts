@@ -20,7 +20,13 @@ export type Behaviour =
   | { kind: 'garbage' }
   | { kind: 'wrong-id' }
   | { kind: 'wrong-question' }
-  | { kind: 'other-port' };
+  | { kind: 'other-port' }
+  /**
+   * Spoofing (RFC 5452): before each real UDP reply, three forged ones whose A record is
+   * `forgedAddress`: a wrong ID; the right ID with another question; the right ID and question
+   * from another port. Counted in `forgeriesSent`.
+   */
+  | { kind: 'forge-first'; forgedAddress: string };
 
 export interface FakeDnsOptions {
   address?: string;
@@ -88,6 +94,7 @@ export class FakeDnsServer {
   readonly queries: ReceivedQuery[] = [];
   /** TCP connections accepted so far. */
   tcpAccepted = 0;
+  forgeriesSent = 0;
   private tcpQuirks: TcpQuirks = {};
   private behaviour: Behaviour;
   private records: Answer[];
@@ -234,6 +241,12 @@ export class FakeDnsServer {
 
     const b = this.behaviour;
     if (b.kind === 'silent') return;
+    if (b.kind === 'forge-first' && transport === 'udp') {
+      for (const [forged, fromOtherPort] of this.forgeries(query, question, b.forgedAddress)) {
+        send(forged, fromOtherPort);
+        this.forgeriesSent++;
+      }
+    }
     if (b.kind === 'garbage') return send(randomBytes(12 + Math.floor(Math.random() * 100)));
 
     const reply = b.kind === 'rcode' ? this.errorReply(query, question, b.rcode) : this.resolve(query, question);
@@ -259,6 +272,18 @@ export class FakeDnsServer {
     } else {
       send(wire, fromOtherPort);
     }
+  }
+
+  /** What an off-path attacker would race the real reply with: each pair is the message and whether it comes from the other port. */
+  private forgeries(query: DecodedPacket, question: Question, address: string): Array<[Buffer, boolean]> {
+    const forged = (id: number, q: Question): Buffer =>
+      dnsPacket.encode({ ...this.header(query, q, 'NOERROR', true), id, answers: [{ name: q.name, type: 'A', ttl: 86400, data: address }] });
+    const id = query.id ?? 0;
+    return [
+      [forged((id + 1) & 0xffff, question), false],
+      [forged(id, { ...question, name: `forged.${question.name}` }), false],
+      [forged(id, question), true],
+    ];
   }
 
   private header(query: DecodedPacket, question: Question, rcode: Rcode, aa: boolean): Packet {

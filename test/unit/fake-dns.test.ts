@@ -1,5 +1,6 @@
 // Self-test of the test helpers: the fake server must be a correct DNS server
 // as seen by the real dig, or every integration test built on it is suspect.
+import dgram from 'node:dgram';
 import net from 'node:net';
 import dnsPacket from 'dns-packet';
 import type { Answer } from 'dns-packet';
@@ -116,6 +117,32 @@ test("'wrong-id' and 'other-port' replies are rejected by dig", async () => {
   await expect(q('leader.mesos', 'A', [], 1)).rejects.toMatchObject({ timedOut: true });
   // TCP has no source port to get wrong, so it answers normally.
   expect((await q('leader.mesos', 'A', ['+tcp'])).status).toBe('NOERROR');
+});
+
+test("'forge-first' races every UDP reply with three forgeries, then sends the real one", async () => {
+  server.setBehaviour({ kind: 'forge-first', forgedAddress: '203.0.113.66' });
+  const sock = dgram.createSocket('udp4');
+  const got: Array<{ port: number; msg: dnsPacket.DecodedPacket }> = [];
+  sock.on('message', (msg, rinfo) => got.push({ port: rinfo.port, msg: dnsPacket.decode(msg) }));
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+  sock.send(dnsPacket.encode({ type: 'query', id: 7, questions: [{ name: 'leader.mesos', type: 'A' }] }), server.port, server.address);
+  await new Promise((r) => setTimeout(r, 300));
+  sock.close();
+  const summary = got.map(({ port, msg }) => [port === server.port ? 'port' : 'other port', msg.id, msg.questions?.[0].name, (msg.answers?.[0] as { data?: string }).data]);
+  expect(summary).toEqual(
+    expect.arrayContaining([
+      ['port', 8, 'leader.mesos', '203.0.113.66'],
+      ['port', 7, 'forged.leader.mesos', '203.0.113.66'],
+      ['other port', 7, 'leader.mesos', '203.0.113.66'],
+      ['port', 7, 'leader.mesos', '10.0.0.1'],
+    ]),
+  );
+  expect(summary).toHaveLength(4);
+  // The real reply comes last from the server's port.
+  expect(summary.filter(([p]) => p === 'port').at(-1)).toEqual(['port', 7, 'leader.mesos', '10.0.0.1']);
+  expect(server.forgeriesSent).toBe(3);
+  // dig, like the agent, skips the forgeries and takes the real reply.
+  expect((await q('leader.mesos')).answers[0].data).toBe('10.0.0.1');
 });
 
 test("'slow' behaviour answers after the delay", async () => {

@@ -210,6 +210,15 @@ describe('scanMessage', () => {
     expect(() => scanMessage(long)).toThrow('255');
   });
 
+  test('a name of 255 octets (length octets and the final zero included) scans; one of 256 throws', () => {
+    const header = Buffer.alloc(HEADER_LEN);
+    header.writeUInt16BE(1, 4);
+    const label = (n: number) => Buffer.concat([Buffer.from([n]), Buffer.alloc(n, 0x61)]);
+    const question = (last: number) => Buffer.concat([header, label(63), label(63), label(63), label(last), Buffer.from([0, 0, 1, 0, 1])]);
+    expect(scanMessage(question(61)).questionEnd).toBe(HEADER_LEN + 255 + 4);
+    expect(() => scanMessage(question(62))).toThrow('255');
+  });
+
   test('a record whose rdlength runs past the end throws', () => {
     const m = Buffer.from(reply({ id: 1, questions: [{ name: 'a.example', type: 'A' }], answers: aRecords('a.example', 1) }));
     m.writeUInt16BE(200, m.length - 6); // rdlength of the only answer

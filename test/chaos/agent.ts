@@ -1,0 +1,106 @@
+// The agent under test, as a real process (test/helpers/agent-process.ts), with what the cases
+// watch: its pid and whether it died, its memory from /proc, and its metrics over HTTP.
+import { AgentProcess } from '../helpers/agent-process.js';
+import { freePort } from '../helpers/ports.js';
+import { onCleanup } from '../bench/cleanup.js';
+import { type Memory, memory, pin } from '../bench/system.js';
+import { AGENT_NODE_OPTIONS } from './settings.js';
+
+export interface Pinning {
+  taskset: string;
+  cpu: number;
+}
+
+export class ChaosAgent {
+  private samples: Memory[] = [];
+  private sampler: NodeJS.Timeout | undefined;
+
+  private constructor(
+    /** The config file's content, as written at start. */
+    readonly config: Record<string, unknown>,
+    readonly proc: AgentProcess,
+    readonly host: string,
+    readonly port: number,
+    readonly httpPort: number,
+    readonly pid: number,
+  ) {}
+
+  /**
+   * Starts the agent on 127.0.0.1 with `config` plus its listen and http addresses, pinned to a
+   * CPU of its own when given one. Stopped at the end of the run whatever happens.
+   */
+  static async start(config: Record<string, unknown>, pinning?: Pinning): Promise<ChaosAgent> {
+    const host = '127.0.0.1';
+    const port = await freePort(host);
+    const httpPort = await freePort(host);
+    // As the systemd unit runs it; children inherit the environment.
+    process.env.NODE_OPTIONS = AGENT_NODE_OPTIONS;
+    const full = { listen: [`${host}:${port}`], http: { listen: `${host}:${httpPort}` }, log: { level: 'warn' }, ...config };
+    const proc = await AgentProcess.start(full);
+    onCleanup(() => proc.stop());
+    const pid = proc.child.pid!;
+    if (pinning) pin(pinning.taskset, pid, pinning.cpu);
+    return new ChaosAgent(full, proc, host, port, httpPort, pid);
+  }
+
+  get endpoint(): string {
+    return `${this.host}:${this.port}`;
+  }
+
+  /** Whether the process we started is still the one running: 0, or 1 when it exited. */
+  get restarts(): number {
+    return this.proc.exitCode !== null || this.proc.child.signalCode !== null ? 1 : 0;
+  }
+
+  memory(): Memory | null {
+    return memory(this.pid);
+  }
+
+  /** Reads /proc every `everyMs` until stopSampling (or stop). */
+  startSampling(everyMs = 1000): void {
+    this.sampler = setInterval(() => {
+      const m = this.memory();
+      if (m) this.samples.push(m);
+    }, everyMs);
+  }
+
+  stopSampling(): Memory[] {
+    clearInterval(this.sampler);
+    this.sampler = undefined;
+    return this.samples;
+  }
+
+  /** The peak RSS so far: the kernel's VmHWM, which no sampling interval can miss. */
+  peakRssKb(): number | null {
+    return this.memory()?.hwmKb ?? (this.samples.length ? Math.max(...this.samples.map((s) => s.hwmKb)) : null);
+  }
+
+  /** Sum of a metric over the series whose labels include every `labels` pair. */
+  async metric(name: string, labels: Record<string, string> = {}): Promise<number> {
+    const text = await this.metricsText();
+    let sum = 0;
+    for (const m of text.matchAll(new RegExp(`^${name}(?:\\{([^}]*)\\})? (\\S+)$`, 'gm'))) {
+      const have = m[1] ?? '';
+      if (Object.entries(labels).every(([k, v]) => have.includes(`${k}="${v}"`))) sum += Number(m[2]);
+    }
+    return sum;
+  }
+
+  /** Every series of a metric, by its label text. */
+  async series(name: string): Promise<Record<string, number>> {
+    const text = await this.metricsText();
+    const out: Record<string, number> = {};
+    for (const m of text.matchAll(new RegExp(`^${name}(?:\\{([^}]*)\\})? (\\S+)$`, 'gm'))) out[m[1] ?? ''] = Number(m[2]);
+    return out;
+  }
+
+  private async metricsText(): Promise<string> {
+    const res = await fetch(`http://${this.host}:${this.httpPort}/v1/metrics`, { signal: AbortSignal.timeout(5000) });
+    return res.text();
+  }
+
+  async stop(): Promise<void> {
+    this.stopSampling();
+    await this.proc.stop();
+  }
+}

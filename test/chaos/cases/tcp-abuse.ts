@@ -1,0 +1,153 @@
+// Case 5, TCP abuse: thousands of idle connections from a few neighbours and slow senders that
+// trickle a message a byte a second (slowloris), while the node's own clients keep asking over
+// UDP and TCP. dcos-dns once ran out of connections this way; the per-client cap, the idle timeout
+// and the per-message deadline (tcp.maxConnectionsPerClient, idleTimeoutMs, queryTimeoutMs) must
+// keep the well-behaved clients served and close every abuser.
+import net from 'node:net';
+import { readFileSync } from 'node:fs';
+import { throwIfAborted } from '../../bench/cleanup.js';
+import { ChaosAgent } from '../agent.js';
+import type { ChaosCase } from '../context.js';
+import { NGINX, type ProbeResult, probe } from '../probes.js';
+import { check, fmtInt } from '../report.js';
+import { ABUSER_ADDRESSES, ABUSE_IDLE_CONNS, ABUSE_SECONDS, ABUSE_SLOW_SENDERS, ABUSE_TCP, SLOW_SENDER_ADDRESS } from '../settings.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The length a slow sender announces: at a byte a second it would take this many seconds. */
+const SLOW_LENGTH = 40;
+/** A connection the agent closes within this of its opening was refused at the door. */
+const REJECTED_WITHIN_MS = 250;
+
+/** Open files this process may have (soft limit), from /proc/self/limits. */
+function openFilesLimit(): number {
+  const m = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+  return !m || m[1] === 'unlimited' ? Infinity : Number(m[1]);
+}
+
+interface Conn {
+  sock: net.Socket;
+  openedAt: number;
+  connectedAt?: number;
+  /** When the agent closed it (we close ours only at the end). */
+  closedAt?: number;
+  firstByteAt?: number;
+  bytes: number;
+}
+
+function open(host: string, port: number, localAddress: string, conns: Conn[]): Conn {
+  const sock = net.connect({ host, port, localAddress });
+  const c: Conn = { sock, openedAt: performance.now(), bytes: 0 };
+  sock.on('connect', () => (c.connectedAt = performance.now()));
+  sock.on('error', () => {}); // resets are how a refused connection ends; 'close' follows
+  sock.on('close', () => (c.closedAt ??= performance.now()));
+  sock.resume();
+  conns.push(c);
+  return c;
+}
+
+export const tcpAbuseCase: ChaosCase = {
+  n: '5',
+  id: 'tcp-abuse',
+  title: 'TCP abuse: idle connections and slow senders',
+  async run(ctx, c) {
+    const s = ctx.servers;
+    const agent = await ChaosAgent.start(
+      {
+        upstreams: s.upstreams.map((u) => u.endpoint),
+        mesos: { masters: s.masters.map((m) => m.endpoint) },
+        tcp: ABUSE_TCP,
+        // The node is 127.0.0.1; the abusers on other loopback addresses play its neighbours.
+        rateLimit: { exempt: ['127.0.0.1/32'] },
+      },
+      ctx.pinning,
+    );
+    const idle: Conn[] = [];
+    const slow: Conn[] = [];
+    try {
+      // Stay well within the open-files limit: the driver holds at most every idle connection.
+      const limit = openFilesLimit();
+      const idleCount = Math.max(0, Math.min(ABUSE_IDLE_CONNS, limit - 1000));
+      c.details.push(`open-files limit of this process: ${limit === Infinity ? 'unlimited' : fmtInt(limit)}; idle connections: ${fmtInt(idleCount)}${idleCount < ABUSE_IDLE_CONNS ? ` (fewer than ${fmtInt(ABUSE_IDLE_CONNS)}: the limit)` : ''}`);
+
+      const started = performance.now();
+      const deadline = started + ABUSE_SECONDS * 1000;
+      // The well-behaved clients: dig over UDP and over TCP, in turns, throughout.
+      const udpProbes: ProbeResult[] = [];
+      const tcpProbes: ProbeResult[] = [];
+      const monitor = (async () => {
+        for (let i = 0; i < 200 && performance.now() < deadline; i++) {
+          throwIfAborted();
+          udpProbes.push(await probe(agent.host, agent.port, NGINX, { timeoutSec: 2 }));
+          tcpProbes.push(await probe(agent.host, agent.port, NGINX, { tcp: true, timeoutSec: 2 }));
+          await sleep(200);
+        }
+      })();
+      // Idle connections, opened steadily over the first two thirds, round robin over the abusers.
+      const opener = (async () => {
+        const openFor = ABUSE_SECONDS * 1000 * (2 / 3);
+        for (let i = 0; i < idleCount && performance.now() < deadline; ) {
+          throwIfAborted();
+          const due = Math.min(idleCount, Math.ceil(((performance.now() - started) / openFor) * idleCount));
+          for (; i < due; i++) open(agent.host, agent.port, ABUSER_ADDRESSES[i % ABUSER_ADDRESSES.length], idle);
+          await sleep(20);
+        }
+      })();
+      // Slow senders: a length prefix, then a byte a second.
+      const trickle = (async () => {
+        for (let i = 0; i < ABUSE_SLOW_SENDERS; i++) open(agent.host, agent.port, SLOW_SENDER_ADDRESS, slow);
+        await sleep(REJECTED_WITHIN_MS); // connected, or refused at once
+        for (let sec = 0; sec < SLOW_LENGTH && performance.now() < deadline; sec++) {
+          throwIfAborted();
+          for (const conn of slow) {
+            if (conn.closedAt !== undefined || conn.connectedAt === undefined) continue;
+            conn.firstByteAt ??= performance.now();
+            conn.sock.write(conn.bytes === 0 ? Buffer.from([0, SLOW_LENGTH]) : Buffer.from([0x61]));
+            conn.bytes += conn.bytes === 0 ? 2 : 1;
+          }
+          await sleep(1000);
+        }
+      })();
+      await Promise.all([monitor, opener, trickle]);
+
+      // Every abuser must be closed by the agent: idle ones within the idle timeout.
+      const waitUntil = performance.now() + ABUSE_TCP.idleTimeoutMs + 2000;
+      while ([...idle, ...slow].some((k) => k.closedAt === undefined) && performance.now() < waitUntil) await sleep(100);
+
+      const metrics = { rejected: await agent.series('phalanx_dns_tcp_connections_rejected_total'), closed: await agent.series('phalanx_dns_tcp_connections_closed_total') };
+      const idleOpen = idle.filter((k) => k.closedAt === undefined).length;
+      const idleRejected = idle.filter((k) => k.closedAt !== undefined && k.closedAt - (k.connectedAt ?? k.openedAt) < REJECTED_WITHIN_MS).length;
+      const heldMs = idle.filter((k) => k.closedAt !== undefined && k.closedAt - (k.connectedAt ?? k.openedAt) >= REJECTED_WITHIN_MS).map((k) => k.closedAt! - (k.connectedAt ?? k.openedAt));
+      const slowStarted = slow.filter((k) => k.firstByteAt !== undefined);
+      const slowLate = slowStarted.filter((k) => k.closedAt === undefined || k.closedAt - k.firstByteAt! > ABUSE_TCP.queryTimeoutMs + 1500);
+      const slowRejected = slow.filter((k) => k.firstByteAt === undefined && k.closedAt !== undefined).length;
+      const probesOk = (list: ProbeResult[]) => list.filter((p) => p.ok).length;
+      const failures = [...udpProbes.map((p) => ['udp', p] as const), ...tcpProbes.map((p) => ['tcp', p] as const)].filter(([, p]) => !p.ok);
+
+      c.sent = udpProbes.length + tcpProbes.length;
+      c.answered = [...udpProbes, ...tcpProbes].filter((p) => !/timed out/.test(p.seen)).length;
+      c.wrong = [...udpProbes, ...tcpProbes].filter((p) => !p.ok && !/timed out/.test(p.seen)).length;
+      c.lost = c.sent - c.answered;
+      c.restarts = agent.restarts;
+      c.peakRssKb = agent.peakRssKb();
+      c.details.push(`limits: ${JSON.stringify(ABUSE_TCP)}; abusers from ${ABUSER_ADDRESSES.join(', ')} (idle) and ${SLOW_SENDER_ADDRESS} (slow); dig from 127.0.0.1`);
+      c.details.push(
+        `idle: ${fmtInt(idle.length)} opened; ${fmtInt(idleRejected)} refused at once, ${fmtInt(heldMs.length)} held then closed (after ${heldMs.length ? `${(Math.min(...heldMs) / 1000).toFixed(1)}–${(Math.max(...heldMs) / 1000).toFixed(1)} s` : '-'}), ${idleOpen} still open`,
+      );
+      c.details.push(`slow senders: ${slow.length} opened, ${slowRejected} refused at once, ${slowStarted.length} started a ${SLOW_LENGTH}-byte message a byte a second; closed after ${slowStarted.filter((k) => k.closedAt !== undefined).map((k) => ((k.closedAt! - k.firstByteAt!) / 1000).toFixed(1)).join(', ') || '-'} s`);
+      c.details.push(`agent metrics: rejected ${JSON.stringify(metrics.rejected)}, closed ${JSON.stringify(metrics.closed)}`);
+      c.details.push(`well-behaved clients: dig UDP ${probesOk(udpProbes)}/${udpProbes.length}, dig +tcp ${probesOk(tcpProbes)}/${tcpProbes.length} correct; slowest ${Math.max(0, ...[...udpProbes, ...tcpProbes].map((p) => p.ms)).toFixed(0)} ms`);
+      for (const [t, p] of failures.slice(0, 5)) c.details.push(`wrong: dig ${t}: ${p.seen}`);
+      check(c, idle.length >= Math.min(1000, idleCount), 'thousands of idle connections opened', fmtInt(idle.length));
+      check(c, udpProbes.length >= 10 && probesOk(udpProbes) === udpProbes.length, `dig over UDP answers ${NGINX.name} correctly throughout`, `${probesOk(udpProbes)} of ${udpProbes.length}`);
+      check(c, tcpProbes.length >= 10 && probesOk(tcpProbes) === tcpProbes.length, `dig +tcp answers ${NGINX.name} correctly throughout`, `${probesOk(tcpProbes)} of ${tcpProbes.length}`);
+      check(c, idleOpen === 0, `every idle connection closed by the agent (refused, or after idleTimeoutMs ${ABUSE_TCP.idleTimeoutMs})`, `${idleOpen} of ${idle.length} still open`);
+      check(c, idleRejected > 0 && (metrics.rejected['reason="per_client"'] ?? 0) > 0, 'connections over tcp.maxConnectionsPerClient refused', `${fmtInt(idleRejected)} refused at once`);
+      check(c, slowStarted.length > 0 && slowLate.length === 0, `every slow sender closed within queryTimeoutMs (${ABUSE_TCP.queryTimeoutMs} ms) + 1.5 s of its first byte`, `${slowLate.length} of ${slowStarted.length} late or open`);
+      check(c, c.restarts === 0, 'the same agent process throughout', `pid ${agent.pid}`);
+      c.data = { limits: ABUSE_TCP, openFilesLimit: limit, idle: { opened: idle.length, refused: idleRejected, heldThenClosed: heldMs.length, stillOpen: idleOpen }, slow: { opened: slow.length, refused: slowRejected, started: slowStarted.length, late: slowLate.length }, metrics, probes: { udp: udpProbes, tcp: tcpProbes } };
+    } finally {
+      for (const k of [...idle, ...slow]) k.sock.destroy();
+      await agent.stop();
+    }
+  },
+};
