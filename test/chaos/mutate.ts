@@ -2,20 +2,9 @@
 // a seeded random source, so a failing run can be replayed with CHAOS_SEED.
 import dnsPacket from 'dns-packet';
 import type { OptAnswer, Packet, RecordType } from 'dns-packet';
+import { type Random, seededRandom } from '../helpers/seeded-random.js';
 
-export type Random = () => number;
-
-/** mulberry32: small, fast and good enough to pick mutations; seeded so runs replay. */
-export function seededRandom(seed: number): Random {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { type Random, seededRandom };
 
 const int = (rnd: Random, n: number) => Math.floor(rnd() * n);
 const pick = <T>(rnd: Random, items: readonly T[]): T => items[int(rnd, items.length)];

@@ -2,6 +2,7 @@
 // broken at random, at most `fanout` of them, and never none when all are down.
 import { describe, expect, test } from '@jest/globals';
 import { type Candidate, chooseServers } from '../../agent/forwarding/policy.js';
+import { seededRandom } from '../helpers/seeded-random.js';
 
 interface S extends Candidate {
   name: string;
@@ -9,17 +10,6 @@ interface S extends Candidate {
 const s = (name: string, score = 0, down = false): S => ({ name, score, down });
 const names = (list: S[]) => list.map((x) => x.name);
 
-/** A small deterministic PRNG (mulberry32) for statistical checks. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const always = (x: number) => () => x;
 
 describe('order', () => {
@@ -33,7 +23,7 @@ describe('order', () => {
 
   test('a lower whole score first', () => {
     const servers = [s('a', 2.2), s('b', 0.4), s('c', 1.0), s('d', 3.9)];
-    for (const r of [always(0), always(0.5), always(0.999), seeded(1)]) {
+    for (const r of [always(0), always(0.5), always(0.999), seededRandom(1)]) {
       expect(names(chooseServers(servers, 'all', r))).toEqual(['b', 'c', 'a', 'd']);
       expect(names(chooseServers(servers, 2, r))).toEqual(['b', 'c']);
     }
@@ -42,7 +32,7 @@ describe('order', () => {
   test('scores within the same whole number are a tie, broken at random', () => {
     const servers = [s('a', 0.3), s('b', 0.9)];
     const seen = new Set<string>();
-    const rnd = seeded(7);
+    const rnd = seededRandom(7);
     for (let i = 0; i < 50; i++) seen.add(chooseServers(servers, 1, rnd)[0].name);
     expect([...seen].sort()).toEqual(['a', 'b']);
   });
@@ -56,20 +46,20 @@ describe('order', () => {
 describe('how many', () => {
   test('fanout caps the number of servers', () => {
     const servers = [s('a'), s('b'), s('c'), s('d')];
-    expect(chooseServers(servers, 2, seeded(3))).toHaveLength(2);
-    expect(chooseServers(servers, 1, seeded(3))).toHaveLength(1);
+    expect(chooseServers(servers, 2, seededRandom(3))).toHaveLength(2);
+    expect(chooseServers(servers, 1, seededRandom(3))).toHaveLength(1);
   });
 
   test("fanout 'all' returns every healthy server, best first", () => {
     const servers = [s('a', 1), s('b', 0, true), s('c'), s('d', 2)];
-    const out = chooseServers(servers, 'all', seeded(4));
+    const out = chooseServers(servers, 'all', seededRandom(4));
     expect(names(out)).toEqual(['c', 'a', 'd']);
     const allDown = [s('a', 1, true), s('b', 0, true)];
-    expect(names(chooseServers(allDown, 'all', seeded(4)))).toEqual(['b', 'a']);
+    expect(names(chooseServers(allDown, 'all', seededRandom(4)))).toEqual(['b', 'a']);
   });
 
   test('fanout above the number of servers returns them all, once each', () => {
-    const out = chooseServers([s('a'), s('b')], 5, seeded(5));
+    const out = chooseServers([s('a'), s('b')], 5, seededRandom(5));
     expect(names(out).sort()).toEqual(['a', 'b']);
   });
 
@@ -79,16 +69,16 @@ describe('how many', () => {
 
   test('when every server is down, fanout of them are still returned', () => {
     const servers = [s('a', 9, true), s('b', 2, true), s('c', 4, true)];
-    const out = chooseServers(servers, 2, seeded(6));
+    const out = chooseServers(servers, 2, seededRandom(6));
     expect(names(out)).toEqual(['b', 'c']);
     expect(out.every((x) => x.down)).toBe(true);
-    const one = chooseServers([s('only', 100, true)], 2, seeded(6));
+    const one = chooseServers([s('only', 100, true)], 2, seededRandom(6));
     expect(names(one)).toEqual(['only']);
   });
 
   test('one healthy server and the rest down: only the healthy one', () => {
     const servers = [s('a', 0, true), s('b', 3, true), s('c', 6)];
-    expect(names(chooseServers(servers, 2, seeded(8)))).toEqual(['c']);
+    expect(names(chooseServers(servers, 2, seededRandom(8)))).toEqual(['c']);
   });
 });
 
@@ -105,13 +95,13 @@ describe('random tie-break', () => {
 
   test('the same random sequence gives the same choice', () => {
     const servers = [s('a'), s('b'), s('c'), s('d'), s('e')];
-    expect(names(chooseServers(servers, 2, seeded(42)))).toEqual(names(chooseServers(servers, 2, seeded(42))));
+    expect(names(chooseServers(servers, 2, seededRandom(42)))).toEqual(names(chooseServers(servers, 2, seededRandom(42))));
   });
 
   test('equal servers share the load evenly', () => {
     const servers = [s('a'), s('b'), s('c')];
     const counts: Record<string, number> = { a: 0, b: 0, c: 0 };
-    const rnd = seeded(2024);
+    const rnd = seededRandom(2024);
     const rounds = 3000;
     for (let i = 0; i < rounds; i++) for (const x of chooseServers(servers, 2, rnd)) counts[x.name]++;
     for (const n of Object.keys(counts)) {
@@ -123,7 +113,7 @@ describe('random tie-break', () => {
 
   test('the tie-break does not override health or score', () => {
     const servers = [s('down', 0, true), s('bad', 1), s('good1'), s('good2')];
-    const rnd = seeded(9);
+    const rnd = seededRandom(9);
     for (let i = 0; i < 100; i++) {
       expect(names(chooseServers(servers, 2, rnd)).sort()).toEqual(['good1', 'good2']);
     }
@@ -131,7 +121,7 @@ describe('random tie-break', () => {
 
   test('the caller\'s list is not reordered', () => {
     const servers = [s('a', 3), s('b', 0), s('c', 1)];
-    chooseServers(servers, 'all', seeded(10));
+    chooseServers(servers, 'all', seededRandom(10));
     expect(names(servers)).toEqual(['a', 'b', 'c']);
   });
 });
