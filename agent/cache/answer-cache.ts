@@ -2,7 +2,7 @@
 // a server nor add to the masters' load (dcos-dns had no cache, and every node's every lookup hit
 // the masters). Entries are whole replies as the server sent them; on a hit the TTLs are lowered
 // by the time spent in the cache (RFC 1035 §6.1.2) before the reply is shaped for the client.
-import { type Scan, TC, TYPE_OPT } from '../dns/wire.js';
+import { type RecordSpan, type Scan, TC, TYPE_OPT } from '../dns/wire.js';
 
 const TYPE_SOA = 6;
 const RCODE_NXDOMAIN = 3;
@@ -23,16 +23,21 @@ export function cacheableTtl(msg: Buffer, scan: Scan): number {
   const { rcode, flags } = scan.header;
   if (flags & TC) return 0;
   if (rcode !== 0 && rcode !== RCODE_NXDOMAIN) return 0;
-  const records = scan.records.filter((r) => r.type !== TYPE_OPT);
-  const answers = records.filter((r) => r.section === 'answer');
-  if (rcode === RCODE_NXDOMAIN || answers.length === 0) {
-    const soa = records.find((r) => r.section === 'authority' && r.type === TYPE_SOA);
+  // Plain loops: this runs for every forwarded reply (the stale store keeps them all).
+  let ttl = Infinity;
+  let answers = 0;
+  let soa: RecordSpan | undefined;
+  for (const r of scan.records) {
+    if (r.type === TYPE_OPT) continue;
+    if (r.section === 'answer') answers++;
+    else if (r.section === 'authority' && r.type === TYPE_SOA) soa ??= r;
+    ttl = Math.min(ttl, msg.readUInt32BE(r.ttlAt));
+  }
+  if (rcode === RCODE_NXDOMAIN || answers === 0) {
     if (!soa) return 0;
     // SOA MINIMUM is the last 32-bit field of its data.
     return Math.min(msg.readUInt32BE(soa.ttlAt), msg.readUInt32BE(soa.end - 4));
   }
-  let ttl = Infinity;
-  for (const r of records) ttl = Math.min(ttl, msg.readUInt32BE(r.ttlAt));
   return ttl === Infinity ? 0 : ttl;
 }
 
