@@ -146,7 +146,7 @@ function chartGroups(cases: report.CaseResult[], allHung: report.AllHung): Chart
   for (const c of cases) {
     if (c.n === '6') {
       groups.push({
-        title: '5 every master hung: time to SERVFAIL',
+        title: '5 every master hung: time to an answer (stale or SERVFAIL)',
         bars: [
           { label: 'agent', color: COLORS.agent, ...servfail(allHung.agent) },
           { label: 'dnsmasq', color: COLORS.dnsmasq, ...servfail(allHung.dnsmasq) },
