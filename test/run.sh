@@ -38,5 +38,13 @@ status=0
 # A bounded run: a leaked handle must fail the suite, not hang CI.
 timeout --kill-after=30 1500 node --experimental-vm-modules --disable-warning=ExperimentalWarning node_modules/jest/bin/jest.js \
   --json --outputFile=test-results/jest.json "$@" || status=$?
-node test/summary.mjs test-results/jest.json || status=1
+# The chaos suite (npm run chaos: faults, floods, spoofing, fuzzing against the real agent) runs
+# with the whole suite, not with a chosen subset; its cases count in the closing line.
+results=(test-results/jest.json)
+if [ $# -eq 0 ]; then
+  rm -f test-results/chaos.json
+  timeout --kill-after=30 480 node dist/test/chaos/run.js || status=$?
+  results+=(test-results/chaos.json)
+fi
+node test/summary.mjs "${results[@]}" || status=1
 exit $status
