@@ -1,7 +1,11 @@
 // The race: the query goes to `fanout` servers of a group at once and the first usable answer
 // wins. A fast SERVFAIL or REFUSED does not win (it rejects inside ServerGroup.ask); the losers
 // run on to their deadline so their health is still measured.
-import pAny from 'p-any';
+//
+// The language's own Promise.any does the race: p-any (chosen for it at the start) wraps the same
+// semantics in cancelable promises that the race never uses (losers must run on), and those
+// promises were a quarter of the bytes allocated per forwarded query. Swapping them measured
+// +18-30 % forwarded queries per second (README "Benchmark").
 import type { Question, RaceState, Reply } from './exchange.js';
 import type { ServerGroup } from './server-group.js';
 
@@ -11,7 +15,7 @@ export async function race(group: ServerGroup, q: Question, fanout: number | 'al
   const deadline = Date.now() + timeoutMs;
   const shared: RaceState = {};
   try {
-    return await pAny(servers.map((s) => group.ask(s, q, deadline, shared)));
+    return await Promise.any(servers.map((s) => group.ask(s, q, deadline, shared)));
   } catch {
     return undefined; // every server failed; the caller answers SERVFAIL
   }
