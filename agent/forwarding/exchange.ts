@@ -13,7 +13,6 @@ import {
   TC,
   optRecord,
   rcodeName,
-  readHeader,
   sameQuestion,
   scanMessage,
 } from '../dns/wire.js';
@@ -65,8 +64,7 @@ export function buildQuery(id: number, q: Question): Buffer {
 type Verdict = { ok: Reply } | { fail: ExchangeError } | { drop: 'id' | 'question' };
 
 function judge(msg: Buffer, id: number, q: Question, protocol: 'udp' | 'tcp'): Verdict {
-  const h = readHeader(msg);
-  if (!h || h.id !== id || !(h.flags & QR)) return { drop: 'id' };
+  if (msg.length < HEADER_LEN || msg.readUInt16BE(0) !== id || !(msg.readUInt16BE(2) & QR)) return { drop: 'id' };
   let scan: Scan;
   try {
     scan = scanMessage(msg);
@@ -74,7 +72,7 @@ function judge(msg: Buffer, id: number, q: Question, protocol: 'udp' | 'tcp'): V
     // Our ID from the server's own address: the server itself sent something broken.
     return { fail: new ExchangeError('malformed', protocol, `malformed reply: ${(err as Error).message}`) };
   }
-  if (h.qdcount !== 1 || !sameQuestion(msg.subarray(HEADER_LEN, scan.questionEnd), q.question)) {
+  if (scan.header.qdcount !== 1 || !sameQuestion(msg.subarray(HEADER_LEN, scan.questionEnd), q.question)) {
     return { drop: 'question' };
   }
   return { ok: { msg, scan, protocol } };
@@ -86,34 +84,60 @@ type Send = (build: (id: number) => Buffer, reply: PendingReply) => { readonly i
 /**
  * One attempt through a pool (UDP sockets or TCP connections): waits for a reply the pool routes
  * here (our ID, from where we asked), judges it, and gives up at the deadline. A timeout fails
- * only this attempt; pooled sockets and connections stay for the others.
+ * only this attempt; pooled sockets and connections stay for the others. One object with
+ * methods rather than a handful of closures: there are two of these per forwarded query.
  */
-function attempt(protocol: 'udp' | 'tcp', send: Send, q: Question, deadline: number, onMismatch: MismatchHook): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    let done = false;
-    let ticket: { readonly id: number; release(): void } | undefined;
-    const timer = setTimeout(
-      () => finish(new ExchangeError('timeout', protocol, 'no reply before the deadline')),
-      Math.max(0, deadline - Date.now()),
-    );
-    function finish(err: Error | undefined, reply?: Reply) {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      ticket?.release();
-      if (err) reject(err);
-      else resolve(reply!);
+class Attempt implements PendingReply {
+  private done = false;
+  private readonly timer: NodeJS.Timeout;
+  private readonly ticket: { readonly id: number; release(): void };
+
+  constructor(
+    private readonly protocol: 'udp' | 'tcp',
+    private readonly q: Question,
+    private readonly onMismatch: MismatchHook,
+    private readonly resolve: (reply: Reply) => void,
+    private readonly reject: (err: Error) => void,
+    send: Send,
+    deadline: number,
+  ) {
+    this.timer = setTimeout(Attempt.expire, Math.max(0, deadline - Date.now()), this);
+    try {
+      this.ticket = send((id) => buildQuery(id, q), this);
+    } catch (err) {
+      clearTimeout(this.timer); // e.g. the pool is closed: the promise rejects with err
+      throw err;
     }
-    ticket = send((id) => buildQuery(id, q), {
-      onReply: (msg) => {
-        const v = judge(msg, ticket!.id, q, protocol);
-        if ('drop' in v) return onMismatch(v.drop);
-        if ('fail' in v) return finish(v.fail);
-        finish(undefined, v.ok);
-      },
-      onError: (err) => finish(new ExchangeError('network', protocol, err.message)),
-    });
-  });
+  }
+
+  private static expire(a: Attempt): void {
+    a.finish(new ExchangeError('timeout', a.protocol, 'no reply before the deadline'));
+  }
+
+  onReply(msg: Buffer): void {
+    const v = judge(msg, this.ticket.id, this.q, this.protocol);
+    if ('drop' in v) return this.onMismatch(v.drop);
+    if ('fail' in v) return this.finish(v.fail);
+    this.finish(undefined, v.ok);
+  }
+
+  onError(err: Error): void {
+    this.finish(new ExchangeError('network', this.protocol, err.message));
+  }
+
+  private finish(err: Error | undefined, reply?: Reply): void {
+    if (this.done) return;
+    this.done = true;
+    clearTimeout(this.timer);
+    // A pool may report a send error before send() has returned the ticket.
+    this.ticket?.release();
+    if (err) this.reject(err);
+    else this.resolve(reply!);
+  }
+}
+
+function attempt(protocol: 'udp' | 'tcp', send: Send, q: Question, deadline: number, onMismatch: MismatchHook): Promise<Reply> {
+  return new Promise((resolve, reject) => new Attempt(protocol, q, onMismatch, resolve, reject, send, deadline));
 }
 
 export function udpExchange(
