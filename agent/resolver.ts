@@ -49,7 +49,9 @@ export class Resolver {
     public state: ResolverState,
     private readonly metrics: Metrics,
     private readonly log: Logger,
-  ) {}
+  ) {
+    metrics.readInflightFrom(() => this.inflight);
+  }
 
   get inflightCount(): number {
     return this.inflight;
@@ -175,7 +177,6 @@ export class Resolver {
       return this.answerStale(q, cacheKey, state, group, transport) ?? errorResponse(q.id, q.flags, Rcode.SERVFAIL, q.question, q.edns);
     }
     this.inflight++;
-    this.metrics.inflight.inc();
     const started = performance.now();
     try {
       const reply = await race(
@@ -204,7 +205,6 @@ export class Resolver {
     } finally {
       this.metrics.forwarderDuration.observe(group.labels, (performance.now() - started) / 1000);
       this.inflight--;
-      this.metrics.inflight.dec();
     }
   }
 

@@ -253,3 +253,24 @@ describe('disabled', () => {
     }
   });
 });
+
+// Last: silent masters leave failures in their health history, which earlier tests must not see.
+test('the in-flight gauge shows forwarded queries waiting for a server', async () => {
+  const gauge = async () => Number(/^phalanx_dns_inflight_queries (\S+)$/m.exec((await get('/v1/metrics')).text)?.[1]);
+  expect(await gauge()).toBe(0);
+  for (const m of cluster.masters) m.setBehaviour({ kind: 'silent' });
+  try {
+    // Two queries wait for the silent masters until the deadline (timeoutMs 800).
+    const pending = Promise.all([dig(HOST, cluster.listenPort, 'a.marathon.mesos'), dig(HOST, cluster.listenPort, 'b.marathon.mesos')]);
+    let seen = 0;
+    for (let i = 0; i < 25 && seen < 2; i++) {
+      seen = await gauge();
+      if (seen < 2) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(seen).toBe(2);
+    await pending;
+    expect(await gauge()).toBe(0);
+  } finally {
+    cluster.reset();
+  }
+});
