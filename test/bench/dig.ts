@@ -46,7 +46,8 @@ export function dig(digPath: string, endpoint: string, name: string, type: strin
     child.stderr.on('data', (c) => (out += c));
     const backstop = setTimeout(() => child.kill('SIGKILL'), (opts.timeoutS + 5) * 1000);
     child.on('error', reject);
-    child.on('exit', () => {
+    // 'close', not 'exit': the output may still be in the pipe when the process has exited.
+    child.on('close', () => {
       clearTimeout(backstop);
       const wallMs = performance.now() - started;
       const rcode = /status: ([A-Z]+)/.exec(out)?.[1] ?? null;

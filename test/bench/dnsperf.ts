@@ -106,7 +106,8 @@ export function dnsperf(tool: string, run: DnsperfRun): Promise<Perf> {
     child.stderr.on('data', (c) => (err = (err + c).slice(-100_000)));
     const backstop = setTimeout(() => child.kill('SIGKILL'), (run.seconds + DNSPERF_TIMEOUT_S + 10) * 1000);
     child.on('error', reject);
-    child.on('exit', (code, signal) => {
+    // 'close', not 'exit': the output may still be in the pipe when the process has exited.
+    child.on('close', (code, signal) => {
       clearTimeout(backstop);
       const out = Buffer.concat(chunks).toString('utf8');
       if (code !== 0) return reject(new Error(`dnsperf ${args.join(' ')} exited ${code ?? signal}:\n${out.slice(-2000)}\n${err}`));

@@ -210,7 +210,8 @@ export function runToCompletion(
       child.kill('SIGKILL');
       reject(new Error(`${argv.join(' ')} still running after ${timeoutMs} ms:\n${stdout}\n${stderr}`));
     }, timeoutMs);
-    child.on('exit', (code) => {
+    // 'close', not 'exit': the output may still be in the pipe when the process has exited.
+    child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
