@@ -54,6 +54,8 @@ export class ServerGroup {
   private list: Server[] = [];
   private closed = false;
   private readonly probeQuestion: Question;
+  /** The group's metric labels, one object for every query. */
+  readonly labels: { zone: string };
 
   constructor(
     private readonly opts: GroupOptions,
@@ -64,17 +66,13 @@ export class ServerGroup {
       questions: [{ name: opts.probeName || '.', type: opts.probeType, class: 'IN' }],
     });
     this.probeQuestion = { question: q.subarray(12), flags: 0, dnssecOk: false };
+    this.labels = { zone: opts.name };
     this.setEndpoints(endpoints);
   }
 
   get name(): string {
     return this.opts.name;
   }
-  /** The group's metric labels, one object for every query. */
-  get labels(): { zone: string } {
-    return (this.zoneLabels ??= { zone: this.opts.name });
-  }
-  private zoneLabels: { zone: string } | undefined;
   get servers(): readonly Server[] {
     return this.list;
   }

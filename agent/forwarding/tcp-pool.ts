@@ -3,10 +3,10 @@
 // so each server gets a few long-lived connections that carry many queries at once (RFC 7766
 // §6.2.1): each query has an ID unused among its connection's pending ones, and replies, which
 // may come in any order, are routed by that ID. Judging a reply stays with the exchange.
-import { randomInt } from 'node:crypto';
 import net from 'node:net';
 import { type Endpoint, formatEndpoint } from '../config/endpoint.js';
 import { FrameReader, frameMessage } from '../dns/framing.js';
+import { RandomWords } from './random-words.js';
 import type { PendingReply, StrayHook } from './udp-pool.js';
 
 export interface TcpPoolLimits {
@@ -72,6 +72,7 @@ class PendingQuery implements TcpTicket {
 class Connection {
   readonly sock: net.Socket;
   readonly pending = new Map<number, PendingQuery>();
+  private readonly random = new RandomWords();
   /** Only a server that accepted the connection can have dropped queries worth sending again. */
   connected = false;
   /** False once the server has ended its side: nothing new is sent here. */
@@ -118,8 +119,7 @@ class Connection {
   }
 
   send(q: PendingQuery): void {
-    let id = randomInt(0, 65536);
-    while (this.pending.has(id)) id = randomInt(0, 65536);
+    const id = this.random.unusedIn(this.pending);
     q.id = id;
     q.conn = this;
     this.pending.set(id, q);

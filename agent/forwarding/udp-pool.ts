@@ -3,8 +3,8 @@
 // resistance (RFC 5452 §9.2) still rests on two random values a forger must guess: the 16-bit
 // ID, and the source port, which is one of `size` kernel-chosen ephemeral ports; each socket is
 // retired after `maxUses` queries and replaced by one on a fresh random port, so the ports move.
-import { randomFillSync } from 'node:crypto';
 import dgram from 'node:dgram';
+import { RandomWords } from './random-words.js';
 
 /** What a pending exchange is told: a datagram from its server with its ID, or a socket error. */
 export interface PendingReply {
@@ -51,23 +51,6 @@ class PooledSocket {
   }
 }
 
-/**
- * Random 16-bit values, drawn from the CSPRNG a few thousand at a time: one randomInt call per
- * query ID and socket choice cost more than the rest of picking them.
- */
-class RandomWords {
-  private readonly words = new Uint16Array(4096);
-  private next = this.words.length;
-
-  take(): number {
-    if (this.next === this.words.length) {
-      randomFillSync(this.words);
-      this.next = 0;
-    }
-    return this.words[this.next++];
-  }
-}
-
 function closeQuietly(sock: dgram.Socket): void {
   try {
     sock.close();
@@ -106,8 +89,7 @@ export class UdpSocketPool {
    */
   send(host: string, port: number, build: (id: number) => Buffer, reply: PendingReply): Ticket {
     const s = this.pick();
-    let id = this.random.take();
-    while (s.pending.has(id)) id = this.random.take();
+    const id = this.random.unusedIn(s.pending);
     s.pending.set(id, { host, port, reply });
     s.uses++;
     if (s.uses >= this.maxUses) this.retire(s);
