@@ -14,7 +14,7 @@ import { ALLOW_ROOT_ARGS } from '../helpers/agent-process.js';
 import { assertLoopback, freePort } from '../helpers/ports.js';
 import { onCleanup, stopChild, trackGroup } from './cleanup.js';
 import { splitEndpoint, waitUntilAnswering } from './dig.js';
-import { AGENT_FANOUT, AGENT_MAIN, AGENT_MAX_INFLIGHT, AGENT_NODE_FLAGS, AGENT_TIMEOUT_MS, CACHE_ENTRIES, CACHE_TTL_S } from './settings.js';
+import { AGENT_FANOUT, AGENT_MAIN, AGENT_MAX_INFLIGHT, AGENT_NODE_FLAGS, AGENT_TIMEOUT_MS, CACHE_ENTRIES, CACHE_TTL_S, EXTRA_AGENT_CONFIG } from './settings.js';
 import type { Servers } from './servers.js';
 import { LOCAL_RECORDS } from './zones.js';
 
@@ -80,6 +80,7 @@ export function agentConfig(o: PeerOptions, port: number, httpPort: number) {
     // The HTTP API stays on, as in production (the bench reads its metrics), never on the default
     // port 62080, which a developer's own agent may hold.
     http: { listen: `127.0.0.1:${httpPort}` },
+    ...EXTRA_AGENT_CONFIG,
   };
 }
 

@@ -13,7 +13,7 @@
 // Env: BENCH_SECONDS (per run, default 5), BENCH_QPS (fixed rate, default 2000),
 // BENCH_SOAK_SECONDS (default 60, 0 skips the soak), BENCH_CASES (only these cases, e.g. "2,3";
 // prints their tables and writes nothing), BENCH_AGENT_FLAGS (extra node flags for the agents,
-// e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
+// e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), BENCH_AGENT_CONFIG (JSON laid over both agents' config).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';

@@ -1,6 +1,7 @@
 // What one `npm run bench` does, read once from the environment, and where it writes.
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { agentV8Flags } from '../helpers/agent-v8-flags.js';
 
 function envInt(name: string, dflt: number, min: number, max: number): number {
   const v = process.env[name];
@@ -21,6 +22,21 @@ export const SOAK_SECONDS = envInt('BENCH_SOAK_SECONDS', 60, 0, 3600);
 export const ONLY_CASES = (process.env.BENCH_CASES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 /** Extra node flags for the agents, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile a case. */
 export const EXTRA_AGENT_FLAGS = (process.env.BENCH_AGENT_FLAGS ?? '').split(/\s+/).filter(Boolean);
+/** Keys laid over both agents' config files, as JSON, e.g. '{"serveStale":{"enabled":false}}', to compare one setting. */
+export const EXTRA_AGENT_CONFIG = parseJsonObject('BENCH_AGENT_CONFIG');
+
+function parseJsonObject(name: string): Record<string, unknown> {
+  const v = process.env[name];
+  if (v === undefined || v === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(v);
+  } catch (e) {
+    throw new Error(`${name}: not JSON (${(e as Error).message})`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`${name}: expected a JSON object`);
+  return parsed as Record<string, unknown>;
+}
 
 export const DNSPERF_CLIENTS = 4;
 /** A query unanswered this long counts as lost (more than the agent's timeoutMs, so its SERVFAIL arrives). */
@@ -51,6 +67,6 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = resolve(HERE, '../../..');
 export const AGENT_MAIN = join(REPO_ROOT, 'dist/agent/main.js');
 /** The V8 flags the agent's launcher (its #! line, the systemd unit) runs it with. */
-export const AGENT_NODE_FLAGS = ['--max-semi-space-size=2', ...EXTRA_AGENT_FLAGS];
+export const AGENT_NODE_FLAGS = [...agentV8Flags(), ...EXTRA_AGENT_FLAGS];
 export const RESULTS_JSON = join(REPO_ROOT, 'test-results/bench.json');
 export const RESULTS_SVG = join(REPO_ROOT, 'test-results/bench-latency.svg');

@@ -4,7 +4,7 @@ import { AgentProcess } from '../helpers/agent-process.js';
 import { freePort } from '../helpers/ports.js';
 import { onCleanup } from '../bench/cleanup.js';
 import { type Memory, memory, pin } from '../bench/system.js';
-import { AGENT_NODE_OPTIONS } from './settings.js';
+import { AGENT_NODE_FLAGS } from './settings.js';
 
 export interface Pinning {
   taskset: string;
@@ -33,10 +33,8 @@ export class ChaosAgent {
     const host = '127.0.0.1';
     const port = await freePort(host);
     const httpPort = await freePort(host);
-    // As the systemd unit runs it; children inherit the environment.
-    process.env.NODE_OPTIONS = AGENT_NODE_OPTIONS;
     const full = { listen: [`${host}:${port}`], http: { listen: `${host}:${httpPort}` }, log: { level: 'warn' }, ...config };
-    const proc = await AgentProcess.start(full);
+    const proc = await AgentProcess.start(full, { nodeArgs: AGENT_NODE_FLAGS }); // as deployed
     onCleanup(() => proc.stop());
     const pid = proc.child.pid!;
     if (pinning) pin(pinning.taskset, pid, pinning.cpu);

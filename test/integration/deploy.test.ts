@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { loadConfig } from '../../agent/config/load.js';
 import { REPO_ROOT } from '../helpers/agent-process.js';
+import { agentV8Flags, shebangFlags } from '../helpers/agent-v8-flags.js';
 import { runToCompletion } from '../helpers/logged-process.js';
 
 const DEPLOY = join(REPO_ROOT, 'deploy');
@@ -58,6 +59,17 @@ describe('the systemd units', () => {
     );
     expect(u.some((l) => l.startsWith('MemoryDenyWriteExecute'))).toBe(false); // V8 needs W+X pages
     expect(u.some((l) => l.startsWith('PrivateNetwork'))).toBe(false);
+  });
+
+  test('the agent runs with its V8 memory flags: the unit executes the built command, whose #! line carries them', async () => {
+    const flags = agentV8Flags();
+    expect(flags).toEqual(expect.arrayContaining(['--max-semi-space-size=2', '--heap-growing-percent=80']));
+    expect(shebangFlags(readFileSync(join(REPO_ROOT, 'dist/agent/main.js'), 'utf8'))).toEqual(flags);
+    expect(unit('phalanx-dns.service')).toContain('ExecStart=/usr/local/bin/phalanx-dns --config /etc/phalanx-dns/config.json');
+    // NODE_OPTIONS would be refused for --heap-growing-percent and stop the agent from starting.
+    expect(unit('phalanx-dns.service').some((l) => l.includes('NODE_OPTIONS'))).toBe(false);
+    const run = await sh([process.execPath, ...flags, '-e', 'process.exit(0)']);
+    expect(run).toEqual({ code: 0, out: '' }); // node accepts every flag (a bad one exits 9)
   });
 
   test('the timers: watchdog a minute after boot then every minute, genresolv 5 s after boot then every minute', () => {

@@ -66,6 +66,22 @@ describe('what is kept', () => {
     expect(addresses(s.get('k', 2000))).toEqual(['192.0.2.2']);
   });
 
+  test('the same reply again (another ID) keeps the entry and restarts its age; a changed one replaces it', () => {
+    const s = new StaleStore(LIMITS);
+    const first = reply();
+    put(s, 'k', first);
+    const again = Buffer.from(first);
+    again.writeUInt16BE(0xbeef, 0); // each forwarded query has its own ID
+    put(s, 'k', again, DAY_MS);
+    // Refreshed a day later: servable for another day from then, not from the first reply.
+    expect(s.get('k', 2 * DAY_MS)?.ageSec).toBe(86_400);
+    expect(s.bytes).toBeGreaterThan(0);
+    expect(s.size).toBe(1);
+    const changed = reply({ answers: [a('192.0.2.9')] });
+    put(s, 'k', changed, 2 * DAY_MS);
+    expect(addresses(s.get('k', 2 * DAY_MS + 1))).toEqual(['192.0.2.9']);
+  });
+
   test('a reply that shares its memory (a TCP reply from the buffer pool) is kept as its own copy', () => {
     const s = new StaleStore(LIMITS);
     const msg = reply();
