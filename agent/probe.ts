@@ -60,7 +60,7 @@ function judge(msg: Buffer, id: number): Verdict {
   }
   if (h.qdcount !== 1 || !sameQuestion(msg.subarray(HEADER_LEN, scan.questionEnd), READY_QUESTION.question)) return { ignore: 'question' };
   if (h.rcode !== Rcode.NOERROR) return { reason: `answered ${rcodeName(h.rcode)} instead of the A record` };
-  const answers = scan.records.filter((r) => r.section === 'answer' && r.type === TYPE_A).map((r) => recordCodec.decode(msg, r.start));
+  const answers = scan.records.list().filter((r) => r.section === 'answer' && r.type === TYPE_A).map((r) => recordCodec.decode(msg, r.start));
   if (answers.some((a) => a.type === 'A' && a.data === READY_ADDRESS)) return { reason: undefined };
   const got = answers.map((a) => (a.type === 'A' ? a.data : a.type)).join(', ') || 'no A record';
   return { reason: `answered without ${READY_NAME} A ${READY_ADDRESS} (got ${got}); is something other than the agent listening there?` };

@@ -2,7 +2,7 @@
 // a server nor add to the masters' load (dcos-dns had no cache, and every node's every lookup hit
 // the masters). Entries are whole replies as the server sent them; on a hit the TTLs are lowered
 // by the time spent in the cache (RFC 1035 §6.1.2) before the reply is shaped for the client.
-import { type RecordSpan, type Scan, TC, TYPE_OPT } from '../dns/wire.js';
+import { type Scan, TC, TYPE_OPT } from '../dns/wire.js';
 
 const TYPE_SOA = 6;
 const RCODE_NXDOMAIN = 3;
@@ -26,17 +26,20 @@ export function cacheableTtl(msg: Buffer, scan: Scan): number {
   // Plain loops: this runs for every forwarded reply (the stale store keeps them all).
   let ttl = Infinity;
   let answers = 0;
-  let soa: RecordSpan | undefined;
-  for (const r of scan.records) {
-    if (r.type === TYPE_OPT) continue;
-    if (r.section === 'answer') answers++;
-    else if (r.section === 'authority' && r.type === TYPE_SOA) soa ??= r;
-    ttl = Math.min(ttl, msg.readUInt32BE(r.ttlAt));
+  let soa = -1;
+  const records = scan.records;
+  for (let i = 0; i < records.length; i++) {
+    const type = records.type(i);
+    if (type === TYPE_OPT) continue;
+    const section = records.section(i);
+    if (section === 'answer') answers++;
+    else if (section === 'authority' && type === TYPE_SOA && soa === -1) soa = i;
+    ttl = Math.min(ttl, msg.readUInt32BE(records.ttlAt(i)));
   }
   if (rcode === RCODE_NXDOMAIN || answers === 0) {
-    if (!soa) return 0;
+    if (soa === -1) return 0;
     // SOA MINIMUM is the last 32-bit field of its data.
-    return Math.min(msg.readUInt32BE(soa.ttlAt), msg.readUInt32BE(soa.end - 4));
+    return Math.min(msg.readUInt32BE(records.ttlAt(soa)), msg.readUInt32BE(records.end(soa) - 4));
   }
   return ttl === Infinity ? 0 : ttl;
 }
@@ -73,9 +76,11 @@ export class AnswerCache {
     const age = Math.floor((now - e.storedAt) / 1000);
     const msg = Buffer.from(e.msg);
     if (age > 0) {
-      for (const r of e.scan.records) {
-        if (r.type === TYPE_OPT) continue;
-        msg.writeUInt32BE(Math.max(0, msg.readUInt32BE(r.ttlAt) - age), r.ttlAt);
+      const records = e.scan.records;
+      for (let i = 0; i < records.length; i++) {
+        if (records.type(i) === TYPE_OPT) continue;
+        const at = records.ttlAt(i);
+        msg.writeUInt32BE(Math.max(0, msg.readUInt32BE(at) - age), at);
       }
     }
     return { msg, scan: e.scan };

@@ -18,11 +18,11 @@ export interface StaleLimits {
 
 /**
  * An estimate of what an entry costs beside its message: the Map slot, the entry, the Buffer
- * object and the key string; and per record, its span object and array slot. Enough to keep a
- * store of many tiny replies from passing maxBytes by several times.
+ * object, the key string and the scan; and per record, its 8 bytes of spans (wire.ts
+ * RecordSpans). Enough to keep a store of many tiny replies from passing maxBytes by several times.
  */
-const ENTRY_OVERHEAD_BYTES = 256;
-const RECORD_OVERHEAD_BYTES = 64;
+const ENTRY_OVERHEAD_BYTES = 320;
+const RECORD_OVERHEAD_BYTES = 8;
 
 interface Entry {
   msg: Buffer;
@@ -111,8 +111,9 @@ export class StaleStore {
     this.entries.delete(key);
     this.entries.set(key, e);
     const msg = Buffer.from(e.msg);
-    for (const r of e.scan.records) {
-      if (r.type !== TYPE_OPT) msg.writeUInt32BE(this.limits.ttlSec, r.ttlAt);
+    const records = e.scan.records;
+    for (let i = 0; i < records.length; i++) {
+      if (records.type(i) !== TYPE_OPT) msg.writeUInt32BE(this.limits.ttlSec, records.ttlAt(i));
     }
     return { msg, scan: e.scan, ageSec: Math.floor((now - e.storedAt) / 1000) };
   }

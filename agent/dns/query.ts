@@ -56,15 +56,19 @@ export function parseQuery(buf: Buffer): ParsedQuery {
     return error(header.id, header.flags, Rcode.FORMERR, undefined, undefined, `${header.qdcount} questions (exactly 1 is allowed)`);
   }
 
-  const opts = scan.records.filter((r) => r.type === TYPE_OPT);
-  let edns: ClientEdns | undefined;
-  if (opts.length > 1) {
-    return error(header.id, header.flags, Rcode.FORMERR, question, undefined, 'more than one OPT record');
+  const records = scan.records;
+  let opt = -1;
+  for (let i = 0; i < records.length; i++) {
+    if (records.type(i) !== TYPE_OPT) continue;
+    if (opt !== -1) return error(header.id, header.flags, Rcode.FORMERR, question, undefined, 'more than one OPT record');
+    opt = i;
   }
-  if (opts.length === 1) {
+  let edns: ClientEdns | undefined;
+  if (opt !== -1) {
     // OPT layout after its root name (1 byte): type(2) class=udp size(2) ttl=ext-rcode,version,flags(4)
-    const at = opts[0].start + 1;
-    if (opts[0].section !== 'additional' || buf[opts[0].start] !== 0) {
+    const start = records.start(opt);
+    const at = start + 1;
+    if (records.section(opt) !== 'additional' || buf[start] !== 0) {
       return error(header.id, header.flags, Rcode.FORMERR, question, undefined, 'misplaced OPT record');
     }
     edns = {

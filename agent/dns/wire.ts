@@ -60,11 +60,59 @@ export interface RecordSpan {
   /** Offset of the record's 32-bit TTL field (for OPT: its extended flags, not a TTL). */
   ttlAt: number;
 }
+
+/** Smallest possible record: a root name (1), type, class, TTL and RDLENGTH (10), no data. */
+const MIN_RECORD_LEN = 11;
+const FIELDS = 4; // start, end, type, ttlAt
+
+/**
+ * Where each record of a message lies, in message order (answer, authority, additional): four
+ * 16-bit numbers per record in one typed array, not an object per record. A 120-record answer
+ * was 120 objects on every reply of the forwarding path and in every cache entry; offsets fit
+ * 16 bits because a DNS message is at most 65,535 bytes.
+ */
+export class RecordSpans {
+  constructor(
+    private readonly spans: Uint16Array,
+    readonly length: number,
+    /** Records before this index are answers; before authorityEnd, authority; then additional. */
+    private readonly answerEnd: number,
+    private readonly authorityEnd: number,
+  ) {}
+
+  start(i: number): number {
+    return this.spans[i * FIELDS];
+  }
+  end(i: number): number {
+    return this.spans[i * FIELDS + 1];
+  }
+  type(i: number): number {
+    return this.spans[i * FIELDS + 2];
+  }
+  ttlAt(i: number): number {
+    return this.spans[i * FIELDS + 3];
+  }
+  section(i: number): Section {
+    return i < this.answerEnd ? 'answer' : i < this.authorityEnd ? 'authority' : 'additional';
+  }
+
+  /** The records as objects: for code off the hot path (the probe, tests). */
+  list(): RecordSpan[] {
+    return Array.from({ length: this.length }, (_, i) => ({
+      section: this.section(i),
+      start: this.start(i),
+      end: this.end(i),
+      type: this.type(i),
+      ttlAt: this.ttlAt(i),
+    }));
+  }
+}
+
 export interface Scan {
   header: Header;
   /** Offset just past the question section. */
   questionEnd: number;
-  records: RecordSpan[];
+  records: RecordSpans;
 }
 
 /**
@@ -106,26 +154,23 @@ export function scanMessage(buf: Buffer): Scan {
     if (offset > buf.length) throw new Error('question runs past the end of the message');
   }
   const questionEnd = offset;
-  const records: RecordSpan[] = [];
-  const sections: Array<[Section, number]> = [
-    ['answer', header.ancount],
-    ['authority', header.nscount],
-    ['additional', header.arcount],
-  ];
-  for (const [section, count] of sections) {
-    for (let i = 0; i < count; i++) {
-      const start = offset;
-      offset = nameEnd(buf, offset);
-      if (offset + 10 > buf.length) throw new Error('record header runs past the end of the message');
-      const type = buf.readUInt16BE(offset);
-      const ttlAt = offset + 4;
-      const rdlength = buf.readUInt16BE(offset + 8);
-      offset += 10 + rdlength;
-      if (offset > buf.length) throw new Error('record data runs past the end of the message');
-      records.push({ section, start, end: offset, type, ttlAt });
-    }
+  const count = header.ancount + header.nscount + header.arcount;
+  // Counts that cannot fit are refused before anything is allocated for them.
+  if (count * MIN_RECORD_LEN > buf.length - questionEnd) throw new Error(`${count} records claimed, more than the message can hold`);
+  const spans = new Uint16Array(count * FIELDS);
+  for (let i = 0; i < count; i++) {
+    const start = offset;
+    offset = nameEnd(buf, offset);
+    if (offset + 10 > buf.length) throw new Error('record header runs past the end of the message');
+    const at = i * FIELDS;
+    spans[at] = start;
+    spans[at + 2] = buf.readUInt16BE(offset);
+    spans[at + 3] = offset + 4;
+    offset += 10 + buf.readUInt16BE(offset + 8);
+    if (offset > buf.length) throw new Error('record data runs past the end of the message');
+    spans[at + 1] = offset;
   }
-  return { header, questionEnd, records };
+  return { header, questionEnd, records: new RecordSpans(spans, count, header.ancount, header.ancount + header.nscount) };
 }
 
 /** Case-insensitive comparison of two question sections (RFC 4343); type and class exactly. */
@@ -198,20 +243,19 @@ export function shapeResponse(msg: Buffer, scan: Scan, opts: ShapeOptions): Buff
   const budget = Math.max(opts.limit, HEADER_LEN + opts.question.length + optLen);
 
   // The server's OPT is its own business; it and anything after it are left behind.
-  let records = scan.records;
-  const optIndex = records.findIndex((r) => r.type === TYPE_OPT);
-  if (optIndex !== -1) records = records.slice(0, optIndex);
+  const records = scan.records;
+  let count = 0;
+  while (count < records.length && records.type(count) !== TYPE_OPT) count++;
 
-  let kept = records.length;
-  let truncated = false;
   const base = scan.questionEnd;
-  const sizeWith = (n: number) => (n === 0 ? base : records[n - 1].end) + optLen;
+  const sizeWith = (n: number) => (n === 0 ? base : records.end(n - 1)) + optLen;
+  let kept = count;
   while (kept > 0 && sizeWith(kept) > budget) kept--;
-  if (kept < records.length && records.slice(kept).some((r) => r.section !== 'additional')) {
-    truncated = true;
-  }
+  // Dropping additional records needs no TC; cutting answer or authority does (RFC 2181 §9).
+  let truncated = false;
+  for (let i = kept; i < count; i++) if (records.section(i) !== 'additional') truncated = true;
 
-  const bodyEnd = kept === 0 ? base : records[kept - 1].end;
+  const bodyEnd = kept === 0 ? base : records.end(kept - 1);
   const out = Buffer.allocUnsafe(bodyEnd + optLen);
   msg.copy(out, 0, 0, bodyEnd);
   if (opt) opt.copy(out, bodyEnd);
@@ -223,7 +267,7 @@ export function shapeResponse(msg: Buffer, scan: Scan, opts: ShapeOptions): Buff
   let ns = 0;
   let ar = 0;
   for (let i = 0; i < kept; i++) {
-    const s = records[i].section;
+    const s = records.section(i);
     if (s === 'answer') an++;
     else if (s === 'authority') ns++;
     else ar++;

@@ -107,13 +107,13 @@ describe('arbitrary bytes', () => {
         expect(scan.questionEnd).toBeGreaterThanOrEqual(HEADER_LEN);
         expect(scan.questionEnd).toBeLessThanOrEqual(buf.length);
         const h = scan.header;
-        expect(scan.records.map((r) => r.section)).toEqual([
+        expect(scan.records.list().map((r) => r.section)).toEqual([
           ...Array<string>(h.ancount).fill('answer'),
           ...Array<string>(h.nscount).fill('authority'),
           ...Array<string>(h.arcount).fill('additional'),
         ]);
         let at = scan.questionEnd;
-        for (const r of scan.records) {
+        for (const r of scan.records.list()) {
           // Contiguous: each record starts where the previous one ended, and ends inside the buffer.
           expect(r.start).toBe(at);
           expect(r.end).toBeGreaterThan(r.start);

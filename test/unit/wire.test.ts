@@ -133,7 +133,7 @@ describe('scanMessage', () => {
     const scan = scanMessage(msg);
     expect(scan.header.id).toBe(7);
     expect(scan.questionEnd).toBe(HEADER_LEN + questionBytes('web.marathon.mesos').length);
-    expect(scan.records.map((r) => [r.section, r.type])).toEqual([
+    expect(scan.records.list().map((r) => [r.section, r.type])).toEqual([
       ['answer', 1],
       ['answer', 1],
       ['authority', 2],
@@ -145,7 +145,7 @@ describe('scanMessage', () => {
   test('record spans are contiguous, whole and end at the end of the message', () => {
     const scan = scanMessage(msg);
     let at = scan.questionEnd;
-    for (const r of scan.records) {
+    for (const r of scan.records.list()) {
       expect(r.start).toBe(at);
       expect(r.end).toBeGreaterThan(r.start);
       at = r.end;
@@ -153,7 +153,7 @@ describe('scanMessage', () => {
     expect(at).toBe(msg.length);
     // Each span is exactly one record: a message made of the header, question and one span
     // decodes to that record.
-    const second = scan.records[1];
+    const second = scan.records.list()[1];
     const one = Buffer.concat([msg.subarray(0, scan.questionEnd), msg.subarray(second.start, second.end)]);
     one.writeUInt16BE(1, 6);
     one.writeUInt16BE(0, 8);
@@ -164,9 +164,16 @@ describe('scanMessage', () => {
   test('follows compression pointers in owner names', () => {
     const m = compressedReply(1, 'svc.example', ['10.0.0.1', '10.0.0.2', '10.0.0.3']);
     const scan = scanMessage(m);
-    expect(scan.records).toHaveLength(3);
-    expect(scan.records.map((r) => r.end - r.start)).toEqual([16, 16, 16]);
-    expect(scan.records[2].end).toBe(m.length);
+    expect(scan.records.list()).toHaveLength(3);
+    expect(scan.records.list().map((r) => r.end - r.start)).toEqual([16, 16, 16]);
+    expect(scan.records.list()[2].end).toBe(m.length);
+  });
+
+  test('counts that the message cannot hold are refused at once, however large', () => {
+    const lie = Buffer.from(msg);
+    lie.writeUInt16BE(65_535, 6); // ancount
+    lie.writeUInt16BE(65_535, 10); // arcount (nscount stays 1)
+    expect(() => scanMessage(lie)).toThrow('131071 records claimed, more than the message can hold');
   });
 
   test('a message cut anywhere throws', () => {
