@@ -7,7 +7,10 @@ import type { Memory } from './system.js';
 
 export interface PeerCase {
   fixed: Measurement;
+  /** The median of the unthrottled runs (by q/s): its q/s, CPU and limit are what is reported. */
   max: Measurement;
+  /** q/s of every unthrottled run, in the order run. */
+  maxRunsQps: number[];
 }
 
 export interface CaseResult extends CaseDef {
@@ -59,6 +62,13 @@ export const PEAK_RSS_LIMIT_KB = 100e6 / 1024;
 
 export const ratio = (a: number | null | undefined, b: number | null | undefined): number | null =>
   a == null || b == null || !Number.isFinite(a) || !Number.isFinite(b) || b === 0 ? null : a / b;
+
+/** The run with the median q/s (the lower middle one of an even count). */
+export function medianRun(runs: Measurement[]): Measurement {
+  if (runs.length === 0) throw new Error('no runs');
+  const sorted = [...runs].sort((a, b) => a.qps - b.qps);
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+}
 
 export function caseRatios(agent: PeerCase, dnsmasq: PeerCase): CaseResult['ratios'] {
   return {

@@ -36,6 +36,7 @@ import {
   ONLY_CASES,
   RESULTS_JSON,
   RESULTS_SVG,
+  REPEATS,
   SECONDS,
   SOAK_SECONDS,
 } from './settings.js';
@@ -69,23 +70,41 @@ async function runCase(ctx: MeasureContext, c: CaseDef, peers: Peers, servers: S
   const hung = servers.masters[2];
   if (c.hungMaster) hung.hang();
   try {
-    const both = async (target: Target): Promise<report.PeerCase> => {
-      const run = { endpoint: target.endpoint, file: files[c.file], seconds: SECONDS, tcp: c.tcp, edns: c.edns };
-      // The fixed-rate run first: in case 4 it catches the onset, before the agent has marked
-      // the hung master down; the unthrottled run then sees the steady state.
-      process.stdout.write(`  ${c.n.padEnd(3)} ${c.id.padEnd(15)} ${target.label.padEnd(22)}`);
-      const fixed = (await measure(ctx, target, { ...run, qps: FIXED_QPS })).m;
-      process.stdout.write(`p50 ${ms(fixed.p50Ms).padStart(6)} p99 ${ms(fixed.p99Ms).padStart(6)} ms at ${report.fmtInt(fixed.qps)} q/s, lost ${fixed.lost}; `);
-      const max = (await measure(ctx, target, run)).m;
-      console.log(`unthrottled ${report.fmtInt(max.qps)} q/s, lost ${max.lost}`);
-      return { fixed, max };
+    const run = (target: Target) => ({ endpoint: target.endpoint, file: files[c.file], seconds: SECONDS, tcp: c.tcp, edns: c.edns });
+    const fixed = async (target: Target): Promise<Measurement> => {
+      // The fixed-rate runs first: in case 4 the agent's catches the onset, before it has marked
+      // the hung master down; the unthrottled runs then see the steady state.
+      const m = (await measure(ctx, target, { ...run(target), qps: FIXED_QPS })).m;
+      console.log(`  ${c.n.padEnd(3)} ${c.id.padEnd(15)} ${target.label.padEnd(22)}p50 ${ms(m.p50Ms).padStart(6)} p99 ${ms(m.p99Ms).padStart(6)} ms at ${report.fmtInt(m.qps)} q/s, lost ${m.lost}`);
+      return m;
     };
-    const agent = await both(peerTarget(pair[0], c.tcp));
-    const dnsmasq = await both(peerTarget(pair[1], c.tcp));
+    // Unthrottled: REPEATS runs of each target, taking turns, so a slow spell of the machine
+    // falls on both; each keeps its median run.
+    const unthrottled = async (targets: Target[]): Promise<Measurement[][]> => {
+      const runs: Measurement[][] = targets.map(() => []);
+      for (let r = 0; r < REPEATS; r++) {
+        for (const [i, t] of targets.entries()) runs[i].push((await measure(ctx, t, run(t))).m);
+      }
+      for (const [i, t] of targets.entries()) {
+        console.log(`  ${c.n.padEnd(3)} ${c.id.padEnd(15)} ${t.label.padEnd(22)}unthrottled ${runs[i].map((m) => report.fmtInt(m.qps)).join(', ')} q/s, lost ${runs[i].map((m) => m.lost).join(', ')}`);
+      }
+      return runs;
+    };
+    const peerCase = (fixedRun: Measurement, maxRuns: Measurement[]): report.PeerCase => ({
+      fixed: fixedRun,
+      max: report.medianRun(maxRuns),
+      maxRunsQps: maxRuns.map((m) => m.qps),
+    });
+    const targets = [peerTarget(pair[0], c.tcp), peerTarget(pair[1], c.tcp)];
+    const fixedRuns = [await fixed(targets[0]), await fixed(targets[1])];
+    const maxRuns = await unthrottled(targets);
+    const agent = peerCase(fixedRuns[0], maxRuns[0]);
+    const dnsmasq = peerCase(fixedRuns[1], maxRuns[1]);
     let direct: report.PeerCase | undefined;
     if (c.baseline) {
       const m = servers.masters[0];
-      direct = await both({ label: `${m.name} directly`, endpoint: m.endpoint, cpuSeconds: () => groupsCpuSeconds([m.pgid]) });
+      const t: Target = { label: `${m.name} directly`, endpoint: m.endpoint, cpuSeconds: () => groupsCpuSeconds([m.pgid]) };
+      direct = peerCase(await fixed(t), (await unthrottled([t]))[0]);
     }
     return { ...c, agent, dnsmasq, direct, ratios: report.caseRatios(agent, dnsmasq) };
   } finally {
@@ -200,7 +219,7 @@ async function main(): Promise<void> {
   const agents = [peers.agent, peers.agentCached];
   const startRss = Object.fromEntries(agents.map((a) => [a.label, memory(a.pid)]));
 
-  console.log(`phalanx-dns bench: ${SECONDS} s per run, ${DNSPERF_CLIENTS} dnsperf clients, fixed rate ${FIXED_QPS} q/s, dnsperf timeout ${DNSPERF_TIMEOUT_S} s, soak ${SOAK_SECONDS} s`);
+  console.log(`phalanx-dns bench: ${SECONDS} s per run, ${REPEATS} unthrottled runs per peer and case (median), ${DNSPERF_CLIENTS} dnsperf clients, fixed rate ${FIXED_QPS} q/s, dnsperf timeout ${DNSPERF_TIMEOUT_S} s, soak ${SOAK_SECONDS} s`);
   console.log(`machine: ${machine.nproc} CPUs (${machine.cpu}), Linux ${machine.kernel}, node ${machine.node}, dnsperf ${machine.dnsperf}, dnsmasq ${machine.dnsmasq}, nsd ${machine.nsd}, ${machine.date}`);
   console.log(`pinning: ${pinned ? `agent and dnsmasq on CPU ${peerCpu}; dnsperf, nsd and this driver on CPU ${loadCpu}` : 'none (needs taskset and 2 CPUs)'}`);
   console.log(`machine load before start: ${report.fmtPct(busyBefore)} of one CPU used by other processes`);

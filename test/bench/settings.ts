@@ -13,6 +13,12 @@ function envInt(name: string, dflt: number, min: number, max: number): number {
 
 /** Seconds of each dnsperf run (one per case, peer and load). */
 export const SECONDS = envInt('BENCH_SECONDS', 5, 1, 60);
+/**
+ * Unthrottled runs per peer and case, alternating agent and dnsmasq; the median counts. The
+ * machine's own speed drifts by ±15 % within minutes (the same build's CPU per query, back to
+ * back), so one run each could decide a 0.5 target either way.
+ */
+export const REPEATS = envInt('BENCH_REPEATS', 3, 1, 9);
 /** The fixed rate of the latency runs, q/s: well below saturation, so latency is service time. */
 export const FIXED_QPS = envInt('BENCH_QPS', 2000, 1, 100_000);
 /** The sustained run that checks the agent's RSS for growth; 0 skips it. */
