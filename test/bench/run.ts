@@ -20,7 +20,7 @@ import { dirname, join } from 'node:path';
 import { ALL_HUNG_NAMES, ALL_HUNG_ROUNDS, CASES, type CaseDef } from './cases.js';
 import { aborted, cleanup, installSignalHandlers, onCleanup } from './cleanup.js';
 import { type DigResult, dig } from './dig.js';
-import { type Measurement, type MeasureContext, type Target, fellBehind, measure } from './measure.js';
+import { type Measurement, type MeasureContext, type Target, fellBehind, measure, pooledRun } from './measure.js';
 import { type Peer, startAgent, startDnsmasq } from './peers.js';
 import * as report from './report.js';
 import { type Servers, startServers } from './servers.js';
@@ -71,12 +71,19 @@ async function runCase(ctx: MeasureContext, c: CaseDef, peers: Peers, servers: S
   if (c.hungMaster) hung.hang();
   try {
     const run = (target: Target) => ({ endpoint: target.endpoint, file: files[c.file], seconds: SECONDS, tcp: c.tcp, edns: c.edns });
-    const fixed = async (target: Target): Promise<Measurement> => {
-      // The fixed-rate runs first: in case 4 the agent's catches the onset, before it has marked
-      // the hung master down; the unthrottled runs then see the steady state.
-      const m = (await measure(ctx, target, { ...run(target), qps: FIXED_QPS })).m;
-      console.log(`  ${c.n.padEnd(3)} ${c.id.padEnd(15)} ${target.label.padEnd(22)}p50 ${ms(m.p50Ms).padStart(6)} p99 ${ms(m.p99Ms).padStart(6)} ms at ${report.fmtInt(m.qps)} q/s, lost ${m.lost}`);
-      return m;
+    // The fixed-rate runs first: in case 4 the agent's first one catches the onset, before it has
+    // marked the hung master down; the unthrottled runs then see the steady state. REPEATS runs
+    // per target, taking turns, pooled into one set of percentiles.
+    const fixed = async (targets: Target[]): Promise<Measurement[]> => {
+      const runs: Array<Array<{ m: Measurement; latenciesMs: number[] }>> = targets.map(() => []);
+      for (let r = 0; r < REPEATS; r++) {
+        for (const [i, t] of targets.entries()) runs[i].push(await measure(ctx, t, { ...run(t), qps: FIXED_QPS }));
+      }
+      return targets.map((t, i) => {
+        const m = pooledRun(runs[i]);
+        console.log(`  ${c.n.padEnd(3)} ${c.id.padEnd(15)} ${t.label.padEnd(22)}p50 ${ms(m.p50Ms).padStart(6)} p99 ${ms(m.p99Ms).padStart(6)} ms at ${report.fmtInt(m.qps)} q/s (${REPEATS} runs pooled), lost ${m.lost}`);
+        return m;
+      });
     };
     // Unthrottled: REPEATS runs of each target, taking turns, so a slow spell of the machine
     // falls on both; each keeps its median run.
@@ -96,7 +103,7 @@ async function runCase(ctx: MeasureContext, c: CaseDef, peers: Peers, servers: S
       maxRunsQps: maxRuns.map((m) => m.qps),
     });
     const targets = [peerTarget(pair[0], c.tcp), peerTarget(pair[1], c.tcp)];
-    const fixedRuns = [await fixed(targets[0]), await fixed(targets[1])];
+    const fixedRuns = await fixed(targets);
     const maxRuns = await unthrottled(targets);
     const agent = peerCase(fixedRuns[0], maxRuns[0]);
     const dnsmasq = peerCase(fixedRuns[1], maxRuns[1]);
@@ -104,7 +111,7 @@ async function runCase(ctx: MeasureContext, c: CaseDef, peers: Peers, servers: S
     if (c.baseline) {
       const m = servers.masters[0];
       const t: Target = { label: `${m.name} directly`, endpoint: m.endpoint, cpuSeconds: () => groupsCpuSeconds([m.pgid]) };
-      direct = peerCase(await fixed(t), (await unthrottled([t]))[0]);
+      direct = peerCase((await fixed([t]))[0], (await unthrottled([t]))[0]);
     }
     return { ...c, agent, dnsmasq, direct, ratios: report.caseRatios(agent, dnsmasq) };
   } finally {

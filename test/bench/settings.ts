@@ -14,9 +14,10 @@ function envInt(name: string, dflt: number, min: number, max: number): number {
 /** Seconds of each dnsperf run (one per case, peer and load). */
 export const SECONDS = envInt('BENCH_SECONDS', 5, 1, 60);
 /**
- * Unthrottled runs per peer and case, alternating agent and dnsmasq; the median counts. The
- * machine's own speed drifts by ±15 % within minutes (the same build's CPU per query, back to
- * back), so one run each could decide a 0.5 target either way.
+ * Runs per peer and case at each load, alternating agent and dnsmasq. Unthrottled, the median
+ * counts: the machine's own speed drifts by ±15 % within minutes (the same build's CPU per query,
+ * back to back), so one run each could decide a 0.5 target either way. At the fixed rate the
+ * runs' latencies are pooled (measure.ts pooledRun).
  */
 export const REPEATS = envInt('BENCH_REPEATS', 3, 1, 9);
 /** The fixed rate of the latency runs, q/s: well below saturation, so latency is service time. */
