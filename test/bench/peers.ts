@@ -14,7 +14,7 @@ import { ALLOW_ROOT_ARGS } from '../helpers/agent-process.js';
 import { assertLoopback, freePort } from '../helpers/ports.js';
 import { onCleanup, stopChild, trackGroup } from './cleanup.js';
 import { splitEndpoint, waitUntilAnswering } from './dig.js';
-import { AGENT_FANOUT, AGENT_MAIN, AGENT_MAX_INFLIGHT, AGENT_NODE_FLAGS, AGENT_TIMEOUT_MS, CACHE_ENTRIES, CACHE_TTL_S, EXTRA_AGENT_CONFIG } from './settings.js';
+import { AGENT_ENV, AGENT_FANOUT, AGENT_MAIN, AGENT_MAX_INFLIGHT, AGENT_NODE_FLAGS, AGENT_TIMEOUT_MS, CACHE_ENTRIES, CACHE_TTL_S, EXTRA_AGENT_CONFIG } from './settings.js';
 import type { Servers } from './servers.js';
 import { LOCAL_RECORDS } from './zones.js';
 
@@ -49,10 +49,10 @@ export interface PeerOptions {
   pinning?: { taskset: string; cpu: number };
 }
 
-function launch(cmd: string, args: string[], pinning: PeerOptions['pinning']): ChildProcess {
+function launch(cmd: string, args: string[], pinning: PeerOptions['pinning'], env: Record<string, string> = {}): ChildProcess {
   const [file, argv] = pinning ? [pinning.taskset, ['-c', String(pinning.cpu), cmd, ...args]] : [cmd, args];
   // taskset execs the command, so the pid is the peer's; its own group lets cleanup kill it whole.
-  const child = spawn(file, argv, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(file, argv, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   trackGroup(child.pid!);
   return child;
 }
@@ -90,7 +90,7 @@ export async function startAgent(o: PeerOptions): Promise<Peer> {
   const name = o.cached ? 'agent-cache' : 'agent';
   const configPath = join(o.dir, `${name}.json`);
   writeFileSync(configPath, JSON.stringify(config, null, 2));
-  const child = launch(process.execPath, [...AGENT_NODE_FLAGS, AGENT_MAIN, '--config', configPath, ...ALLOW_ROOT_ARGS], o.pinning);
+  const child = launch(process.execPath, [...AGENT_NODE_FLAGS, AGENT_MAIN, '--config', configPath, ...ALLOW_ROOT_ARGS], o.pinning, AGENT_ENV);
   // The agent drains in-flight queries on SIGTERM, bounded by timeoutMs.
   onCleanup(() => stopChild(child, 8000, true));
   const logs: Record<string, number> = {};

@@ -1,7 +1,7 @@
 // What one `npm run bench` does, read once from the environment, and where it writes.
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { agentV8Flags } from '../helpers/agent-v8-flags.js';
+import { agentLaunch } from '../helpers/agent-launch.js';
 
 function envInt(name: string, dflt: number, min: number, max: number): number {
   const v = process.env[name];
@@ -73,7 +73,8 @@ export const ADDRESSES = {
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = resolve(HERE, '../../..');
 export const AGENT_MAIN = join(REPO_ROOT, 'dist/agent/main.js');
-/** The V8 flags the agent's launcher (its #! line, the systemd unit) runs it with. */
-export const AGENT_NODE_FLAGS = [...agentV8Flags(), ...EXTRA_AGENT_FLAGS];
+/** The environment and node flags the agent's #! line (what the systemd unit runs) starts it with. */
+export const AGENT_ENV = agentLaunch().env;
+export const AGENT_NODE_FLAGS = [...agentLaunch().nodeFlags, ...EXTRA_AGENT_FLAGS];
 export const RESULTS_JSON = join(REPO_ROOT, 'test-results/bench.json');
 export const RESULTS_SVG = join(REPO_ROOT, 'test-results/bench-latency.svg');

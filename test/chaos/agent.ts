@@ -4,7 +4,7 @@ import { AgentProcess } from '../helpers/agent-process.js';
 import { freePort } from '../helpers/ports.js';
 import { onCleanup } from '../bench/cleanup.js';
 import { type Memory, memory, pin } from '../bench/system.js';
-import { AGENT_NODE_FLAGS } from './settings.js';
+import { AGENT_LAUNCH } from './settings.js';
 
 export interface Pinning {
   taskset: string;
@@ -34,7 +34,7 @@ export class ChaosAgent {
     const port = await freePort(host);
     const httpPort = await freePort(host);
     const full = { listen: [`${host}:${port}`], http: { listen: `${host}:${httpPort}` }, log: { level: 'warn' }, ...config };
-    const proc = await AgentProcess.start(full, { nodeArgs: AGENT_NODE_FLAGS }); // as deployed
+    const proc = await AgentProcess.start(full, { nodeArgs: AGENT_LAUNCH.nodeFlags, env: AGENT_LAUNCH.env }); // as deployed
     onCleanup(() => proc.stop());
     const pid = proc.child.pid!;
     if (pinning) pin(pinning.taskset, pid, pinning.cpu);

@@ -2,7 +2,7 @@
 // size and its limits can be read (and stated in the README) without reading the cases.
 import { join } from 'node:path';
 import { REPO_ROOT } from '../helpers/agent-process.js';
-import { agentV8Flags } from '../helpers/agent-v8-flags.js';
+import { agentLaunch } from '../helpers/agent-launch.js';
 
 /** The whole run is stopped (everything it started killed, exit 1) after this: it must never hang CI or a shell. */
 export const BACKSTOP_MS = 290_000;
@@ -10,10 +10,10 @@ export const BACKSTOP_MS = 290_000;
 export const SEED = Number(process.env.CHAOS_SEED ?? Date.now() % 2 ** 31);
 
 /**
- * The agent's V8 flags, as its #! line and its systemd unit give them: they set its memory
+ * The agent's environment and node flags, as its #! line gives them: they set its memory
  * profile, and the RSS bounds below are for the agent as deployed.
  */
-export const AGENT_NODE_FLAGS = agentV8Flags();
+export const AGENT_LAUNCH = agentLaunch();
 
 // ---- case 1: fuzz ----
 export const FUZZ_UDP_PACKETS = 70_000;

@@ -76,14 +76,19 @@ export class AgentProcess {
 
   /**
    * Writes `config` to a temp file and starts the agent on it; resolves once it is listening.
-   * `nodeArgs` go to node before the script (e.g. the production V8 flags, agent-v8-flags.ts).
+   * `nodeArgs` go to node before the script and `env` is added to its environment (e.g. the
+   * production launch, agent-launch.ts).
    */
-  static async start(config: unknown, opts: { waitForListening?: boolean; args?: string[]; nodeArgs?: string[] } = {}): Promise<AgentProcess> {
+  static async start(
+    config: unknown,
+    opts: { waitForListening?: boolean; args?: string[]; nodeArgs?: string[]; env?: Record<string, string> } = {},
+  ): Promise<AgentProcess> {
     const dir = mkdtempSync(join(tmpdir(), 'phalanx-test-'));
     const configPath = join(dir, 'config.json');
     writeFileSync(configPath, typeof config === 'string' ? config : JSON.stringify(config, null, 2));
     const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), AGENT_MAIN, '--config', configPath, ...ALLOW_ROOT_ARGS, ...(opts.args ?? [])], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...opts.env },
     });
     const agent = new AgentProcess(child, configPath, dir);
     const listen = (config as { listen?: string[] }).listen?.[0];

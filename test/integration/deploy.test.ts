@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { loadConfig } from '../../agent/config/load.js';
 import { REPO_ROOT } from '../helpers/agent-process.js';
-import { agentV8Flags, shebangFlags } from '../helpers/agent-v8-flags.js';
+import { agentLaunch, shebangLaunch } from '../helpers/agent-launch.js';
 import { runToCompletion } from '../helpers/logged-process.js';
 
 const DEPLOY = join(REPO_ROOT, 'deploy');
@@ -61,10 +61,12 @@ describe('the systemd units', () => {
     expect(u.some((l) => l.startsWith('PrivateNetwork'))).toBe(false);
   });
 
-  test('the agent runs with its V8 memory flags: the unit executes the built command, whose #! line carries them', async () => {
-    const flags = agentV8Flags();
+  test('the agent runs with its memory settings: the unit executes the built command, whose #! line carries them', async () => {
+    const launch = agentLaunch();
+    expect(launch.env).toEqual({ MALLOC_ARENA_MAX: '1' });
+    const flags = launch.nodeFlags;
     expect(flags).toEqual(expect.arrayContaining(['--max-semi-space-size=2', '--heap-growing-percent=80']));
-    expect(shebangFlags(readFileSync(join(REPO_ROOT, 'dist/agent/main.js'), 'utf8'))).toEqual(flags);
+    expect(shebangLaunch(readFileSync(join(REPO_ROOT, 'dist/agent/main.js'), 'utf8'))).toEqual(launch);
     expect(unit('phalanx-dns.service')).toContain('ExecStart=/usr/local/bin/phalanx-dns --config /etc/phalanx-dns/config.json');
     // NODE_OPTIONS would be refused for --heap-growing-percent and stop the agent from starting.
     expect(unit('phalanx-dns.service').some((l) => l.includes('NODE_OPTIONS'))).toBe(false);
@@ -114,6 +116,9 @@ describe('install.sh and uninstall.sh (staged with DESTDIR)', () => {
       const r = await runToCompletion([process.execPath, join(pkg, 'dist', main, 'main.js'), '--version'], 15_000);
       expect({ main, code: r.exit.code, stderr: r.stderr }).toEqual({ main, code: 0, stderr: '' });
     }
+    // As the unit runs it: executed, so that its #! line (env -S, MALLOC_ARENA_MAX, the V8 flags) starts node.
+    const direct = await runToCompletion([join(pkg, 'dist', 'agent', 'main.js'), '--version'], 15_000);
+    expect({ code: direct.exit.code, stderr: direct.stderr }).toEqual({ code: 0, stderr: '' });
   });
 
   test('the installed units pass systemd-analyze verify, with no warnings', async () => {
