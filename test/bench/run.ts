@@ -74,24 +74,28 @@ async function runCase(ctx: MeasureContext, c: CaseDef, peers: Peers, servers: S
     // The fixed-rate runs first: in case 4 the agent's first one catches the onset, before it has
     // marked the hung master down; the unthrottled runs then see the steady state. REPEATS runs
     // per target, taking turns, pooled into one set of percentiles.
-    const fixed = async (targets: Target[]): Promise<Measurement[]> => {
-      const runs: Array<Array<{ m: Measurement; latenciesMs: number[] }>> = targets.map(() => []);
+    // REPEATS runs of each target, taking turns, so that a slow spell of the machine falls on all.
+    const takingTurns = async <T>(targets: Target[], one: (t: Target) => Promise<T>): Promise<T[][]> => {
+      const runs: T[][] = targets.map(() => []);
       for (let r = 0; r < REPEATS; r++) {
-        for (const [i, t] of targets.entries()) runs[i].push(await measure(ctx, t, { ...run(t), qps: FIXED_QPS }));
+        for (const [i, t] of targets.entries()) runs[i].push(await one(t));
       }
+      return runs;
+    };
+    // The fixed-rate runs first: in case 4 the agent's first one catches the onset, before it has
+    // marked the hung master down; the unthrottled runs then see the steady state. A target's
+    // fixed-rate runs are pooled into one set of percentiles.
+    const fixed = async (targets: Target[]): Promise<Measurement[]> => {
+      const runs = await takingTurns(targets, (t) => measure(ctx, t, { ...run(t), qps: FIXED_QPS }));
       return targets.map((t, i) => {
         const m = pooledRun(runs[i]);
         console.log(`  ${c.n.padEnd(3)} ${c.id.padEnd(15)} ${t.label.padEnd(22)}p50 ${ms(m.p50Ms).padStart(6)} p99 ${ms(m.p99Ms).padStart(6)} ms at ${report.fmtInt(m.qps)} q/s (${REPEATS} runs pooled), lost ${m.lost}`);
         return m;
       });
     };
-    // Unthrottled: REPEATS runs of each target, taking turns, so a slow spell of the machine
-    // falls on both; each keeps its median run.
+    // Unthrottled: each target keeps its median run (peerCase).
     const unthrottled = async (targets: Target[]): Promise<Measurement[][]> => {
-      const runs: Measurement[][] = targets.map(() => []);
-      for (let r = 0; r < REPEATS; r++) {
-        for (const [i, t] of targets.entries()) runs[i].push((await measure(ctx, t, run(t))).m);
-      }
+      const runs = await takingTurns(targets, async (t) => (await measure(ctx, t, run(t))).m);
       for (const [i, t] of targets.entries()) {
         console.log(`  ${c.n.padEnd(3)} ${c.id.padEnd(15)} ${t.label.padEnd(22)}unthrottled ${runs[i].map((m) => report.fmtInt(m.qps)).join(', ')} q/s, lost ${runs[i].map((m) => m.lost).join(', ')}`);
       }
@@ -226,7 +230,7 @@ async function main(): Promise<void> {
   const agents = [peers.agent, peers.agentCached];
   const startRss = Object.fromEntries(agents.map((a) => [a.label, memory(a.pid)]));
 
-  console.log(`phalanx-dns bench: ${SECONDS} s per run, ${REPEATS} unthrottled runs per peer and case (median), ${DNSPERF_CLIENTS} dnsperf clients, fixed rate ${FIXED_QPS} q/s, dnsperf timeout ${DNSPERF_TIMEOUT_S} s, soak ${SOAK_SECONDS} s`);
+  console.log(`phalanx-dns bench: ${SECONDS} s per run, ${REPEATS} runs per peer, case and load (fixed rate pooled, unthrottled median), ${DNSPERF_CLIENTS} dnsperf clients, fixed rate ${FIXED_QPS} q/s, dnsperf timeout ${DNSPERF_TIMEOUT_S} s, soak ${SOAK_SECONDS} s`);
   console.log(`machine: ${machine.nproc} CPUs (${machine.cpu}), Linux ${machine.kernel}, node ${machine.node}, dnsperf ${machine.dnsperf}, dnsmasq ${machine.dnsmasq}, nsd ${machine.nsd}, ${machine.date}`);
   console.log(`pinning: ${pinned ? `agent and dnsmasq on CPU ${peerCpu}; dnsperf, nsd and this driver on CPU ${loadCpu}` : 'none (needs taskset and 2 CPUs)'}`);
   console.log(`machine load before start: ${report.fmtPct(busyBefore)} of one CPU used by other processes`);

@@ -74,7 +74,8 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = resolve(HERE, '../../..');
 export const AGENT_MAIN = join(REPO_ROOT, 'dist/agent/main.js');
 /** The environment and node flags the agent's #! line (what the systemd unit runs) starts it with. */
-export const AGENT_ENV = agentLaunch().env;
-export const AGENT_NODE_FLAGS = [...agentLaunch().nodeFlags, ...EXTRA_AGENT_FLAGS];
+const LAUNCH = agentLaunch();
+export const AGENT_ENV = LAUNCH.env;
+export const AGENT_NODE_FLAGS = [...LAUNCH.nodeFlags, ...EXTRA_AGENT_FLAGS];
 export const RESULTS_JSON = join(REPO_ROOT, 'test-results/bench.json');
 export const RESULTS_SVG = join(REPO_ROOT, 'test-results/bench-latency.svg');
