@@ -20,6 +20,7 @@ import { TcpListener } from './listeners/tcp.js';
 import { UdpListener } from './listeners/udp.js';
 import { type Metrics, createMetrics } from './metrics.js';
 import { Resolver, type ResolverState } from './resolver.js';
+import { type InheritedSocket, planListenSockets } from './systemd/socket-activation.js';
 import { type Zone, localhostZone, spartanZone, zkZone } from './zones/local-zones.js';
 
 /** Sockets per address family, and queries each serves before moving to a fresh random port. */
@@ -139,9 +140,11 @@ export class Agent {
   /**
    * Binds every listener (DNS, then the HTTP API); if any fails, releases the others and throws
    * (nothing half-started). `readyCheck` asks the agent's own listener for ready.spartan.
+   * `inherited` are sockets systemd bound for us (socket activation), used for their addresses.
    */
-  async start(readyCheck: () => Promise<{ ok: boolean; reason?: string }>): Promise<void> {
+  async start(readyCheck: () => Promise<{ ok: boolean; reason?: string }>, inherited: InheritedSocket[] = []): Promise<void> {
     const c = this.config;
+    const plan = planListenSockets(c.listen, inherited);
     try {
       if (c.http.enabled) {
         const api = createApiServer({ agent: this, readyCheck }, this.log);
@@ -154,13 +157,16 @@ export class Agent {
         });
         this.api = api;
       }
-      for (const e of c.listen) {
-        const udp = new UdpListener(e, this.resolver, this.log);
-        await udp.start();
-        this.udp.push(udp);
-        const tcp = new TcpListener(e, this.resolver, () => this.config.tcp, this.metrics, this.log);
-        await tcp.start();
-        this.tcp.push(tcp);
+      for (const { transport, endpoint, fd } of plan.sockets) {
+        if (transport === 'udp') {
+          const udp = new UdpListener(endpoint, this.resolver, this.log);
+          await udp.start(fd);
+          this.udp.push(udp);
+        } else {
+          const tcp = new TcpListener(endpoint, this.resolver, () => this.config.tcp, this.metrics, this.log);
+          await tcp.start(fd);
+          this.tcp.push(tcp);
+        }
       }
     } catch (err) {
       await this.closeListeners();
@@ -177,9 +183,16 @@ export class Agent {
         mesosDomain: c.mesos.domain,
         zk: this.ensemble(c),
         acl: this.resolver.state.clients.acl.networks.map(formatCidr),
+        fromSystemd: plan.sockets.filter((s) => s.fd !== undefined).map((s) => `${s.transport} ${formatEndpoint(s.endpoint)}`),
       },
       'phalanx-dns listening',
     );
+    if (plan.unlisted.length > 0) {
+      this.log.warn(
+        { sockets: plan.unlisted.map((s) => `${s.transport} ${formatEndpoint(s.endpoint)}`) },
+        'systemd passed sockets for addresses that are not in "listen"; serving them anyway. Make phalanx-dns.socket and "listen" name the same addresses',
+      );
+    }
     if (c.listen.some(isWildcard)) {
       this.log.warn(
         { listen: c.listen.filter(isWildcard).map(formatEndpoint) },

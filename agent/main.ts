@@ -10,18 +10,22 @@
 import { Agent } from './agent.js';
 import { failAndExit, readCommandLine } from './config/command-line.js';
 import { DEFAULT_CONFIG_PATH, loadConfig } from './config/load.js';
+import { formatEndpoint } from './config/endpoint.js';
 import { describeConfig } from './config/schema.js';
 import { Discovery } from './discovery/discovery.js';
 import { createLogger } from './log.js';
 import { probeReady } from './probe.js';
+import { SystemdNotifier } from './systemd/notify.js';
+import { inheritedSockets } from './systemd/socket-activation.js';
 
-const USAGE = `Usage: phalanx-dns [--config FILE] [--allow-root]
+const USAGE = `Usage: phalanx-dns [--config FILE] [--allow-root] [--check-config]
 
 Per-node DNS resolver for Mesos clusters: answers ready.spartan and zk-1..zk-5.zk itself, races
 names under the Mesos domain to the Mesos-DNS masters and everything else to the upstreams.
 
 Options:
   -c, --config FILE   JSON config file (default ${DEFAULT_CONFIG_PATH})
+      --check-config  validate the config file and exit: 0 valid, 2 not (with the reason)
       --allow-root    run even as root (refused otherwise: run it as an unprivileged user
                       with CAP_NET_BIND_SERVICE, as the systemd unit does)
   -h, --help          show this help
@@ -35,7 +39,12 @@ const fail = (message: string, code?: number): never => failAndExit('phalanx-dns
 async function main(): Promise<void> {
   const { config, configPath: path, values } = readCommandLine('phalanx-dns', USAGE, process.argv.slice(2), {
     'allow-root': { type: 'boolean' },
+    'check-config': { type: 'boolean' },
   });
+  if (values['check-config']) {
+    process.stdout.write(`phalanx-dns: config ${path} is valid\n`);
+    process.exit(0);
+  }
   // A daemon that parses packets from the network should hold no more privilege than port 53 needs.
   const asRoot = process.getuid?.() === 0;
   if (asRoot && !values['allow-root']) {
@@ -46,6 +55,14 @@ async function main(): Promise<void> {
 
   const log = createLogger('phalanx-dns', config.log.level);
   if (asRoot) log.warn('running as root (--allow-root): a flaw in the agent would give the whole node away; run it as an unprivileged user with CAP_NET_BIND_SERVICE instead');
+  let inherited;
+  try {
+    inherited = inheritedSockets();
+  } catch (err) {
+    log.fatal({ err: (err as Error).message }, (err as Error).message);
+    fail((err as Error).message, 1);
+  }
+  const systemd = new SystemdNotifier(log);
   const agent = new Agent(config, log);
   // /healthz asks the first listen address, exactly as the watchdog would.
   const readyCheck = async () => {
@@ -53,7 +70,7 @@ async function main(): Promise<void> {
     return { ok: r.ok, reason: r.reason };
   };
   try {
-    await agent.start(readyCheck);
+    await agent.start(readyCheck, inherited);
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
     const hint =
@@ -70,12 +87,14 @@ async function main(): Promise<void> {
 
   let discovery = new Discovery(agent, config, log);
   discovery.start();
+  const status = () => `serving ${agent.currentConfig.listen.map(formatEndpoint).join(', ')}`;
 
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal, inflight: agent.resolver.inflightCount }, 'shutting down: finishing in-flight queries');
+    void systemd.notify({ STOPPING: '1', STATUS: 'shutting down: finishing in-flight queries' });
     Promise.all([discovery.stop(), agent.stop()]).then(
       () => {
         log.info('stopped');
@@ -90,6 +109,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGHUP', () => {
+    void systemd.notify({ RELOADING: '1', STATUS: 'reloading the config' });
     try {
       const next = loadConfig(path);
       const before = JSON.stringify(describeConfig(agent.currentConfig).mesos);
@@ -104,7 +124,10 @@ async function main(): Promise<void> {
     } catch (err) {
       log.error({ err: (err as Error).message, config: path }, 'config reload failed; keeping the running config. Fix the file and send SIGHUP again');
     }
+    void systemd.notify({ READY: '1', STATUS: status() });
   });
+  // Only now: a unit ordered after the agent may rely on it answering.
+  void systemd.notify({ READY: '1', STATUS: status() });
 }
 
 main().catch((err) => {

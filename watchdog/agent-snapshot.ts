@@ -4,10 +4,13 @@
 //
 // The process is found by the TCP socket it listens on (the agent binds UDP and TCP on every
 // address), not by its command line: that names the process that actually failed to answer,
-// however it was started.
+// however it was started. Every holder is found through /proc, because a socket-activated
+// agent shares its sockets with systemd and ss or netstat would name only one of the two.
+import { readdirSync, readlinkSync } from 'node:fs';
 import si from 'systeminformation';
 import type { Systeminformation } from 'systeminformation';
 import { type Endpoint, formatEndpoint } from '../agent/config/endpoint.js';
+import { type KernelSocket, readSocketTable, socketInode } from '../agent/listeners/kernel-sockets.js';
 
 export interface AgentProcessInfo {
   pid: number;
@@ -30,22 +33,39 @@ export interface AgentSnapshot {
   note?: string;
 }
 
-const WILDCARDS = new Set(['0.0.0.0', '::', '*']);
-
-function bareAddress(a: string): string {
-  return a.replace(/^\[|\]$/g, '').replace(/%.*$/, '');
+/** Inodes of the listening TCP sockets on one of `addresses` (or on the wildcard of its port). */
+export function listeningInodes(table: Map<number, KernelSocket>, addresses: Endpoint[]): Set<number> {
+  const inodes = new Set<number>();
+  for (const [inode, { transport, endpoint }] of table) {
+    if (transport !== 'tcp') continue;
+    const wildcard = endpoint.host === '0.0.0.0' || endpoint.host === '::';
+    if (addresses.some((a) => a.port === endpoint.port && (a.host === endpoint.host || wildcard))) inodes.add(inode);
+  }
+  return inodes;
 }
 
-/** Pids with a listening TCP socket on one of `addresses` (or on the wildcard of its port). */
-export function pidsListeningOn(connections: Systeminformation.NetworkConnectionsData[], addresses: Endpoint[]): number[] {
-  const pids = new Set<number>();
-  for (const c of connections) {
-    if (!c.protocol.startsWith('tcp') || c.state !== 'LISTEN' || !c.pid) continue;
-    const host = bareAddress(c.localAddress);
-    const port = Number(c.localPort);
-    if (addresses.some((a) => a.port === port && (a.host === host || WILDCARDS.has(host)))) pids.add(c.pid);
+/** Pids with an open fd on one of `inodes`; processes that vanish while being read are skipped. */
+function socketHolders(inodes: Set<number>): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${entry}/fd`);
+    } catch {
+      continue;
+    }
+    const holds = fds.some((fd) => {
+      try {
+        const inode = socketInode(readlinkSync(`/proc/${entry}/fd/${fd}`));
+        return inode !== undefined && inodes.has(inode);
+      } catch {
+        return false;
+      }
+    });
+    if (holds) pids.push(Number(entry));
   }
-  return [...pids].sort((a, b) => a - b);
+  return pids.sort((a, b) => a - b);
 }
 
 export function describeProcess(p: Systeminformation.ProcessesProcessData): AgentProcessInfo {
@@ -72,19 +92,20 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 
 /**
  * Never throws and never takes longer than `timeoutMs`: the restart must not wait on a slow `ps`.
- * systeminformation reads sockets with netstat or ss and processes with ps (procps).
+ * systeminformation reads the processes' state with ps (procps).
  */
 export async function snapshotAgent(addresses: Endpoint[], timeoutMs = 10_000): Promise<AgentSnapshot> {
   const shown = addresses.map(formatEndpoint);
   try {
-    const connections = await withTimeout(si.networkConnections(), timeoutMs, 'listing sockets');
-    const pids = pidsListeningOn(connections, addresses);
-    if (pids.length === 0) {
+    const pids = socketHolders(listeningInodes(readSocketTable(), addresses));
+    const { list } = pids.length === 0 ? { list: [] } : await withTimeout(si.processes(), timeoutMs, 'listing processes');
+    // systemd holds the sockets of a socket-activated agent too; it is not the process that failed.
+    const held = list.filter((p) => pids.includes(p.pid) && p.name !== 'systemd');
+    const processes = held.map(describeProcess);
+    const missing = pids.filter((pid) => !list.some((p) => p.pid === pid));
+    if (processes.length === 0 && missing.length === 0) {
       return { addresses: shown, processes: [], note: 'no process listens on these addresses (TCP): the agent is not running' };
     }
-    const { list } = await withTimeout(si.processes(), timeoutMs, 'listing processes');
-    const processes = list.filter((p) => pids.includes(p.pid)).map(describeProcess);
-    const missing = pids.filter((pid) => !processes.some((p) => p.pid === pid));
     return missing.length
       ? { addresses: shown, processes, note: `pid ${missing.join(', ')} listens there but ps did not report it (exited meanwhile?)` }
       : { addresses: shown, processes };

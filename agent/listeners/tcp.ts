@@ -35,11 +35,12 @@ export class TcpListener {
     private readonly log: Logger,
   ) {}
 
-  start(): Promise<void> {
+  /** Listens on the endpoint, or takes over `fd`, a socket already listening there (from systemd). */
+  start(fd?: number): Promise<void> {
     return new Promise((resolve, reject) => {
       const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (sock) => this.accept(sock));
       server.once('error', reject);
-      server.listen({ host: this.endpoint.host, port: this.endpoint.port, exclusive: true }, () => {
+      server.listen(fd === undefined ? { host: this.endpoint.host, port: this.endpoint.port, exclusive: true } : { fd }, () => {
         server.off('error', reject);
         server.on('error', (err) => this.log.error({ err, listen: formatEndpoint(this.endpoint) }, 'TCP listener error'));
         this.server = server;

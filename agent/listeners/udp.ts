@@ -1,4 +1,5 @@
 // One UDP socket per listen address. Each datagram is one query; replies go back to its source.
+// The socket is bound here, or handed over by systemd already bound (phalanx-dns.socket).
 import dgram from 'node:dgram';
 import type { Logger } from 'pino';
 import { type Endpoint, formatEndpoint } from '../config/endpoint.js';
@@ -17,12 +18,13 @@ export class UdpListener {
     private readonly log: Logger,
   ) {}
 
-  start(): Promise<void> {
+  /** Binds the endpoint, or takes over `fd`, a socket already bound to it. */
+  start(fd?: number): Promise<void> {
     return new Promise((resolve, reject) => {
       const sock = dgram.createSocket({ type: this.endpoint.family === 6 ? 'udp6' : 'udp4' });
       const onBindError = (err: Error) => reject(err);
       sock.once('error', onBindError);
-      sock.bind(this.endpoint.port, this.endpoint.host, () => {
+      sock.bind(fd === undefined ? { port: this.endpoint.port, address: this.endpoint.host } : { fd }, () => {
         sock.off('error', onBindError);
         // After bind, a socket error must not kill the agent: log it and keep serving.
         sock.on('error', (err) => this.log.error({ err, listen: formatEndpoint(this.endpoint) }, 'UDP socket error'));
@@ -50,9 +52,13 @@ export class UdpListener {
     });
   }
 
-  /** Shutdown, step one: new queries are ignored, answers in progress can still be sent. */
+  /**
+   * Shutdown, step one: no new queries are read, answers in progress can still be sent. Unread
+   * datagrams stay in the kernel, where the next agent finds them when systemd holds the socket.
+   */
   stopReceiving(): void {
     this.receiving = false;
+    if (this.sock) stopReading(this.sock);
   }
 
   /** Shutdown, step two: waits (at most maxWaitMs) for the answers still owed. */
@@ -71,5 +77,20 @@ export class UdpListener {
     const sock = this.sock;
     this.sock = undefined;
     return new Promise((resolve) => (sock ? sock.close(() => resolve()) : resolve()));
+  }
+}
+
+/**
+ * Stops reading from the socket without closing it. dgram has no public call for this, so it
+ * asks the socket's libuv handle (Node's own close() does the same); with a runtime where the
+ * handle is not found, the datagrams are read and ignored instead.
+ */
+function stopReading(sock: dgram.Socket): void {
+  for (const key of Object.getOwnPropertySymbols(sock)) {
+    const handle = (sock as unknown as Record<symbol, { handle?: { recvStop?: () => number } } | undefined>)[key]?.handle;
+    if (typeof handle?.recvStop === 'function') {
+      handle.recvStop();
+      return;
+    }
   }
 }

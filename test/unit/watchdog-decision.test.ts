@@ -4,10 +4,10 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from '@jest/globals';
-import type { Systeminformation } from 'systeminformation';
 import { parseEndpoint } from '../../agent/config/endpoint.js';
 import type { ProbeResult } from '../../agent/probe.js';
-import { pidsListeningOn } from '../../watchdog/agent-snapshot.js';
+import { listeningInodes } from '../../watchdog/agent-snapshot.js';
+import type { KernelSocket } from '../../agent/listeners/kernel-sockets.js';
 import { FAILED_ROUNDS_BEFORE_RESTART, nextStep, roundPassed } from '../../watchdog/decision.js';
 import { findExecutable } from '../../watchdog/restart.js';
 
@@ -61,36 +61,34 @@ describe('nextStep', () => {
   });
 });
 
-const conn = (protocol: string, local: string, port: string, state: string, pid: number | null): Systeminformation.NetworkConnectionsData =>
-  ({ protocol, localAddress: local, localPort: port, peerAddress: '0.0.0.0', peerPort: '*', state, pid, process: 'node' }) as Systeminformation.NetworkConnectionsData;
+const socket = (transport: 'tcp' | 'udp', address: string): KernelSocket => ({ transport, endpoint: parseEndpoint(address)! });
 
-describe('pidsListeningOn', () => {
+describe('listeningInodes', () => {
   const agent = ['198.51.100.1:53', '198.51.100.2:53', '198.51.100.3:53'].map((a) => parseEndpoint(a)!);
 
-  test('the process with a listening TCP socket on an agent address', () => {
-    const conns = [
-      conn('tcp', '198.51.100.1', '53', 'LISTEN', 4242),
-      conn('tcp', '198.51.100.2', '53', 'LISTEN', 4242),
-      conn('tcp', '127.0.0.1', '53', 'LISTEN', 99), // someone else's resolver
-      conn('tcp', '198.51.100.1', '5353', 'LISTEN', 98), // other port
-      conn('tcp', '198.51.100.1', '53', 'ESTABLISHED', 97), // a client connection, not the listener
-    ];
-    expect(pidsListeningOn(conns, agent)).toEqual([4242]);
+  test('the listening TCP sockets on an agent address', () => {
+    const table = new Map([
+      [101, socket('tcp', '198.51.100.1:53')],
+      [102, socket('tcp', '198.51.100.2:53')],
+      [103, socket('udp', '198.51.100.1:53')], // the agent's too, but UDP: TCP alone names the listener
+      [104, socket('tcp', '127.0.0.1:53')], // someone else's resolver
+      [105, socket('tcp', '198.51.100.1:5353')], // other port
+    ]);
+    expect([...listeningInodes(table, agent)]).toEqual([101, 102]);
   });
 
-  test('a wildcard listener on the same port counts (netstat and ss spellings)', () => {
-    expect(pidsListeningOn([conn('tcp', '0.0.0.0', '53', 'LISTEN', 7)], agent)).toEqual([7]);
-    expect(pidsListeningOn([conn('tcp6', '::', '53', 'LISTEN', 8)], agent)).toEqual([8]);
-    expect(pidsListeningOn([conn('tcp', '*', '53', 'LISTEN', 9)], agent)).toEqual([9]);
+  test('a wildcard listener on the same port counts, IPv4 and IPv6', () => {
+    const table = new Map([
+      [7, socket('tcp', '0.0.0.0:53')],
+      [8, socket('tcp', '[::]:53')],
+      [9, socket('tcp', '0.0.0.0:80')],
+    ]);
+    expect([...listeningInodes(table, agent)]).toEqual([7, 8]);
   });
 
-  test('IPv6 addresses as ss prints them, in brackets', () => {
+  test('IPv6 agent addresses', () => {
     const v6 = [parseEndpoint('[fd01:d::c633:6401]:53')!];
-    expect(pidsListeningOn([conn('tcp', '[fd01:d::c633:6401]', '53', 'LISTEN', 11)], v6)).toEqual([11]);
-  });
-
-  test('sockets whose owner could not be read are left out', () => {
-    expect(pidsListeningOn([conn('tcp', '198.51.100.1', '53', 'LISTEN', null)], agent)).toEqual([]);
+    expect([...listeningInodes(new Map([[11, socket('tcp', '[fd01:d::c633:6401]:53')]]), v6)]).toEqual([11]);
   });
 });
 
