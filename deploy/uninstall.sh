@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
-# Removes phalanx-dns from this node and gives it back the resolv.conf it had before.
-#
-# Order matters: the timers stop first (so genresolv cannot rewrite resolv.conf), then the saved
-# original goes back (phalanx-genresolv --restore), and only then the agent stops. If resolv.conf
-# cannot be restored, it stops there and leaves the agent running, so the node keeps its DNS.
+# Removes what install.sh installed, with the package's own maintainer scripts: prerm gives the
+# node back the resolv.conf it had before the agent stops (and refuses, changing nothing, when it
+# cannot), then the files go, then postrm. Where phalanx-dns came as a package, use dpkg -r
+# (or dpkg --purge) instead.
 #
 # Usage: deploy/uninstall.sh [--purge]
 #   --purge   also remove /etc/phalanx-dns and the phalanx-dns user
@@ -28,46 +27,44 @@ case ${1:-} in
   *) die "unknown argument \"$1\" (usage: uninstall.sh [--purge])" ;;
 esac
 [ -n "$DESTDIR" ] || [ "$(id -u)" -eq 0 ] || die "run as root (or set DESTDIR=DIR for staged files)"
+[ -d "$DESTDIR$PREFIX" ] || [ "$purge" = yes ] || die "phalanx-dns is not installed here ($DESTDIR$PREFIX does not exist)"
 
-systemd=no
-[ -z "$DESTDIR" ] && [ -d /run/systemd/system ] && systemd=yes
+remove_files() {
+  rm -rf "$DESTDIR$PREFIX" "$DESTDIR$DOCDIR"
+  for command in $COMMANDS; do
+    rm -f "$DESTDIR$BINDIR/$command" "$DESTDIR$MANDIR/$command.8.gz"
+  done
+  for unit in $UNITS; do
+    rm -f "$DESTDIR$UNITDIR/$unit"
+  done
+}
 
-if [ "$systemd" = yes ]; then
-  systemctl disable --now "${TIMERS[@]}" 2>/dev/null || true
-fi
-
-genresolv=$DESTDIR$PREFIX/dist/genresolv/main.js
-config=$DESTDIR$CONFDIR/config.json
-if [ -f "$genresolv" ] && [ -f "$config" ]; then
-  args=(--config "$config" --restore)
-  [ -z "$DESTDIR" ] || args+=(--output "$DESTDIR/etc/resolv.conf")
-  node "$genresolv" "${args[@]}" ||
-    die "resolv.conf was not restored (see the message above); phalanx-dns is left running so the node keeps DNS. Fix resolv.conf by hand, then run uninstall.sh again"
-else
-  say "phalanx-genresolv or its config is gone; check that resolv.conf does not list 198.51.100.x before the agent stops"
-fi
-
-if [ "$systemd" = yes ]; then
-  systemctl disable --now phalanx-dns.service 2>/dev/null || true
-fi
-if [ -z "$DESTDIR" ] && [ -x "$PREFIX/deploy/spartan-interface.sh" ]; then
-  "$PREFIX/deploy/spartan-interface.sh" down
-fi
-
-for unit in "${UNITS[@]}"; do
-  rm -f "$DESTDIR$UNITDIR/$unit"
-done
-[ "$systemd" = no ] || systemctl daemon-reload
-rm -f "$DESTDIR$BINDIR/phalanx-dns" "$DESTDIR$BINDIR/phalanx-watchdog" "$DESTDIR$BINDIR/phalanx-genresolv"
-rm -rf "$DESTDIR$PREFIX"
-say "removed the package, the commands and the systemd units"
-
-if [ "$purge" = yes ]; then
-  rm -rf "$DESTDIR$CONFDIR"
-  if [ -z "$DESTDIR" ] && getent passwd "$USER_NAME" >/dev/null; then
-    userdel "$USER_NAME" || say "could not remove the user $USER_NAME"
+if [ -n "$DESTDIR" ]; then
+  if [ -d "$DESTDIR$PREFIX" ] && [ -f "$DESTDIR$CONFIG" ]; then
+    "$DESTDIR$RUNTIME" "$DESTDIR$PREFIX/dist/genresolv/main.js" --config "$DESTDIR$CONFIG" --restore --output "$DESTDIR/etc/resolv.conf" ||
+      die "resolv.conf was not restored (see the message above); nothing was removed"
   fi
-  say "removed $CONFDIR"
+  remove_files
+  say "removed the staged files under $DESTDIR"
+  if [ "$purge" = yes ]; then rm -rf "$DESTDIR$CONFDIR"; else say "kept $CONFDIR (uninstall.sh --purge removes it)"; fi
+  exit 0
+fi
+
+# The scripts are part of what is removed: run copies.
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+if [ -d "$PREFIX" ]; then
+  cp "$PREFIX/maintainer/prerm" "$PREFIX/maintainer/postrm" "$work/"
+  "$work/prerm" remove
+  remove_files
+  "$work/postrm" remove
+  say "removed phalanx-dns, its commands and its units"
+fi
+if [ "$purge" = yes ]; then
+  # Removed earlier without --purge: the checkout's own postrm does the rest.
+  [ -f "$work/postrm" ] || "$(dirname "$0")/debian/maintainer-script.sh" postrm >"$work/postrm"
+  sh "$work/postrm" purge
+  say "removed $CONFDIR and the user $USER_NAME"
 else
   say "kept $CONFDIR (uninstall.sh --purge removes it)"
 fi
