@@ -64,6 +64,10 @@ else
   how="installed the example config as $CONFIG: set \"upstreams\" and \"mesos.masters\" for this cluster"
 fi
 
+# What uninstall.sh removes: every file of the tree outside $PREFIX (which goes whole), the config
+# aside (kept unless --purge).
+(cd "$tree" && find . -path ".$PREFIX" -prune -o \( -type f -o -type l \) -print | sed 's#^\.##' | grep -vxF "$CONFIG" | sort) >"$tree$PREFIX/installed-files"
+
 # The code, built beside the old one and swapped in, so a running agent never sees a mix.
 dest=$DESTDIR$PREFIX
 rm -rf "$dest.new" "$dest.old"

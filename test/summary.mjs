@@ -1,8 +1,9 @@
-// Prints the closing line CI reads ("N passed, N failed", skipped only when any) from jest's JSON
-// and, when given, the chaos suite's results (each chaos case counts as one test).
+// Prints the closing line CI reads ("N passed, N failed", skipped only when any) from the result
+// files it is given: jest's JSON, and the chaos suite's (each chaos case counts as one test).
 import { readFileSync } from 'node:fs';
 
-const [jestFile, chaosFile] = process.argv.slice(2);
+// Each file is jest's --json output or the chaos suite's results (which have "cases").
+const files = process.argv.slice(2);
 const read = (file) => {
   try {
     return JSON.parse(readFileSync(file, 'utf8'));
@@ -14,19 +15,20 @@ const read = (file) => {
 let passed = 0;
 let failed = 0;
 let skipped = 0;
-const r = read(jestFile);
-if (r) {
-  passed += r.numPassedTests;
-  failed += r.numFailedTests + (r.numRuntimeErrorTestSuites ?? 0) + (r.numTotalTests === 0 ? 1 : 0);
-  skipped += r.numPendingTests + (r.numTodoTests ?? 0);
-} else failed++;
-if (chaosFile) {
-  const c = read(chaosFile);
-  if (!c) failed++;
-  for (const k of c?.cases ?? []) {
-    if (k.checks.length > 0 && k.checks.every((x) => x.ok)) passed++;
-    else failed++;
+for (const file of files) {
+  const r = read(file);
+  if (!r) {
+    failed++;
+  } else if (Array.isArray(r.cases)) {
+    for (const k of r.cases) {
+      if (k.checks.length > 0 && k.checks.every((x) => x.ok)) passed++;
+      else failed++;
+    }
+  } else {
+    passed += r.numPassedTests;
+    failed += r.numFailedTests + (r.numRuntimeErrorTestSuites ?? 0) + (r.numTotalTests === 0 ? 1 : 0);
+    skipped += r.numPendingTests + (r.numTodoTests ?? 0);
   }
 }
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
-process.exit(failed > 0 ? 1 : 0);
+process.exit(failed > 0 || files.length === 0 ? 1 : 0);

@@ -1,15 +1,19 @@
-// A fake upstream resolver as a standalone process, for tests that need one where an in-process
-// server cannot be: inside a network namespace (`ip netns exec NS node serve-fake-dns.js ...`).
-// Serves example.org (www.example.org A 192.0.2.80) on every --listen ip:port, prints one JSON
-// line {"listening": [...]} once all are bound, and exits on SIGTERM or SIGINT.
+// A fake upstream resolver or Mesos-DNS master as a standalone process, for tests that need one
+// where an in-process server cannot be: inside a network namespace or a booted test node
+// (`ip netns exec NS node serve-fake-dns.js ...`). Serves example.org (www.example.org A
+// 192.0.2.80), or with --zone mesos the marathon app of cluster.ts, on every --listen ip:port,
+// prints one JSON line {"listening": [...]} once all are bound, and exits on SIGTERM or SIGINT.
 import { parseArgs } from 'node:util';
-import { UPSTREAM_RECORDS } from './cluster.js';
+import { UPSTREAM_RECORDS, mesosRecords } from './cluster.js';
 import { FakeDnsServer } from './fake-dns.js';
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { listen: { type: 'string', multiple: true } }, strict: true });
+  const { values } = parseArgs({ options: { listen: { type: 'string', multiple: true }, zone: { type: 'string', default: 'example.org' } }, strict: true });
   const listen = values.listen ?? [];
-  if (listen.length === 0) throw new Error('usage: serve-fake-dns --listen IP:PORT [--listen IP:PORT ...]');
+  const zone = values.zone;
+  if (listen.length === 0 || (zone !== 'example.org' && zone !== 'mesos')) {
+    throw new Error('usage: serve-fake-dns [--zone example.org|mesos] --listen IP:PORT [--listen IP:PORT ...]');
+  }
   const servers: FakeDnsServer[] = [];
   for (const endpoint of listen) {
     const colon = endpoint.lastIndexOf(':');
@@ -17,9 +21,9 @@ async function main(): Promise<void> {
       await FakeDnsServer.start({
         address: endpoint.slice(0, colon),
         port: Number(endpoint.slice(colon + 1)),
-        zone: 'example.org',
-        records: UPSTREAM_RECORDS,
-        udpLimit: 'edns',
+        zone,
+        records: zone === 'mesos' ? mesosRecords() : UPSTREAM_RECORDS,
+        udpLimit: zone === 'mesos' ? undefined : 'edns',
       }),
     );
   }
