@@ -20,7 +20,7 @@ import { TcpListener } from './listeners/tcp.js';
 import { UdpListener } from './listeners/udp.js';
 import { type Metrics, createMetrics } from './metrics.js';
 import { Resolver, type ResolverState } from './resolver.js';
-import { type InheritedSocket, planListenSockets } from './systemd/socket-activation.js';
+import { type InheritedSocket, describeSocket, planListenSockets } from './systemd/socket-activation.js';
 import { type Zone, localhostZone, spartanZone, zkZone } from './zones/local-zones.js';
 
 /** Sockets per address family, and queries each serves before moving to a fresh random port. */
@@ -183,13 +183,13 @@ export class Agent {
         mesosDomain: c.mesos.domain,
         zk: this.ensemble(c),
         acl: this.resolver.state.clients.acl.networks.map(formatCidr),
-        fromSystemd: plan.sockets.filter((s) => s.fd !== undefined).map((s) => `${s.transport} ${formatEndpoint(s.endpoint)}`),
+        fromSystemd: plan.sockets.filter((s) => s.fd !== undefined).map(describeSocket),
       },
       'phalanx-dns listening',
     );
     if (plan.unlisted.length > 0) {
       this.log.warn(
-        { sockets: plan.unlisted.map((s) => `${s.transport} ${formatEndpoint(s.endpoint)}`) },
+        { sockets: plan.unlisted.map(describeSocket) },
         'systemd passed sockets for addresses that are not in "listen"; serving them anyway. Make phalanx-dns.socket and "listen" name the same addresses',
       );
     }

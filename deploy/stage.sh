@@ -18,6 +18,8 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 PROGRAM=stage
 # shellcheck source=deploy/layout.sh
 source "$SRC/deploy/layout.sh"
+# The build runs on the pinned runtime too, so a node without any node of its own can install.sh.
+export PATH="$SRC/node_modules/.bin:$PATH"
 
 [ $# -ge 1 ] || die "usage: deploy/stage.sh DIR [--version VERSION]"
 root=$1

@@ -5,7 +5,7 @@
 // Which fd is which is read from the kernel rather than from the unit's line order, so an edited
 // socket unit cannot make the agent serve TCP on a UDP socket or mix up addresses.
 import { readlinkSync } from 'node:fs';
-import type { Endpoint } from '../config/endpoint.js';
+import { type Endpoint, formatEndpoint } from '../config/endpoint.js';
 import { type KernelSocket, readSocketTable, socketInode } from '../listeners/kernel-sockets.js';
 import type { Transport } from '../resolver.js';
 
@@ -46,6 +46,11 @@ export function inheritedSockets(env: NodeJS.ProcessEnv = process.env): Inherite
     sockets.push({ fd, ...found });
   }
   return sockets;
+}
+
+/** "udp 198.51.100.1:53", for logs. */
+export function describeSocket(s: KernelSocket): string {
+  return `${s.transport} ${formatEndpoint(s.endpoint)}`;
 }
 
 /** One socket the agent serves: bound by itself (no fd) or handed over by systemd. */

@@ -118,6 +118,8 @@ beforeAll(async () => {
   writeFileSync(node.path('/tmp/phalanx-dns.deb'), readFileSync(deb));
   writeFileSync(node.path('/tmp/phalanx-dns-upgrade.deb'), readFileSync(upgradeDeb));
   writeFileSync(node.path('/etc/resolv.conf'), ORIGINAL_RESOLV_CONF);
+  // A node with no Node.js of its own: the package must bring what it runs on.
+  await run(['rm', '-f', '/usr/bin/node', '/usr/bin/nodejs', '/usr/local/bin/node']);
   const masters = node.spawn([process.execPath, FAKE_DNS_MAIN, '--zone', 'mesos', ...CONFIG.mesos.masters.flatMap((m) => ['--listen', `${m}:61053`])]);
   const upstreams = node.spawn([process.execPath, FAKE_DNS_MAIN, ...CONFIG.upstreams.flatMap((u) => ['--listen', `${u}:53`])]);
   await Promise.all([masters.waitForLog((l) => 'listening' in l), upstreams.waitForLog((l) => 'listening' in l)]);
@@ -130,14 +132,24 @@ afterAll(async () => {
 }, 60_000);
 
 describe('phalanx-dns on a node under a real systemd', () => {
-  test('dpkg -i with the placeholder config installs everything and starts nothing', async () => {
+  test('dpkg -i with the placeholder config installs everything, starts nothing, and clears out an install.sh of 0.1', async () => {
+    // What install.sh of 0.1 left: the code in /opt, links in /usr/local/bin, units in /etc that would shadow the package's.
+    mkdirSync(node.path('/opt/phalanx-dns/dist/agent'), { recursive: true });
+    writeFileSync(node.path('/opt/phalanx-dns/dist/agent/main.js'), '');
+    await run(['ln', '-s', '/opt/phalanx-dns/dist/agent/main.js', '/usr/local/bin/phalanx-dns']);
+    writeFileSync(node.path('/etc/systemd/system/phalanx-dns.service'), '[Service]\nExecStart=/usr/local/bin/phalanx-dns --config /etc/phalanx-dns/config.json\n');
+
     const out = await run(['dpkg', '-i', '/tmp/phalanx-dns.deb']);
+    for (const legacy of ['/opt/phalanx-dns', '/usr/local/bin/phalanx-dns', '/etc/systemd/system/phalanx-dns.service']) {
+      expect({ legacy, gone: (await node.exec(['test', '-e', legacy, '-o', '-L', legacy])).code === 1 }).toEqual({ legacy, gone: true });
+    }
     expect(out).toContain('/etc/phalanx-dns/config.json is the example, with placeholder upstreams and masters, so nothing was started');
     expect((await node.systemctl('is-active', 'phalanx-dns.service')).stdout.trim()).toBe('inactive');
     expect((await node.systemctl('is-enabled', 'phalanx-dns.service')).stdout.trim()).toBe('disabled');
     expect(resolvConf()).toBe(ORIGINAL_RESOLV_CONF);
     expect(await run(['getent', 'passwd', 'phalanx-dns'])).toMatch(/^phalanx-dns:x:\d+:\d+::\/nonexistent:\/usr\/sbin\/nologin\n$/);
-    // Whatever node the machine has, the commands run on the runtime the package carries.
+    // The node has no node: the commands run on the runtime the package carries.
+    expect((await node.exec(['sh', '-c', 'command -v node'])).code).not.toBe(0);
     expect((await run(['phalanx-dns', '--version'])).trim()).toBe(`phalanx-dns ${PACKAGE_VERSION}`);
     expect(await run(['dpkg-query', '-W', '-f', '${Conffiles}', 'phalanx-dns'])).toContain('/etc/phalanx-dns/config.json');
   });
@@ -286,6 +298,19 @@ describe('phalanx-dns on a node under a real systemd', () => {
     expect(await leftovers()).toBe('');
     expect(processesRunning('/usr/lib/phalanx-dns/')).toEqual([]);
   }, 120_000);
+
+  test('configuration management first: with the config in place, dpkg -i --force-confold starts the agent at once', async () => {
+    mkdirSync(node.path('/etc/phalanx-dns'));
+    writeConfig(CONFIG);
+    const out = await run(['dpkg', '-i', '--force-confold', '/tmp/phalanx-dns.deb'], 120_000);
+    expect(out).toContain(`phalanx-dns ${PACKAGE_VERSION} is running on its sockets`);
+    expect(JSON.parse(readFileSync(node.path('/etc/phalanx-dns/config.json'), 'utf8'))).toEqual(CONFIG);
+    expect(nameservers()).toEqual(AGENT_ADDRESSES);
+    expect(NGINX_IPS).toContain(await getent('nginx.marathon.mesos'));
+    await run(['dpkg', '--purge', 'phalanx-dns'], 120_000);
+    expect(resolvConf()).toBe(ORIGINAL_RESOLV_CONF);
+    expect(await leftovers()).toBe('');
+  }, 180_000);
 
   test('install.sh and uninstall.sh --purge, for nodes without dpkg, do the same with the same tree', async () => {
     const config = '/tmp/cluster.json';
