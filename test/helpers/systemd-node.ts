@@ -46,6 +46,11 @@ export interface BootOptions {
   lifetimeMs: number;
   /** How long boot() waits for `systemctl is-system-running` to say running (default 30 s). */
   bootTimeoutMs?: number;
+  /**
+   * Host directories the node shows read-only at the same path, such as the checkout whose files
+   * a test runs inside (one under /tmp would be hidden by the node's own /tmp).
+   */
+  show?: string[];
 }
 
 export interface ExecOptions {
@@ -111,13 +116,21 @@ exec unshare --cgroup sh -eu -c "$stage2" "$0" "$@"
 `;
 
 // Builds the new root and execs systemd; any failure exits before systemd runs.
-// $1 name, $2 machine id, the rest: units to mask.
+// $1 name, $2 machine id, $3 directories to show (colon-separated), the rest: units to mask.
 const STAGE2 = `
 fail() { echo "phalanx-node: $*" >&2; exit 97; }
-name=$1; machine_id=$2; shift 2
+name=$1; machine_id=$2; show=$3; shift 3
 src="phalanx-node-$name"
 grep -qx '0::/' /proc/self/cgroup || fail "not in a cgroup namespace: $(cat /proc/self/cgroup)"
 mount --make-rprivate /
+# Held open from here: the scratch tmpfs is about to hide the host's /tmp, where they may be.
+# (dash redirects fds 0-9 only.)
+shown=""; fd=3
+for d in $(printf '%s' "$show" | tr ':' ' '); do
+  [ "$fd" -le 9 ] || fail "at most 7 directories can be shown"
+  eval "exec $fd<" '"$d"' || fail "cannot open $d"
+  shown="$shown $fd:$d"; fd=$((fd + 1))
+done
 S=/tmp
 R=$S/root
 mount -t tmpfs -o mode=0700 "$src" "$S"
@@ -150,6 +163,14 @@ ln -s /proc/self/fd/2 "$R/dev/stderr"
 mount -t tmpfs -o mode=0755,nosuid,nodev "$src" "$R/run"
 mount -t tmpfs -o mode=1777,nosuid,nodev "$src" "$R/tmp"
 mount -t tmpfs -o mode=1777,nosuid,nodev "$src" "$R/var/tmp"
+# Read-only, so nothing inside (systemd-tmpfiles' boot-time clean-up of /tmp included) can change them.
+for entry in $shown; do
+  fd=\${entry%%:*}; d=\${entry#*:}
+  mkdir -p "$R$d"
+  mount --bind "/proc/self/fd/$fd" "$R$d"
+  mount -o remount,bind,ro "$R$d"
+  eval "exec $fd<&-"
+done
 
 printf '%s\\n' "$name" > "$R/etc/hostname"
 printf '%s\\n' "$machine_id" > "$R/etc/machine-id"
@@ -177,12 +198,14 @@ check /dev/shm tmpfs rw
 check /run tmpfs rw
 check /tmp tmpfs rw
 check /var/tmp tmpfs rw
+for entry in $shown; do check "\${entry#*:}" "$(findmnt -rn -o FSTYPE -M "$R\${entry#*:}" | tail -n 1)" ro; done
 
 cd "$R"
 pivot_root . .
 umount -l .
 cd /
 expected="/ /dev /dev/pts /dev/shm /proc /proc/sys /proc/sys/net /run /sys /sys/fs/cgroup /tmp /var/tmp"
+for entry in $shown; do expected="$expected \${entry#*:}"; done
 [ -e /proc/sysrq-trigger ] && expected="$expected /proc/sysrq-trigger"
 want=$(printf '%s\\n' $expected | LC_ALL=C sort | tr '\\n' ' ')
 have=$(findmnt -rn -o TARGET | LC_ALL=C sort | tr '\\n' ' ')
@@ -276,6 +299,7 @@ export class SystemdNode {
   private constructor(
     readonly name: string,
     readonly lifetimeMs: number,
+    show: string[],
   ) {
     const parent = ownCgroup2Dir();
     sweepStaleCgroups(parent);
@@ -286,7 +310,7 @@ export class SystemdNode {
       'timeout', '-s', 'KILL', `${backstopSeconds}s`,
       'unshare', '--pid', '--kill-child=SIGKILL', '--mount', '--propagation', 'private', '--net', '--uts', '--ipc',
       'sh', '-eu', '-c', STAGE1, `phalanx-node-${name}`, STAGE2, this.cgroupDir,
-      name, randomBytes(16).toString('hex'), ...unitsToMask(),
+      name, randomBytes(16).toString('hex'), show.join(':'), ...unitsToMask(),
     ]);
     this.lifetimeTimer = setTimeout(() => {
       this.expired = true;
@@ -298,7 +322,12 @@ export class SystemdNode {
   static async boot(opts: BootOptions): Promise<SystemdNode> {
     if (!/^[a-z0-9][a-z0-9-]{0,30}$/.test(opts.name)) throw new Error(`node names are [a-z0-9-], at most 31 characters, not ${opts.name}`);
     if (!(opts.lifetimeMs > 0)) throw new Error('a node needs a lifetime');
-    const node = new SystemdNode(opts.name, opts.lifetimeMs);
+    for (const d of opts.show ?? []) {
+      if (!/^\/[\w./+-]*$/.test(d) || d.split('/').includes('..') || !statSync(d, { throwIfNoEntry: false })?.isDirectory()) {
+        throw new Error(`show: ${d} is not an absolute path of a directory (letters, digits, . _ - + / only)`);
+      }
+    }
+    const node = new SystemdNode(opts.name, opts.lifetimeMs, opts.show ?? []);
     const deadline = Date.now() + (opts.bootTimeoutMs ?? 30_000);
     try {
       await node.findSystemd(deadline);

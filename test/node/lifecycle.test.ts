@@ -114,7 +114,8 @@ beforeAll(async () => {
   const deb = builtPackage();
   dir = mkdtempSync(join(tmpdir(), 'phalanx-node-'));
   upgradeDeb = await buildPackage(UPGRADE_VERSION, dir);
-  node = await SystemdNode.boot({ name: 'phalanx-node-lifecycle', lifetimeMs: 600_000 });
+  // The checkout shown inside: the simulated servers, the runtime they run on, install.sh.
+  node = await SystemdNode.boot({ name: 'phalanx-node-lifecycle', lifetimeMs: 600_000, show: [REPO_ROOT] });
   writeFileSync(node.path('/tmp/phalanx-dns.deb'), readFileSync(deb));
   writeFileSync(node.path('/tmp/phalanx-dns-upgrade.deb'), readFileSync(upgradeDeb));
   writeFileSync(node.path('/etc/resolv.conf'), ORIGINAL_RESOLV_CONF);

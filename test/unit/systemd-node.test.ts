@@ -73,6 +73,8 @@ describe('SystemdNode', () => {
   const name = `selftest-${randomBytes(3).toString('hex')}`;
   const tag = randomBytes(8).toString('hex');
   const sentinels = ['/tmp', '/run', '/var/tmp'].map((d) => `${d}/phalanx-node-sentinel-${tag}`);
+  // A host directory the node shows (as a checkout under /tmp would be), with a file in it.
+  const shown = `/tmp/phalanx-node-shown-${tag}`;
   const monthAgo = new Date(Date.now() - 30 * 86400_000);
   let node: SystemdNode;
   let before: { mounts: Set<string>; links: string[]; sysctls: string[]; passwd: string; dpkg: string; dev: string[] };
@@ -80,7 +82,8 @@ describe('SystemdNode', () => {
   let server: LoggedProcess | undefined;
 
   beforeAll(async () => {
-    for (const s of sentinels) {
+    mkdirSync(shown);
+    for (const s of [...sentinels, `${shown}/file`]) {
       writeFileSync(s, `sentinel ${tag}\n`);
       utimesSync(s, monthAgo, monthAgo);
     }
@@ -93,7 +96,7 @@ describe('SystemdNode', () => {
       dev: readdirSync('/dev').sort(),
     };
     const t0 = Date.now();
-    node = await SystemdNode.boot({ name, lifetimeMs: 120_000, bootTimeoutMs: 30_000 });
+    node = await SystemdNode.boot({ name, lifetimeMs: 120_000, bootTimeoutMs: 30_000, show: [shown] });
     timings.boot = Date.now() - t0;
     pidNs = readlinkSync(`/proc/${node.pid}/ns/pid`);
   }, 40_000);
@@ -101,7 +104,16 @@ describe('SystemdNode', () => {
   afterAll(async () => {
     await node?.destroy();
     for (const s of sentinels) rmSync(s, { force: true });
+    rmSync(shown, { recursive: true, force: true });
   }, 30_000);
+
+  it('shows a host directory read-only at the same path, even under its own /tmp', async () => {
+    expect((await node.exec(['cat', `${shown}/file`])).stdout).toBe(`sentinel ${tag}\n`);
+    expect((await node.exec(['touch', `${shown}/new`])).stderr).toContain('Read-only file system');
+    expect((await node.exec(['rm', `${shown}/file`])).code).not.toBe(0);
+    expect((await node.exec(['findmnt', '-rn', '-o', 'OPTIONS', '-M', shown])).stdout).toMatch(/^ro,/);
+    await expect(SystemdNode.boot({ name: 'never', lifetimeMs: 1000, show: ['/tmp/../etc'] })).rejects.toThrow('is not an absolute path of a directory');
+  });
 
   it('boots to running in a few seconds, as PID 1 of its own namespaces and cgroup', async () => {
     expect(timings.boot).toBeLessThan(15_000);
@@ -118,7 +130,7 @@ describe('SystemdNode', () => {
     // Own root and fresh tmpfs for /tmp, /run, /var/tmp; the host's tree is not mounted inside.
     const mounts = (await node.exec(['findmnt', '-rn', '-o', 'TARGET,FSTYPE'])).stdout;
     for (const m of ['/ overlay', '/tmp tmpfs', '/run tmpfs', '/var/tmp tmpfs', '/dev tmpfs', '/sys/fs/cgroup cgroup2']) expect(mounts).toContain(`${m}\n`);
-    expect((await node.exec(['ls', '-A', '/tmp'])).stdout).not.toContain(tag);
+    expect((await node.exec(['ls', '-A', '/tmp'])).stdout).not.toContain(`phalanx-node-sentinel-${tag}`);
     expect(readFileSync(node.path('/etc/hostname'), 'utf8')).toBe(`${name}\n`);
     // Only loopback, no route anywhere.
     expect((await node.exec(['ip', '-o', 'link'])).stdout.trim().split('\n').map((l) => l.split(':')[1].trim())).toEqual(['lo']);
@@ -277,7 +289,8 @@ ExecReload=/bin/kill -HUP $MAINPID
     expect(chainProcesses(name)).toEqual([]);
     expect(existsSync(node.cgroupDir)).toBe(false);
     expect(readdirSync(dirname(node.cgroupDir)).filter((d) => d.includes(name))).toEqual([]);
-    for (const s of sentinels) expect(readFileSync(s, 'utf8')).toBe(`sentinel ${tag}\n`);
+    for (const s of [...sentinels, `${shown}/file`]) expect(readFileSync(s, 'utf8')).toBe(`sentinel ${tag}\n`);
+    expect(readdirSync(shown)).toEqual(['file']);
     const added = [...hostMounts()].filter((m) => !before.mounts.has(m));
     expect(added).toEqual([]);
     expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(`phalanx-node-${name}`);
