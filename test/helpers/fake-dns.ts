@@ -98,6 +98,8 @@ export class FakeDnsServer {
   private tcpQuirks: TcpQuirks = {};
   private behaviour: Behaviour;
   private records: Answer[];
+  /** The zone's records by lower-case name, built on first use after a change: a fake master must answer thousands of names per second without being the bottleneck. */
+  private byName: Map<string, Answer[]> | undefined;
   private readonly zone: string;
   private readonly udpLimit: number | 'edns';
   private readonly authoritative: boolean;
@@ -158,6 +160,7 @@ export class FakeDnsServer {
 
   setRecords(records: Answer[]): void {
     this.records = records;
+    this.byName = undefined;
   }
 
   queryCount(transport?: 'udp' | 'tcp'): number {
@@ -318,15 +321,25 @@ export class FakeDnsServer {
     };
   }
 
-  /** The configured records plus the apex SOA/NS every zone has, unless given explicitly. */
-  private zoneRecords(): Answer[] {
+  /** The configured records plus the apex SOA/NS every zone has, unless given explicitly; by name. */
+  private zoneRecords(): Map<string, Answer[]> {
+    if (this.byName) return this.byName;
     const apex = this.records.filter((r) => norm(r.name) === this.zone);
     const extra: Answer[] = [];
     if (!apex.some((r) => r.type === 'SOA')) extra.push(this.soa());
     if (!apex.some((r) => r.type === 'NS')) {
       extra.push({ name: this.zone, type: 'NS', class: 'IN', ttl: this.ttl, data: `ns1.${this.zone}`.replace(/\.$/, '') });
     }
-    return [...this.records, ...extra].map((r) => ('ttl' in r && r.ttl !== undefined ? r : ({ ...r, ttl: this.ttl } as Answer)));
+    const byName = new Map<string, Answer[]>();
+    for (const r of [...this.records, ...extra]) {
+      const withTtl = 'ttl' in r && r.ttl !== undefined ? r : ({ ...r, ttl: this.ttl } as Answer);
+      const key = norm(r.name);
+      const list = byName.get(key);
+      if (list) list.push(withTtl);
+      else byName.set(key, [withTtl]);
+    }
+    this.byName = byName;
+    return byName;
   }
 
   private resolve(query: DecodedPacket, question: Question): Reply {
@@ -335,9 +348,8 @@ export class FakeDnsServer {
     if (!inZone) return this.errorReply(query, question, 'REFUSED');
 
     const all = this.zoneRecords();
-    const atName = all.filter((r) => norm(r.name) === qname);
-    const ofType = (name: string, type: string) =>
-      all.filter((r) => norm(r.name) === norm(name) && (type === 'ANY' || r.type === type));
+    const atName = all.get(qname) ?? [];
+    const ofType = (name: string, type: string) => (all.get(norm(name)) ?? []).filter((r) => type === 'ANY' || r.type === type);
 
     let answers = shuffle(ofType(qname, question.type));
     if (answers.length === 0 && question.type !== 'CNAME') {
