@@ -12,8 +12,7 @@ import { randomInt } from 'node:crypto';
 import dgram from 'node:dgram';
 import type { Endpoint } from './config/endpoint.js';
 import { nameCodec, recordCodec } from './dns/packet.js';
-import { HEADER_LEN, QR, RD, Rcode, rcodeName, readHeader, sameQuestion, scanMessage } from './dns/wire.js';
-import { type Question, buildQuery } from './forwarding/exchange.js';
+import { HEADER_LEN, QR, type Question, RD, Rcode, buildQuery, rcodeName, readHeader, sameQuestion, scanMessage } from './dns/wire.js';
 
 export const READY_NAME = 'ready.spartan';
 /** What the agent's spartan zone holds for ready.spartan (dcos-dns's value). */

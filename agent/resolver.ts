@@ -8,14 +8,12 @@ import type { Config } from './config/schema.js';
 import { type Query, parseQuery, replyLimit } from './dns/query.js';
 import type { AnswerCache } from './cache/answer-cache.js';
 import type { StaleStore } from './cache/stale-store.js';
-import { AA, CD, RA, RD, Rcode, type Scan, TC, errorResponse, rcodeName, scanMessage, shapeResponse } from './dns/wire.js';
+import { AA, CD, RA, RD, Rcode, type Scan, TC, type Transport, errorResponse, rcodeName, scanMessage, shapeResponse } from './dns/wire.js';
 import { race } from './forwarding/race.js';
 import type { ServerGroup } from './forwarding/server-group.js';
 import type { Metrics } from './metrics.js';
 import { type Route, type RoutingTable, route } from './routing.js';
 import { type Zone, answerFromZone } from './zones/local-zones.js';
-
-export type Transport = 'udp' | 'tcp';
 
 /** Everything a query needs, swapped as one object on reload or discovery change. */
 export interface ResolverState {

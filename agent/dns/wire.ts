@@ -305,3 +305,28 @@ export function errorResponse(
   if (opt) opt.copy(out, HEADER_LEN + qlen);
   return out;
 }
+
+/** The DNS transports: a client's query, a server's reply. */
+export type Transport = 'udp' | 'tcp';
+
+/** A question as the agent asks it of a server, in wire form. */
+export interface Question {
+  /** Wire form of the question section (name, type, class). */
+  question: Buffer;
+  /** Client flags whose meaning must reach the server: RD and CD. */
+  flags: number;
+  dnssecOk: boolean;
+}
+
+/** A query for `q` with `id`, RD and CD as the client set them, and our OPT record. */
+export function buildQuery(id: number, q: Question): Buffer {
+  const opt = optRecord(q.dnssecOk);
+  const out = Buffer.alloc(HEADER_LEN + q.question.length + opt.length);
+  out.writeUInt16BE(id, 0);
+  out.writeUInt16BE(q.flags & (RD | CD), 2);
+  out.writeUInt16BE(1, 4);
+  out.writeUInt16BE(1, 10);
+  q.question.copy(out, HEADER_LEN);
+  opt.copy(out, HEADER_LEN + q.question.length);
+  return out;
+}

@@ -4,18 +4,7 @@
 // carried the query), with that ID and the same question (RFC 5452). Anything else is dropped
 // and reported, and the exchange keeps waiting for the real reply until its deadline.
 import type { Endpoint } from '../config/endpoint.js';
-import {
-  CD,
-  HEADER_LEN,
-  QR,
-  RD,
-  type Scan,
-  TC,
-  optRecord,
-  rcodeName,
-  sameQuestion,
-  scanMessage,
-} from '../dns/wire.js';
+import { HEADER_LEN, QR, type Question, type Scan, TC, buildQuery, rcodeName, sameQuestion, scanMessage } from '../dns/wire.js';
 import type { TcpPool } from './tcp-pool.js';
 import { type PendingReply, type UdpPools, sharedPools } from './udp-pool.js';
 
@@ -38,28 +27,8 @@ export class ExchangeError extends Error {
   }
 }
 
-export interface Question {
-  /** Wire form of the question section (name, type, class). */
-  question: Buffer;
-  /** Client flags whose meaning must reach the server: RD and CD. */
-  flags: number;
-  dnssecOk: boolean;
-}
-
 /** Called for every reply that is dropped as not ours. */
 export type MismatchHook = (reason: 'source' | 'id' | 'question') => void;
-
-export function buildQuery(id: number, q: Question): Buffer {
-  const opt = optRecord(q.dnssecOk);
-  const out = Buffer.alloc(HEADER_LEN + q.question.length + opt.length);
-  out.writeUInt16BE(id, 0);
-  out.writeUInt16BE(q.flags & (RD | CD), 2);
-  out.writeUInt16BE(1, 4);
-  out.writeUInt16BE(1, 10);
-  q.question.copy(out, HEADER_LEN);
-  opt.copy(out, HEADER_LEN + q.question.length);
-  return out;
-}
 
 type Verdict = { ok: Reply } | { fail: ExchangeError } | { drop: 'id' | 'question' };
 

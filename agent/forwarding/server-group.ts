@@ -7,7 +7,8 @@ import type { Logger } from 'pino';
 import { type Endpoint, formatEndpoint } from '../config/endpoint.js';
 import type { HealthConfig } from '../config/schema.js';
 import type { Metrics } from '../metrics.js';
-import { ExchangeError, type MismatchHook, type Question, type RaceState, type Reply, type ServerPools, exchange, isUsable, rcodeFailure } from './exchange.js';
+import { ExchangeError, type MismatchHook, type RaceState, type Reply, type ServerPools, exchange, isUsable, rcodeFailure } from './exchange.js';
+import type { Question } from '../dns/wire.js';
 import { ServerHealth, type Transition } from './health.js';
 import { chooseServers } from './policy.js';
 

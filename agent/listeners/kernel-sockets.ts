@@ -4,7 +4,7 @@
 // one holder, which for a socket-activated agent is systemd).
 import { readFileSync } from 'node:fs';
 import type { Endpoint } from '../config/endpoint.js';
-import type { Transport } from '../resolver.js';
+import type { Transport } from '../dns/wire.js';
 
 export interface KernelSocket {
   transport: Transport;

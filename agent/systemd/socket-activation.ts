@@ -7,7 +7,7 @@
 import { readlinkSync } from 'node:fs';
 import { type Endpoint, formatEndpoint } from '../config/endpoint.js';
 import { type KernelSocket, readSocketTable, socketInode } from '../listeners/kernel-sockets.js';
-import type { Transport } from '../resolver.js';
+import type { Transport } from '../dns/wire.js';
 
 /** The first fd systemd passes (SD_LISTEN_FDS_START). */
 const LISTEN_FDS_START = 3;
