@@ -8,13 +8,13 @@
 // phalanx-dns: the per-node resolver daemon. Parses the command line, loads the config (exiting
 // with one clear line when it is wrong), starts the agent and wires SIGTERM/SIGINT and SIGHUP.
 import { Agent } from './agent.js';
-import { failAndExit, readCommandLine } from './config/command-line.js';
-import { DEFAULT_CONFIG_PATH, loadConfig } from './config/load.js';
-import { formatEndpoint } from './config/endpoint.js';
-import { describeConfig } from './config/schema.js';
+import { failAndExit, readCommandLine } from '../common/config/command-line.js';
+import { DEFAULT_CONFIG_PATH, loadConfig } from '../common/config/load.js';
+import { formatEndpoint } from '../common/config/endpoint.js';
+import { describeConfig } from '../common/config/schema.js';
 import { Discovery } from './discovery/discovery.js';
-import { createLogger } from './log.js';
-import { probeReady } from './probe.js';
+import { createLogger } from '../common/log.js';
+import { probeReady } from '../common/ready-probe.js';
 import { SystemdNotifier } from './systemd/notify.js';
 import { inheritedSockets } from './systemd/socket-activation.js';
 

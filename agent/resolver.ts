@@ -4,11 +4,11 @@
 import dnsPacket from 'dns-packet';
 import type { Logger } from 'pino';
 import type { ClientAdmission, Verdict } from './admission/client-admission.js';
-import type { Config } from './config/schema.js';
-import { type Query, parseQuery, replyLimit } from './dns/query.js';
+import type { Config } from '../common/config/schema.js';
+import { type Query, parseQuery, replyLimit } from '../common/dns/query.js';
 import type { AnswerCache } from './cache/answer-cache.js';
 import type { StaleStore } from './cache/stale-store.js';
-import { AA, CD, RA, RD, Rcode, type Scan, TC, type Transport, errorResponse, rcodeName, scanMessage, shapeResponse } from './dns/wire.js';
+import { AA, CD, RA, RD, Rcode, type Scan, TC, type Transport, errorResponse, rcodeName, scanMessage, shapeResponse } from '../common/dns/wire.js';
 import { race } from './forwarding/race.js';
 import type { ServerGroup } from './forwarding/server-group.js';
 import type { Metrics } from './metrics.js';

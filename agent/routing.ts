@@ -1,6 +1,6 @@
 // Where a name goes, first match wins: the Mesos domain, the local zones, a forward zone
 // (longest match), else the upstreams. Pure, so the precedence is unit-tested.
-import { inZone } from './dns/names.js';
+import { inZone } from '../common/dns/names.js';
 
 export type Route =
   | { kind: 'mesos' }

@@ -2,9 +2,9 @@
 // as in production, with its JSON log lines turned into one readable line each.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { Endpoint } from '../agent/config/endpoint.js';
-import { formatEndpoint } from '../agent/config/endpoint.js';
-import { probeReady } from '../agent/probe.js';
+import type { Endpoint } from '../common/config/endpoint.js';
+import { formatEndpoint } from '../common/config/endpoint.js';
+import { probeReady } from '../common/ready-probe.js';
 
 const AGENT_MAIN = fileURLToPath(new URL('../agent/main.js', import.meta.url));
 // The agent refuses to run as root unless told to; the demo is often run as root (port 53 for its

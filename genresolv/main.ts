@@ -4,12 +4,12 @@
 // resolvers while none does; with --restore, puts back the file the node had before.
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { formatEndpoint } from '../agent/config/endpoint.js';
-import { failAndExit, readCommandLine } from '../agent/config/command-line.js';
-import { DEFAULT_CONFIG_PATH } from '../agent/config/load.js';
-import type { Config } from '../agent/config/schema.js';
-import { createLogger } from '../agent/log.js';
-import { probeAll } from '../agent/probe.js';
+import { formatEndpoint } from '../common/config/endpoint.js';
+import { failAndExit, readCommandLine } from '../common/config/command-line.js';
+import { DEFAULT_CONFIG_PATH } from '../common/config/load.js';
+import type { Config } from '../common/config/schema.js';
+import { createLogger } from '../common/log.js';
+import { probeAll } from '../common/ready-probe.js';
 import { chooseNameservers, resolvConfCandidates } from './nameservers.js';
 import { renderResolvConf } from './render.js';
 import { backupPath, restoreOriginal, updateResolvConf } from './resolv-file.js';

@@ -3,8 +3,8 @@
 //
 // The agent's addresses when it answers; otherwise the upstream resolvers, so a node whose agent
 // is dead or hung still resolves names (slower, and without the Mesos domain) until it recovers.
-import { type Endpoint, formatEndpoint, isWildcard } from '../agent/config/endpoint.js';
-import type { ProbeResult } from '../agent/probe.js';
+import { type Endpoint, formatEndpoint, isWildcard } from '../common/config/endpoint.js';
+import type { ProbeResult } from '../common/ready-probe.js';
 
 /** glibc reads at most three nameserver lines (MAXNS); that is why the agent has three addresses. */
 export const MAXNS = 3;

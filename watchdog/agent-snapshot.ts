@@ -9,8 +9,8 @@
 import { readdirSync, readlinkSync } from 'node:fs';
 import si from 'systeminformation';
 import type { Systeminformation } from 'systeminformation';
-import { type Endpoint, formatEndpoint } from '../agent/config/endpoint.js';
-import { type KernelSocket, readSocketTable, socketInode } from '../agent/listeners/kernel-sockets.js';
+import { type Endpoint, formatEndpoint } from '../common/config/endpoint.js';
+import { type KernelSocket, readSocketTable, socketInode } from '../common/kernel-sockets.js';
 
 export interface AgentProcessInfo {
   pid: number;

@@ -4,7 +4,7 @@
 // dcos-dns's first watchdog killed the daemon after one failed query to one address; a busy
 // moment then cost a restart. Here every listen address is asked, any answer counts, and only two
 // failed rounds in a row (a retry delay apart) lead to a restart.
-import type { ProbeResult } from '../agent/probe.js';
+import type { ProbeResult } from '../common/ready-probe.js';
 
 export const FAILED_ROUNDS_BEFORE_RESTART = 2;
 

@@ -3,12 +3,12 @@
 // listen address answers ready.spartan; after two failed rounds a retry delay apart, it logs what
 // it sees of the agent process and runs the restart command.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { formatEndpoint } from '../agent/config/endpoint.js';
-import { failAndExit, readCommandLine } from '../agent/config/command-line.js';
-import { DEFAULT_CONFIG_PATH } from '../agent/config/load.js';
-import type { Config } from '../agent/config/schema.js';
-import { createLogger } from '../agent/log.js';
-import { type ProbeResult, probeAll } from '../agent/probe.js';
+import { formatEndpoint } from '../common/config/endpoint.js';
+import { failAndExit, readCommandLine } from '../common/config/command-line.js';
+import { DEFAULT_CONFIG_PATH } from '../common/config/load.js';
+import type { Config } from '../common/config/schema.js';
+import { createLogger } from '../common/log.js';
+import { type ProbeResult, probeAll } from '../common/ready-probe.js';
 import { type AgentSnapshot, snapshotAgent } from './agent-snapshot.js';
 import { EXIT, FAILED_ROUNDS_BEFORE_RESTART, nextStep, roundPassed } from './decision.js';
 import { findExecutable, runRestartCommand } from './restart.js';

@@ -1,7 +1,7 @@
 // A set of networks that client addresses are matched against (the ACL, the rate limit's exempt
 // list), on Node's own net.BlockList.
 import { BlockList } from 'node:net';
-import type { Cidr } from '../config/cidr.js';
+import type { Cidr } from '../../common/config/cidr.js';
 
 export class NetworkSet {
   private readonly list = new BlockList();

@@ -2,7 +2,7 @@
 // default) and its own addresses (who is never rate-limited, by default). Pure: the agent reads
 // os.networkInterfaces() at start and on every reload and passes it in.
 import type { NetworkInterfaceInfo } from 'node:os';
-import type { Cidr } from '../config/cidr.js';
+import type { Cidr } from '../../common/config/cidr.js';
 
 export type Interfaces = NodeJS.Dict<NetworkInterfaceInfo[]>;
 

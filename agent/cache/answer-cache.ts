@@ -2,7 +2,7 @@
 // a server nor add to the masters' load (dcos-dns had no cache, and every node's every lookup hit
 // the masters). Entries are whole replies as the server sent them; on a hit the TTLs are lowered
 // by the time spent in the cache (RFC 1035 §6.1.2) before the reply is shaped for the client.
-import { type Scan, TC, TYPE_OPT } from '../dns/wire.js';
+import { type Scan, TC, TYPE_OPT } from '../../common/dns/wire.js';
 
 const TYPE_SOA = 6;
 const RCODE_NXDOMAIN = 3;

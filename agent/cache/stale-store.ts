@@ -3,7 +3,7 @@
 // master outage would otherwise take every Mesos name on every node down within seconds, while
 // the tasks behind those names are still running. Independent of the answer cache: it works with
 // the cache off and outlives reloads. Bounded by entries, by bytes and by age.
-import { type Scan, TYPE_OPT } from '../dns/wire.js';
+import { type Scan, TYPE_OPT } from '../../common/dns/wire.js';
 import { cacheableTtl } from './answer-cache.js';
 
 export interface StaleLimits {

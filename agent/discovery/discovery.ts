@@ -4,7 +4,7 @@
 // once when it recovers), not per retry.
 import type { Logger } from 'pino';
 import type { Agent } from '../agent.js';
-import type { Config } from '../config/schema.js';
+import type { Config } from '../../common/config/schema.js';
 import { exhibitorSource } from './exhibitor.js';
 import { masterListFileSource } from './master-list-file.js';
 import type { DiscoveredCluster } from './parse.js';

@@ -1,6 +1,6 @@
 // Exhibitor's cluster status, polled over HTTP. Every request has a deadline: one dcos-dns
 // version had none and hung forever on a stuck Exhibitor.
-import { redactUrl } from '../config/master-source.js';
+import { redactUrl } from '../../common/config/master-source.js';
 import { DiscoveryError, parseExhibitorStatus } from './parse.js';
 import { PollingSource } from './source.js';
 

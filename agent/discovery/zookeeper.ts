@@ -3,7 +3,7 @@
 // watch fires once, so it is re-armed on every read) and also re-read every refreshMs in case a
 // watch was lost. Session expiry gets a new session; disconnection keeps the last list.
 import zookeeper, { type Client, type Exception } from 'node-zookeeper-client';
-import { type Endpoint, formatEndpoint } from '../config/endpoint.js';
+import { type Endpoint, formatEndpoint } from '../../common/config/endpoint.js';
 import { type DiscoveredCluster, DiscoveryError, masterSequence, parseMasterInfo, parseZooKeeperConfig } from './parse.js';
 import type { MasterSourceRunner, SourceEvents } from './source.js';
 

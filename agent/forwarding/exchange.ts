@@ -3,8 +3,8 @@
 // and accepts a reply only from the address and port asked (over TCP: the connection that
 // carried the query), with that ID and the same question (RFC 5452). Anything else is dropped
 // and reported, and the exchange keeps waiting for the real reply until its deadline.
-import type { Endpoint } from '../config/endpoint.js';
-import { HEADER_LEN, QR, type Question, type Scan, TC, buildQuery, rcodeName, sameQuestion, scanMessage } from '../dns/wire.js';
+import type { Endpoint } from '../../common/config/endpoint.js';
+import { HEADER_LEN, QR, type Question, type Scan, TC, buildQuery, rcodeName, sameQuestion, scanMessage } from '../../common/dns/wire.js';
 import type { TcpPool } from './tcp-pool.js';
 import { type PendingReply, type UdpPools, sharedPools } from './udp-pool.js';
 

@@ -1,7 +1,7 @@
 // Health of one server. Failures add to a score that halves every halfLifeMs, so a server that
 // failed once long ago is trusted again (dcos-dns kept a lifetime counter and shunned such
 // servers until restart). Consecutive failures mark a server down; one success brings it back.
-import type { HealthConfig } from '../config/schema.js';
+import type { HealthConfig } from '../../common/config/schema.js';
 
 export type Transition = 'down' | 'up' | undefined;
 

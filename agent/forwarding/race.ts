@@ -7,7 +7,7 @@
 // promises were a quarter of the bytes allocated per forwarded query. Swapping them measured
 // +18-30 % forwarded queries per second (README "Benchmark").
 import type { RaceState, Reply } from './exchange.js';
-import type { Question } from '../dns/wire.js';
+import type { Question } from '../../common/dns/wire.js';
 import type { ServerGroup } from './server-group.js';
 
 export async function race(group: ServerGroup, q: Question, fanout: number | 'all', timeoutMs: number): Promise<Reply | undefined> {

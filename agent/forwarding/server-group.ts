@@ -4,11 +4,11 @@
 // their health history.
 import dnsPacket from 'dns-packet';
 import type { Logger } from 'pino';
-import { type Endpoint, formatEndpoint } from '../config/endpoint.js';
-import type { HealthConfig } from '../config/schema.js';
+import { type Endpoint, formatEndpoint } from '../../common/config/endpoint.js';
+import type { HealthConfig } from '../../common/config/schema.js';
 import type { Metrics } from '../metrics.js';
 import { ExchangeError, type MismatchHook, type RaceState, type Reply, type ServerPools, exchange, isUsable, rcodeFailure } from './exchange.js';
-import type { Question } from '../dns/wire.js';
+import type { Question } from '../../common/dns/wire.js';
 import { ServerHealth, type Transition } from './health.js';
 import { chooseServers } from './policy.js';
 

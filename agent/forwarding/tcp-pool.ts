@@ -4,8 +4,8 @@
 // §6.2.1): each query has an ID unused among its connection's pending ones, and replies, which
 // may come in any order, are routed by that ID. Judging a reply stays with the exchange.
 import net from 'node:net';
-import { type Endpoint, formatEndpoint } from '../config/endpoint.js';
-import { FrameReader, frameMessage } from '../dns/framing.js';
+import { type Endpoint, formatEndpoint } from '../../common/config/endpoint.js';
+import { FrameReader, frameMessage } from '../../common/dns/framing.js';
 import { RandomWords } from './random-words.js';
 import type { PendingReply, StrayHook } from './udp-pool.js';
 

@@ -3,8 +3,8 @@
 import http from 'node:http';
 import type { Logger } from 'pino';
 import type { Agent } from '../agent.js';
-import { describeConfig } from '../config/schema.js';
-import { VERSION } from '../version.js';
+import { describeConfig } from '../../common/config/schema.js';
+import { VERSION } from '../../common/version.js';
 import { isValidQueryName, lookup } from './lookup.js';
 import { hostEntries, recordEntries, serviceEntries } from './records.js';
 

@@ -1,7 +1,7 @@
 // Lookups for the HTTP API go through the agent's own query pipeline, exactly as a DNS client's
 // would (so /v1/hosts/nginx.marathon.mesos is answered by the masters, as on Mesos-DNS).
 import { randomInt } from 'node:crypto';
-import { dnsPacket } from '../dns/packet.js';
+import { dnsPacket } from '../../common/dns/packet.js';
 import type { Resolver } from '../resolver.js';
 
 export interface LookupResult {

@@ -5,9 +5,9 @@
 import net from 'node:net';
 import type { Logger } from 'pino';
 import { clientKey } from '../admission/client-admission.js';
-import { type Endpoint, formatEndpoint } from '../config/endpoint.js';
+import { type Endpoint, formatEndpoint } from '../../common/config/endpoint.js';
 import type { Metrics } from '../metrics.js';
-import { FrameReader, frameMessage } from '../dns/framing.js';
+import { FrameReader, frameMessage } from '../../common/dns/framing.js';
 import type { Resolver } from '../resolver.js';
 
 export interface TcpLimits {

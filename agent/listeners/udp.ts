@@ -2,7 +2,7 @@
 // The socket is bound here, or handed over by systemd already bound (phalanx-dns.socket).
 import dgram from 'node:dgram';
 import type { Logger } from 'pino';
-import { type Endpoint, formatEndpoint } from '../config/endpoint.js';
+import { type Endpoint, formatEndpoint } from '../../common/config/endpoint.js';
 import type { Resolver } from '../resolver.js';
 
 export class UdpListener {

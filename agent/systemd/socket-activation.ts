@@ -5,9 +5,9 @@
 // Which fd is which is read from the kernel rather than from the unit's line order, so an edited
 // socket unit cannot make the agent serve TCP on a UDP socket or mix up addresses.
 import { readlinkSync } from 'node:fs';
-import { type Endpoint, formatEndpoint } from '../config/endpoint.js';
-import { type KernelSocket, readSocketTable, socketInode } from '../listeners/kernel-sockets.js';
-import type { Transport } from '../dns/wire.js';
+import { type Endpoint, formatEndpoint } from '../../common/config/endpoint.js';
+import { type KernelSocket, readSocketTable, socketInode } from '../../common/kernel-sockets.js';
+import type { Transport } from '../../common/dns/wire.js';
 
 /** The first fd systemd passes (SD_LISTEN_FDS_START). */
 const LISTEN_FDS_START = 3;

@@ -2,7 +2,7 @@
 // answering is a lookup plus round-robin rotation of multi-record answers.
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Answer } from 'dns-packet';
-import { inZone } from '../dns/names.js';
+import { inZone } from '../../common/dns/names.js';
 import { zkHostsByName } from './zk-ensemble.js';
 
 /** Values users already rely on (dcos-dns); see shared/notes/reference.md. */

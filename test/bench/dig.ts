@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import dnsPacket from 'dns-packet';
-import { assertLoopback } from '../helpers/ports.js';
+import { assertLoopback } from '../../sim/ports.js';
 import { trackTransient } from './cleanup.js';
 
 export interface DigResult {

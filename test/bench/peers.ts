@@ -11,7 +11,7 @@ import { openSync, readSync, closeSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ALLOW_ROOT_ARGS } from '../helpers/agent-process.js';
-import { assertLoopback, freePort } from '../helpers/ports.js';
+import { assertLoopback, freePort } from '../../sim/ports.js';
 import { onCleanup, stopChild, trackGroup } from './cleanup.js';
 import { splitEndpoint, waitUntilAnswering } from './dig.js';
 import { AGENT_ENV, AGENT_FANOUT, AGENT_MAIN, AGENT_MAX_INFLIGHT, AGENT_NODE_FLAGS, AGENT_TIMEOUT_MS, CACHE_ENTRIES, CACHE_TTL_S, EXTRA_AGENT_CONFIG } from './settings.js';

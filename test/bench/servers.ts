@@ -9,7 +9,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertLoopback, bindUdpAndTcp, freePort } from '../helpers/ports.js';
+import { assertLoopback, bindUdpAndTcp, freePort } from '../../sim/ports.js';
 import { onCleanup, stopChild, trackGroup } from './cleanup.js';
 import { waitUntilAnswering } from './dig.js';
 import { ADDRESSES, CACHE_TTL_S } from './settings.js';

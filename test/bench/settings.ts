@@ -69,7 +69,7 @@ export const ADDRESSES = {
   upstreams: ['127.0.0.21', '127.0.0.22'],
 };
 
-// This file runs as dist/test/bench/settings.js.
+// This file runs as dist-test/test/bench/settings.js.
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = resolve(HERE, '../../..');
 export const AGENT_MAIN = join(REPO_ROOT, 'dist/agent/main.js');

@@ -1,7 +1,7 @@
 // The agent under test, as a real process (test/helpers/agent-process.ts), with what the cases
 // watch: its pid and whether it died, its memory from /proc, and its metrics over HTTP.
 import { AgentProcess } from '../helpers/agent-process.js';
-import { freePort } from '../helpers/ports.js';
+import { freePort } from '../../sim/ports.js';
 import { onCleanup } from '../bench/cleanup.js';
 import { type Memory, memory, pin } from '../bench/system.js';
 import { AGENT_LAUNCH } from './settings.js';

@@ -5,7 +5,7 @@
 import dgram from 'node:dgram';
 import dnsPacket from 'dns-packet';
 import type { DecodedPacket, OptAnswer, Packet, RecordType } from 'dns-packet';
-import { assertLoopback } from '../helpers/ports.js';
+import { assertLoopback } from '../../sim/ports.js';
 
 export interface Expected {
   name: string;

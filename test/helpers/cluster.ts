@@ -1,8 +1,8 @@
 // A small simulated cluster on loopback: fake Mesos-DNS masters serving a marathon app, fake
 // upstream resolvers serving example.org, and the agent config that points at them.
 import type { Answer } from 'dns-packet';
-import { FakeDnsServer } from './fake-dns.js';
-import { freePort } from './ports.js';
+import { FakeDnsServer } from '../../sim/fake-dns.js';
+import { freePort } from '../../sim/ports.js';
 
 export const NGINX_IPS = ['10.0.1.5', '10.0.1.6'];
 

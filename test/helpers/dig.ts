@@ -2,7 +2,7 @@
 // what an operator debugging a node would see. Extra options must not change
 // the output format (+short, +nocomments, +yaml... are not parseable here).
 import { execFile, type ExecFileException } from 'node:child_process';
-import { assertLoopback } from './ports.js';
+import { assertLoopback } from '../../sim/ports.js';
 
 export interface DigRecord {
   name: string; // as printed, with trailing dot

@@ -3,7 +3,7 @@
 // at run time into the ways a real one fails (error status, malformed body, slow, hung).
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { assertLoopback } from './ports.js';
+import { assertLoopback } from '../../sim/ports.js';
 
 export const EXHIBITOR_STATUS_PATH = '/exhibitor/v1/cluster/status';
 

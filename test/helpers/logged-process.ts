@@ -7,7 +7,7 @@ import { type LogLine, REPO_ROOT, readJsonLines } from './agent-process.js';
 
 export const WATCHDOG_MAIN = join(REPO_ROOT, 'dist/watchdog/main.js');
 export const GENRESOLV_MAIN = join(REPO_ROOT, 'dist/genresolv/main.js');
-export const FAKE_DNS_MAIN = join(REPO_ROOT, 'dist/test/helpers/serve-fake-dns.js');
+export const FAKE_DNS_MAIN = join(REPO_ROOT, 'dist-test/test/helpers/serve-fake-dns.js');
 
 export interface Exit {
   code: number | null;

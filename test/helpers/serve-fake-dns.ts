@@ -5,7 +5,7 @@
 // prints one JSON line {"listening": [...]} once all are bound, and exits on SIGTERM or SIGINT.
 import { parseArgs } from 'node:util';
 import { UPSTREAM_RECORDS, mesosRecords } from './cluster.js';
-import { FakeDnsServer } from './fake-dns.js';
+import { FakeDnsServer } from '../../sim/fake-dns.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { listen: { type: 'string', multiple: true }, zone: { type: 'string', default: 'example.org' } }, strict: true });

@@ -23,7 +23,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import zookeeper, { type Client, type Exception, type Stat } from 'node-zookeeper-client';
-import { assertLoopback, freePort } from './ports.js';
+import { assertLoopback, freePort } from '../../sim/ports.js';
 
 export const ZOOKEEPER_JAR = '/usr/share/java/zookeeper.jar';
 const CLASSPATH = ['/etc/zookeeper/conf_example', ZOOKEEPER_JAR, '/usr/share/java/slf4j-simple.jar'].join(':');

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { AgentProcess, runAgentCli } from '../helpers/agent-process.js';
-import { freePort } from '../helpers/ports.js';
+import { freePort } from '../../sim/ports.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'phalanx-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

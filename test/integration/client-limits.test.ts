@@ -7,11 +7,11 @@ import net from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import dnsPacket from 'dns-packet';
-import { FrameReader, frameMessage } from '../../agent/dns/framing.js';
+import { FrameReader, frameMessage } from '../../common/dns/framing.js';
 import { AgentProcess } from '../helpers/agent-process.js';
 import { type Cluster, NGINX_IPS, startCluster } from '../helpers/cluster.js';
 import { dig } from '../helpers/dig.js';
-import { assertLoopback } from '../helpers/ports.js';
+import { assertLoopback } from '../../sim/ports.js';
 
 const HOST = '127.0.0.1';
 const TC = 0x0200;

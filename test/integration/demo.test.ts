@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { REPO_ROOT, runToCompletion } from '../helpers/agent-process.js';
 import { dig } from '../helpers/dig.js';
-import { bindUdpAndTcp, freePort } from '../helpers/ports.js';
+import { bindUdpAndTcp, freePort } from '../../sim/ports.js';
 
 const DEMO_MAIN = join(REPO_ROOT, 'dist/demo/main.js');
 const HOST = '127.0.0.1';

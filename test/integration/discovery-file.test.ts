@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { AgentProcess } from '../helpers/agent-process.js';
 import { startMastersOnOnePort } from '../helpers/cluster.js';
 import { dig } from '../helpers/dig.js';
-import type { FakeDnsServer } from '../helpers/fake-dns.js';
-import { freePort } from '../helpers/ports.js';
+import type { FakeDnsServer } from '../../sim/fake-dns.js';
+import { freePort } from '../../sim/ports.js';
 
 const HOST = '127.0.0.1';
 const dir = mkdtempSync(join(tmpdir(), 'phalanx-masterlist-'));

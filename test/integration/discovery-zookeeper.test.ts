@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { AgentProcess, type LogLine } from '../helpers/agent-process.js';
 import { startMastersOnOnePort } from '../helpers/cluster.js';
 import { dig } from '../helpers/dig.js';
-import type { FakeDnsServer } from '../helpers/fake-dns.js';
-import { freePort } from '../helpers/ports.js';
+import type { FakeDnsServer } from '../../sim/fake-dns.js';
+import { freePort } from '../../sim/ports.js';
 import { ZooKeeperEnsemble, closeMaster, deleteMaster, registerMaster } from '../helpers/zookeeper.js';
 
 const HOST = '127.0.0.1';

@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/gl
 import { AgentProcess } from '../helpers/agent-process.js';
 import { type Cluster, NGINX_IPS, startCluster } from '../helpers/cluster.js';
 import { dig, digMany } from '../helpers/dig.js';
-import { FakeDnsServer } from '../helpers/fake-dns.js';
+import { FakeDnsServer } from '../../sim/fake-dns.js';
 
 const HOST = '127.0.0.1';
 const TIMEOUT_MS = 800; // the agent's per-server deadline in these tests (cluster.config)

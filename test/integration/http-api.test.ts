@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { AgentProcess } from '../helpers/agent-process.js';
 import { type Cluster, NGINX_IPS, startCluster } from '../helpers/cluster.js';
 import { dig } from '../helpers/dig.js';
-import { freePort } from '../helpers/ports.js';
+import { freePort } from '../../sim/ports.js';
 
 const HOST = '127.0.0.1';
 const API_HOST = '127.0.0.7';

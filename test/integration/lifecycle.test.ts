@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/gl
 import { AgentProcess } from '../helpers/agent-process.js';
 import { type Cluster, startCluster } from '../helpers/cluster.js';
 import { dig } from '../helpers/dig.js';
-import { FakeDnsServer } from '../helpers/fake-dns.js';
+import { FakeDnsServer } from '../../sim/fake-dns.js';
 
 const HOST = '127.0.0.1';
 let cluster: Cluster;

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { AgentProcess } from '../helpers/agent-process.js';
 import { dig } from '../helpers/dig.js';
-import { freePort } from '../helpers/ports.js';
+import { freePort } from '../../sim/ports.js';
 
 let agent: AgentProcess;
 let port: number;

@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/gl
 import { AgentProcess } from '../helpers/agent-process.js';
 import { type Cluster, NGINX_IPS, startCluster } from '../helpers/cluster.js';
 import { type DigResult, dig } from '../helpers/dig.js';
-import type { Behaviour, FakeDnsServer } from '../helpers/fake-dns.js';
+import type { Behaviour, FakeDnsServer } from '../../sim/fake-dns.js';
 
 const HOST = '127.0.0.1';
 const STALE_TTL = 30; // the default serveStale.ttlSec

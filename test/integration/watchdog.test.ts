@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, test } from '@jest/globals';
 import { AgentProcess } from '../helpers/agent-process.js';
 import { LoggedProcess, WATCHDOG_MAIN, runTool } from '../helpers/logged-process.js';
-import { freePort } from '../helpers/ports.js';
+import { freePort } from '../../sim/ports.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'phalanx-watchdog-'));
 const agents: AgentProcess[] = [];

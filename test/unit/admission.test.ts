@@ -4,7 +4,7 @@ import { describe, expect, test } from '@jest/globals';
 import { ClientAdmission, clientKey } from '../../agent/admission/client-admission.js';
 import { NetworkSet } from '../../agent/admission/network-set.js';
 import { type Interfaces, nodeAddresses, nodeNetworks } from '../../agent/admission/node-networks.js';
-import { type Cidr, formatCidr, parseCidr } from '../../agent/config/cidr.js';
+import { type Cidr, formatCidr, parseCidr } from '../../common/config/cidr.js';
 
 const nets = (...list: string[]): NetworkSet => new NetworkSet(list.map((t) => parseCidr(t)!));
 

@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import dnsPacket from 'dns-packet';
 import { AnswerCache, cacheableTtl } from '../../agent/cache/answer-cache.js';
-import { scanMessage } from '../../agent/dns/wire.js';
+import { scanMessage } from '../../common/dns/wire.js';
 
 const soa = (ttl: number, minimum: number) => ({
   name: 'example.org',

@@ -4,9 +4,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { ConfigError, DEFAULT_LISTEN, LOG_LEVELS, describeConfig, parseConfig } from '../../agent/config/schema.js';
-import { ConfigLoadError, loadConfig } from '../../agent/config/load.js';
-import { formatEndpoint } from '../../agent/config/endpoint.js';
+import { ConfigError, DEFAULT_LISTEN, LOG_LEVELS, describeConfig, parseConfig } from '../../common/config/schema.js';
+import { ConfigLoadError, loadConfig } from '../../common/config/load.js';
+import { formatEndpoint } from '../../common/config/endpoint.js';
 
 /** Runs parseConfig, expecting a ConfigError; returns it. */
 function configError(raw: unknown): ConfigError {

@@ -1,6 +1,6 @@
 // "ip[:port]" and "[v6]:port" endpoints: the only address form the config accepts.
 import { describe, expect, test } from '@jest/globals';
-import { formatEndpoint, isLoopback, isWildcard, parseEndpoint, sameEndpoint } from '../../agent/config/endpoint.js';
+import { formatEndpoint, isLoopback, isWildcard, parseEndpoint, sameEndpoint } from '../../common/config/endpoint.js';
 
 describe('parseEndpoint', () => {
   test.each([

@@ -4,9 +4,9 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import dnsPacket from 'dns-packet';
 import type { Answer } from 'dns-packet';
-import { FakeDnsServer } from '../helpers/fake-dns.js';
+import { FakeDnsServer } from '../../sim/fake-dns.js';
 import { dig, digMany, DigError } from '../helpers/dig.js';
-import { freePort } from '../helpers/ports.js';
+import { freePort } from '../../sim/ports.js';
 
 const records: Answer[] = [
   { name: 'leader.mesos', type: 'A', data: '10.0.0.1' },

@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { FrameReader, frameMessage } from '../../agent/dns/framing.js';
+import { FrameReader, frameMessage } from '../../common/dns/framing.js';
 
 describe('TCP framing', () => {
   test('a frame is the two-byte length then the message', () => {

@@ -1,7 +1,7 @@
 // Health of one server: consecutive failures mark it down, one success brings it back, and the
 // failure score decays with a half-life (dcos-dns never forgot a failure).
 import { describe, expect, test } from '@jest/globals';
-import type { HealthConfig } from '../../agent/config/schema.js';
+import type { HealthConfig } from '../../common/config/schema.js';
 import { ServerHealth } from '../../agent/forwarding/health.js';
 
 const cfg: HealthConfig = { halfLifeMs: 1000, downAfterFailures: 3, probeIntervalMs: 100 };

@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
-import { exhibitorStatusUrl, parseZooKeeperUrl, redactUrl } from '../../agent/config/master-source.js';
-import { ConfigError, describeConfig, parseConfig } from '../../agent/config/schema.js';
+import { exhibitorStatusUrl, parseZooKeeperUrl, redactUrl } from '../../common/config/master-source.js';
+import { ConfigError, describeConfig, parseConfig } from '../../common/config/schema.js';
 
 describe('master source in the config', () => {
   test('none given: a static (possibly empty) list', () => {

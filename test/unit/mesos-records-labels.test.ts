@@ -2,7 +2,7 @@
 // own test vectors (records/labels/labels_test.go), so a name mangled here is the name Mesos-DNS
 // serves; the properties are the RFCs' constraints.
 import { describe, expect, test } from '@jest/globals';
-import { domainFrag, rfc1123Label, rfc952Label } from '../../agent/mesos-state/mangle.js';
+import { domainFrag, rfc1123Label, rfc952Label } from '../../sim/mesos-state/mangle.js';
 
 // Cases both rules agree on.
 const COMMON: Record<string, string> = {

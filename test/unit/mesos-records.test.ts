@@ -4,14 +4,14 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from '@jest/globals';
 import dnsPacket from 'dns-packet';
-import { type MesosRecord, mesosRecords, slaveIdTail, taskHash } from '../../agent/mesos-state/records.js';
+import { type MesosRecord, mesosRecords, slaveIdTail, taskHash } from '../../sim/mesos-state/records.js';
 import {
   type MesosState,
   type MesosTask,
   MesosStateError,
   parseMesosState,
   portsOf,
-} from '../../agent/mesos-state/state.js';
+} from '../../sim/mesos-state/state.js';
 
 const FIXTURE = parseMesosState(JSON.parse(readFileSync(new URL('../../deploy/demo/mesos-state.json', import.meta.url), 'utf8')));
 

@@ -5,8 +5,8 @@ import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
 import dnsPacket from 'dns-packet';
 import type { Answer, Packet, RecordType } from 'dns-packet';
-import { parseQuery } from '../../agent/dns/query.js';
-import { HEADER_LEN, QR, RD, Rcode, errorResponse, scanMessage, shapeResponse } from '../../agent/dns/wire.js';
+import { parseQuery } from '../../common/dns/query.js';
+import { HEADER_LEN, QR, RD, Rcode, errorResponse, scanMessage, shapeResponse } from '../../common/dns/wire.js';
 
 // Enough runs to reach the rare shapes, few enough that the suite takes a few seconds.
 const RUNS = 2000;

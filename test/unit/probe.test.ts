@@ -3,10 +3,10 @@
 // say in words why anything else does not count.
 import { afterEach, describe, expect, test } from '@jest/globals';
 import type { Answer } from 'dns-packet';
-import { parseEndpoint } from '../../agent/config/endpoint.js';
-import { probeAll, probeReady } from '../../agent/probe.js';
-import { type Behaviour, FakeDnsServer } from '../helpers/fake-dns.js';
-import { freePort } from '../helpers/ports.js';
+import { parseEndpoint } from '../../common/config/endpoint.js';
+import { probeAll, probeReady } from '../../common/ready-probe.js';
+import { type Behaviour, FakeDnsServer } from '../../sim/fake-dns.js';
+import { freePort } from '../../sim/ports.js';
 
 const READY: Answer[] = [{ name: 'ready.spartan', type: 'A', data: '127.0.0.1' }];
 const servers: FakeDnsServer[] = [];

@@ -2,8 +2,8 @@
 import { describe, expect, test } from '@jest/globals';
 import dnsPacket from 'dns-packet';
 import type { Answer, OptAnswer, Packet } from 'dns-packet';
-import { type ParsedQuery, type Query, parseQuery, replyLimit } from '../../agent/dns/query.js';
-import { CD, HEADER_LEN, QR, RD, Rcode } from '../../agent/dns/wire.js';
+import { type ParsedQuery, type Query, parseQuery, replyLimit } from '../../common/dns/query.js';
+import { CD, HEADER_LEN, QR, RD, Rcode } from '../../common/dns/wire.js';
 
 function opt(udpPayloadSize: number, { version = 0, dnssecOk = false } = {}): Answer {
   return {

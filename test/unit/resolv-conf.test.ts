@@ -2,9 +2,9 @@
 // most three), the search and options lines, the generated-file header, and never a file
 // without a nameserver.
 import { describe, expect, test } from '@jest/globals';
-import { parseEndpoint } from '../../agent/config/endpoint.js';
-import { parseConfig } from '../../agent/config/schema.js';
-import type { ProbeResult } from '../../agent/probe.js';
+import { parseEndpoint } from '../../common/config/endpoint.js';
+import { parseConfig } from '../../common/config/schema.js';
+import type { ProbeResult } from '../../common/ready-probe.js';
 import { MAXNS, chooseNameservers, resolvConfCandidates } from '../../genresolv/nameservers.js';
 import { GENERATED_MARKER, NoNameserverError, hasNameserver, isGenerated, renderResolvConf } from '../../genresolv/render.js';
 

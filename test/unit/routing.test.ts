@@ -2,7 +2,7 @@
 // zone, else the upstreams. Names reach route() in canonical form (canonicalName).
 import { describe, expect, test } from '@jest/globals';
 import { type RoutingTable, route } from '../../agent/routing.js';
-import { canonicalName, inZone, isValidZoneName } from '../../agent/dns/names.js';
+import { canonicalName, inZone, isValidZoneName } from '../../common/dns/names.js';
 
 const table: RoutingTable = {
   mesosDomain: 'mesos',

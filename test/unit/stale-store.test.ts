@@ -3,7 +3,7 @@
 import { describe, expect, test } from '@jest/globals';
 import dnsPacket from 'dns-packet';
 import { type StaleLimits, StaleStore } from '../../agent/cache/stale-store.js';
-import { scanMessage } from '../../agent/dns/wire.js';
+import { scanMessage } from '../../common/dns/wire.js';
 
 const LIMITS: StaleLimits = { maxEntries: 100, maxBytes: 1 << 20, maxStaleSec: 86_400, ttlSec: 30 };
 const DAY_MS = 86_400_000;

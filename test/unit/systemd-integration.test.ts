@@ -6,9 +6,9 @@ import dgram from 'node:dgram';
 import { fstatSync } from 'node:fs';
 import net from 'node:net';
 import { afterAll, describe, expect, test } from '@jest/globals';
-import { parseEndpoint } from '../../agent/config/endpoint.js';
-import { parseProcNetSockets, readSocketTable, socketInode } from '../../agent/listeners/kernel-sockets.js';
-import { stdoutIsJournal, syslogPriority } from '../../agent/log.js';
+import { parseEndpoint } from '../../common/config/endpoint.js';
+import { parseProcNetSockets, readSocketTable, socketInode } from '../../common/kernel-sockets.js';
+import { stdoutIsJournal, syslogPriority } from '../../common/log.js';
 import { type InheritedSocket, inheritedSockets, planListenSockets } from '../../agent/systemd/socket-activation.js';
 
 const ep = (text: string) => parseEndpoint(text)!;

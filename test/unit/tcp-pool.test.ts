@@ -3,14 +3,14 @@
 import dnsPacket from 'dns-packet';
 import type { Answer } from 'dns-packet';
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
-import type { Endpoint } from '../../agent/config/endpoint.js';
+import type { Endpoint } from '../../common/config/endpoint.js';
 import { ExchangeError, type MismatchHook, type Reply, exchange, tcpExchange } from '../../agent/forwarding/exchange.js';
-import type { Question } from '../../agent/dns/wire.js';
+import type { Question } from '../../common/dns/wire.js';
 import { DEFAULT_TCP_LIMITS, TcpPool, type TcpPoolLimits } from '../../agent/forwarding/tcp-pool.js';
 import { type UdpPools, UdpSocketPool } from '../../agent/forwarding/udp-pool.js';
-import { TC } from '../../agent/dns/wire.js';
-import { FakeDnsServer } from '../helpers/fake-dns.js';
-import { freePort } from '../helpers/ports.js';
+import { TC } from '../../common/dns/wire.js';
+import { FakeDnsServer } from '../../sim/fake-dns.js';
+import { freePort } from '../../sim/ports.js';
 
 /** big0.mesos … big4.mesos: 40 A records each, far over 512 bytes, so UDP always truncates. */
 const records: Answer[] = Array.from({ length: 5 }, (_, n) =>

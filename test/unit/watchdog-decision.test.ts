@@ -4,10 +4,10 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from '@jest/globals';
-import { parseEndpoint } from '../../agent/config/endpoint.js';
-import type { ProbeResult } from '../../agent/probe.js';
+import { parseEndpoint } from '../../common/config/endpoint.js';
+import type { ProbeResult } from '../../common/ready-probe.js';
 import { listeningInodes } from '../../watchdog/agent-snapshot.js';
-import type { KernelSocket } from '../../agent/listeners/kernel-sockets.js';
+import type { KernelSocket } from '../../common/kernel-sockets.js';
 import { FAILED_ROUNDS_BEFORE_RESTART, nextStep, roundPassed } from '../../watchdog/decision.js';
 import { findExecutable } from '../../watchdog/restart.js';
 

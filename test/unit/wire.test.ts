@@ -21,7 +21,7 @@ import {
   sameQuestion,
   scanMessage,
   shapeResponse,
-} from '../../agent/dns/wire.js';
+} from '../../common/dns/wire.js';
 
 // ---- helpers ---------------------------------------------------------------------------------
 

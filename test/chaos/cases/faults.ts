@@ -6,7 +6,7 @@
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UPSTREAM_RECORDS, mesosRecords, startMastersOnOnePort } from '../../helpers/cluster.js';
-import { FakeDnsServer } from '../../helpers/fake-dns.js';
+import { FakeDnsServer } from '../../../sim/fake-dns.js';
 import { onCleanup, throwIfAborted } from '../../bench/cleanup.js';
 import { ChaosAgent } from '../agent.js';
 import type { ChaosCase } from '../context.js';

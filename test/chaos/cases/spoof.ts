@@ -4,7 +4,7 @@
 // forged address, nor may the answer cache keep one, and the agent must count what it dropped.
 import type { Answer } from 'dns-packet';
 import { mesosRecords } from '../../helpers/cluster.js';
-import { FakeDnsServer } from '../../helpers/fake-dns.js';
+import { FakeDnsServer } from '../../../sim/fake-dns.js';
 import { onCleanup } from '../../bench/cleanup.js';
 import { ChaosAgent } from '../agent.js';
 import type { ChaosCase } from '../context.js';

@@ -3,8 +3,8 @@
 // watchdog finds every process that holds the agent's sockets with it (ss and netstat name only
 // one holder, which for a socket-activated agent is systemd).
 import { readFileSync } from 'node:fs';
-import type { Endpoint } from '../config/endpoint.js';
-import type { Transport } from '../dns/wire.js';
+import type { Endpoint } from './config/endpoint.js';
+import type { Transport } from './dns/wire.js';
 
 export interface KernelSocket {
   transport: Transport;
