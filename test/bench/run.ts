@@ -5,7 +5,8 @@
 // dnsperf: at a fixed rate for latency, unthrottled for throughput. Case 5 (every master hung) is
 // timed with dig. Then the cached agent (the default config) runs BENCH_SOAK_SECONDS at the fixed
 // rate while its RSS is watched. It prints the tables and the targets, and writes
-// test-results/bench.json and test-results/bench-latency.svg.
+// test-results/bench.json, test-results/bench-latency.svg and test-results/bench.md (the printed
+// tables under a line naming the date, the machine and the versions, for docs/benchmark.md).
 //
 // With two CPUs the peers get CPU 0 (one is measured at a time, the others idle) and the driver,
 // dnsperf and the servers share CPU 1.
@@ -17,6 +18,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
+import { VERSION } from '../../common/version.js';
 import { ALL_HUNG_NAMES, ALL_HUNG_ROUNDS, CASES, type CaseDef } from './cases.js';
 import { aborted, cleanup, installSignalHandlers, onCleanup } from './cleanup.js';
 import { type DigResult, dig } from './dig.js';
@@ -47,6 +49,8 @@ import { BIG_TASKS, type QueryFile, queryLines } from './zones.js';
 installSignalHandlers();
 
 const SOAK_WARMUP_S = 5;
+/** The printed tables in a markdown file beside bench.json, ready to paste into docs/benchmark.md. */
+const RESULTS_MD = join(dirname(RESULTS_JSON), 'bench.md');
 
 interface Peers {
   agent: Peer;
@@ -230,9 +234,12 @@ async function main(): Promise<void> {
   const agents = [peers.agent, peers.agentCached];
   const startRss = Object.fromEntries(agents.map((a) => [a.label, memory(a.pid)]));
 
-  console.log(`phalanx-dns bench: ${SECONDS} s per run, ${REPEATS} runs per peer, case and load (fixed rate pooled, unthrottled median), ${DNSPERF_CLIENTS} dnsperf clients, fixed rate ${FIXED_QPS} q/s, dnsperf timeout ${DNSPERF_TIMEOUT_S} s, soak ${SOAK_SECONDS} s`);
-  console.log(`machine: ${machine.nproc} CPUs (${machine.cpu}), Linux ${machine.kernel}, node ${machine.node}, dnsperf ${machine.dnsperf}, dnsmasq ${machine.dnsmasq}, nsd ${machine.nsd}, ${machine.date}`);
-  console.log(`pinning: ${pinned ? `agent and dnsmasq on CPU ${peerCpu}; dnsperf, nsd and this driver on CPU ${loadCpu}` : 'none (needs taskset and 2 CPUs)'}`);
+  const settingsLine = `phalanx-dns bench: ${SECONDS} s per run, ${REPEATS} runs per peer, case and load (fixed rate pooled, unthrottled median), ${DNSPERF_CLIENTS} dnsperf clients, fixed rate ${FIXED_QPS} q/s, dnsperf timeout ${DNSPERF_TIMEOUT_S} s, soak ${SOAK_SECONDS} s`;
+  const machineLine = `machine: ${machine.nproc} CPUs (${machine.cpu}), Linux ${machine.kernel}, node ${machine.node}, dnsperf ${machine.dnsperf}, dnsmasq ${machine.dnsmasq}, nsd ${machine.nsd}, ${machine.date}`;
+  const pinningLine = `pinning: ${pinned ? `agent and dnsmasq on CPU ${peerCpu}; dnsperf, nsd and this driver on CPU ${loadCpu}` : 'none (needs taskset and 2 CPUs)'}`;
+  console.log(settingsLine);
+  console.log(machineLine);
+  console.log(pinningLine);
   console.log(`machine load before start: ${report.fmtPct(busyBefore)} of one CPU used by other processes`);
   if (busyBefore !== null && busyBefore > 10) console.log('WARNING: the machine is busy with other work; these figures will be noisy. Rerun on a quiet machine.');
   console.log(`masters (nsd, UDP cut at 512 B) ${servers.masters.map((s) => s.endpoint).join(' ')}; upstreams (nsd) ${servers.upstreams.map((s) => s.endpoint).join(' ')}`);
@@ -275,16 +282,22 @@ async function main(): Promise<void> {
   const targets = report.evaluateTargets({ cases, peakRssKb, soak });
   const mesos = cases.find((c) => c.id === 'mesos')!;
 
-  console.log(`\n${report.mainTable(cases, FIXED_QPS)}`);
-  if (cases.some((c) => fellBehind(c.agent.fixed) || fellBehind(c.dnsmasq.fixed))) console.log(report.MAIN_TABLE_FOOTNOTE);
+  // The tables as printed, kept for test-results/bench.md.
+  const tables: string[] = [];
+  const table = (text: string) => {
+    console.log(text);
+    tables.push(text);
+  };
+  table(`\n${report.mainTable(cases, FIXED_QPS)}`);
+  if (cases.some((c) => fellBehind(c.agent.fixed) || fellBehind(c.dnsmasq.fixed))) table(report.MAIN_TABLE_FOOTNOTE);
   if (mesos.direct) {
     const d = mesos.direct;
-    console.log(`baseline: case 2 names asked straight of master 1: ${report.fmtInt(d.max.qps)} q/s unthrottled; p50 ${ms(d.fixed.p50Ms)} ms, p99 ${ms(d.fixed.p99Ms)} ms at ${FIXED_QPS} q/s`);
+    table(`baseline: case 2 names asked straight of master 1: ${report.fmtInt(d.max.qps)} q/s unthrottled; p50 ${ms(d.fixed.p50Ms)} ms, p99 ${ms(d.fixed.p99Ms)} ms at ${FIXED_QPS} q/s`);
   }
   const noisy = report.noisyRunsText(cases);
-  if (noisy) console.log(`\n${noisy}`);
-  console.log(`\n${report.costTable(cases)}`);
-  console.log(`\ncase 5, every master hung, dig +tries=1 +timeout=${DIG_TIMEOUT_S}:\n${report.allHungText(allHung, DIG_TIMEOUT_S)}`);
+  if (noisy) table(`\n${noisy}`);
+  table(`\n${report.costTable(cases)}`);
+  table(`\ncase 5, every master hung, dig +tries=1 +timeout=${DIG_TIMEOUT_S}:\n${report.allHungText(allHung, DIG_TIMEOUT_S)}`);
   const bigLine = (label: string, d: DigResult) => `  ${label.padEnd(8)} ${d.rcode ?? 'no answer'}, ${d.answers} answers, ${d.bytes ?? '-'} bytes${d.truncated ? ', TC' : ''}`;
   console.log(`\nbig.marathon.mesos (${BIG_TASKS} A) over UDP with EDNS 4096:\n${bigLine('master', truncation.master)}\n${bigLine('agent', truncation.agent)}\n${bigLine('dnsmasq', truncation.dnsmasq)}`);
   const bigCase = cases.find((c) => c.id === 'big')!;
@@ -303,7 +316,7 @@ async function main(): Promise<void> {
     for (const [msg, n] of lines) console.log(`  ${n} x ${msg}`);
   }
 
-  console.log(`\ntargets (issue 7; like for like, without caches):\n${report.targetsText(targets)}`);
+  table(`\ntargets (issue 7; like for like, without caches):\n${report.targetsText(targets)}`);
   console.log(`
 notes: a/d = agent / dnsmasq. Latency is measured at ${FIXED_QPS} q/s (dnsperf -v, every query), throughput
        unthrottled; a lost query counts as slower than any answer, so ">${DNSPERF_TIMEOUT_S * 1000}" means over 1% lost.
@@ -341,7 +354,12 @@ notes: a/d = agent / dnsmasq. Latency is measured at ${FIXED_QPS} q/s (dnsperf -
       capMs: DIG_TIMEOUT_S * 1000,
     }),
   );
-  console.log(`\nresults: ${RESULTS_JSON}\nchart:   ${RESULTS_SVG}`);
+  writeFileSync(
+    RESULTS_MD,
+    `Bench of ${machine.date.slice(0, 16).replace('T', ' ')} UTC, phalanx-dns ${VERSION}; ${machineLine}\n\n` +
+      `${settingsLine}; ${pinningLine}\n\n\`\`\`text\n${tables.join('\n').trim()}\n\`\`\`\n`,
+  );
+  console.log(`\nresults: ${RESULTS_JSON}\nchart:   ${RESULTS_SVG}\ntables:  ${RESULTS_MD}`);
 }
 
 let exitCode = 0;
