@@ -64,11 +64,8 @@ export class Agent {
     this.resolver = new Resolver(this.buildState(config), this.metrics, log);
   }
 
-  private stray(from: string, reason: 'source' | 'id'): void {
-    // "address|port" → the address form the metrics use for servers.
-    const [host, port] = from.split('|');
-    const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-    this.metrics.mismatchedReplies.inc({ upstream_address: address, reason });
+  private stray(from: Endpoint, reason: 'source' | 'id'): void {
+    this.metrics.mismatchedReplies.inc({ upstream_address: formatEndpoint(from), reason });
   }
 
   get currentConfig(): Config {

@@ -19,7 +19,7 @@ const TCP_LISTEN = '0A';
  * only when listening. Addresses are printed as 32-bit words in host byte order (little-endian
  * on the machines we ship for), ports in plain hex.
  */
-export function parseProcNetSockets(table: string, transport: Transport, family: 4 | 6): Map<number, Endpoint> {
+export function parseProcNetSockets(table: string, transport: Transport, family: Endpoint['family']): Map<number, Endpoint> {
   const sockets = new Map<number, Endpoint>();
   for (const line of table.split('\n').slice(1)) {
     const f = line.trim().split(/\s+/);
@@ -54,7 +54,7 @@ function ipv6FromProc(hex: string): string | undefined {
 
 /** Every bound UDP and listening TCP socket, by inode. A table that cannot be read (no IPv6) is skipped. */
 export function readSocketTable(procNet = '/proc/self/net'): Map<number, KernelSocket> {
-  const tables: Array<[Transport, 4 | 6, string]> = [
+  const tables: Array<[Transport, Endpoint['family'], string]> = [
     ['udp', 4, 'udp'],
     ['udp', 6, 'udp6'],
     ['tcp', 4, 'tcp'],

@@ -10,16 +10,13 @@
 // Replies must carry our fresh random ID, QR, the same question, and the A record 127.0.0.1.
 import { randomInt } from 'node:crypto';
 import dgram from 'node:dgram';
-import type { Endpoint } from './config/endpoint.js';
-import { nameCodec, recordCodec } from './dns/packet.js';
-import { HEADER_LEN, QR, type Question, RD, Rcode, buildQuery, rcodeName, readHeader, sameQuestion, scanMessage } from './dns/wire.js';
+import { type Endpoint, isWildcard } from './config/endpoint.js';
+import { recordCodec } from './dns/packet.js';
+import { type Question, RD, Rcode, type ReplyMismatch, type Scan, Type, buildQuery, encodeQuestion, matchReply, rcodeName } from './dns/wire.js';
 
 export const READY_NAME = 'ready.spartan';
 /** What the agent's spartan zone holds for ready.spartan (dcos-dns's value). */
 export const READY_ADDRESS = '127.0.0.1';
-
-const TYPE_A = 1;
-const CLASS_IN = 1;
 
 export interface ProbeResult {
   /** The address asked, as configured. */
@@ -31,38 +28,22 @@ export interface ProbeResult {
   reason?: string;
 }
 
-const READY_QUESTION: Question = (() => {
-  const typeClass = Buffer.alloc(4);
-  typeClass.writeUInt16BE(TYPE_A, 0);
-  typeClass.writeUInt16BE(CLASS_IN, 2);
-  return { question: Buffer.concat([nameCodec.encode(READY_NAME), typeClass]), flags: RD, dnssecOk: false };
-})();
+const READY_QUESTION: Question = { question: encodeQuestion(READY_NAME, Type.A), flags: RD, dnssecOk: false };
 
-/** A wildcard listen address is reached through loopback. */
-function target(e: Endpoint): Endpoint {
-  if (e.host === '0.0.0.0') return { ...e, host: '127.0.0.1' };
-  if (e.host === '::') return { ...e, host: '::1' };
-  return e;
+/** Where a listen address is reached from this node: a wildcard through loopback. */
+export function reachableEndpoint(e: Endpoint): Endpoint {
+  if (!isWildcard(e)) return e;
+  return { ...e, host: e.family === 6 ? '::1' : '127.0.0.1' };
 }
 
-/** What one datagram means: not ours (keep waiting), or the verdict (undefined reason = ok). */
-type Verdict = { ignore: 'id' | 'question' } | { reason: string | undefined };
-
-function judge(msg: Buffer, id: number): Verdict {
-  const h = readHeader(msg);
-  if (!h || h.id !== id || !(h.flags & QR)) return { ignore: 'id' };
-  let scan;
-  try {
-    scan = scanMessage(msg);
-  } catch (err) {
-    return { reason: `malformed reply: ${(err as Error).message}` };
-  }
-  if (h.qdcount !== 1 || !sameQuestion(msg.subarray(HEADER_LEN, scan.questionEnd), READY_QUESTION.question)) return { ignore: 'question' };
-  if (h.rcode !== Rcode.NOERROR) return { reason: `answered ${rcodeName(h.rcode)} instead of the A record` };
-  const answers = scan.records.list().filter((r) => r.section === 'answer' && r.type === TYPE_A).map((r) => recordCodec.decode(msg, r.start));
-  if (answers.some((a) => a.type === 'A' && a.data === READY_ADDRESS)) return { reason: undefined };
+/** Why the reply to our query does not show a working agent; undefined when it does. */
+function failureOf(msg: Buffer, scan: Scan): string | undefined {
+  const { rcode } = scan.header;
+  if (rcode !== Rcode.NOERROR) return `answered ${rcodeName(rcode)} instead of the A record`;
+  const answers = scan.records.list().filter((r) => r.section === 'answer' && r.type === Type.A).map((r) => recordCodec.decode(msg, r.start));
+  if (answers.some((a) => a.type === 'A' && a.data === READY_ADDRESS)) return undefined;
   const got = answers.map((a) => (a.type === 'A' ? a.data : a.type)).join(', ') || 'no A record';
-  return { reason: `answered without ${READY_NAME} A ${READY_ADDRESS} (got ${got}); is something other than the agent listening there?` };
+  return `answered without ${READY_NAME} A ${READY_ADDRESS} (got ${got}); is something other than the agent listening there?`;
 }
 
 function socketError(err: NodeJS.ErrnoException): string {
@@ -75,9 +56,9 @@ export function probeReady(endpoint: Endpoint, timeoutMs: number): Promise<Probe
   return new Promise((resolve) => {
     const started = Date.now();
     const id = randomInt(0, 65536);
-    const to = target(endpoint);
+    const to = reachableEndpoint(endpoint);
     const sock = dgram.createSocket(to.family === 6 ? 'udp6' : 'udp4');
-    const ignored = { id: 0, question: 0 };
+    const ignored: Record<ReplyMismatch, number> = { id: 0, question: 0 };
     let done = false;
     const finish = (reason: string | undefined) => {
       if (done) return;
@@ -94,9 +75,14 @@ export function probeReady(endpoint: Endpoint, timeoutMs: number): Promise<Probe
     }, timeoutMs);
     sock.on('error', (err) => finish(socketError(err)));
     sock.on('message', (msg) => {
-      const v = judge(msg, id);
-      if ('ignore' in v) ignored[v.ignore]++;
-      else finish(v.reason);
+      let match;
+      try {
+        match = matchReply(msg, id, READY_QUESTION.question);
+      } catch (err) {
+        return finish((err as Error).message);
+      }
+      if (typeof match === 'string') ignored[match]++;
+      else finish(failureOf(msg, match));
     });
     sock.connect(to.port, to.host, () => {
       sock.send(buildQuery(id, READY_QUESTION), (err) => {

@@ -3,8 +3,8 @@
 //
 // The agent's addresses when it answers; otherwise the upstream resolvers, so a node whose agent
 // is dead or hung still resolves names (slower, and without the Mesos domain) until it recovers.
-import { type Endpoint, formatEndpoint, isWildcard } from '../common/config/endpoint.js';
-import type { ProbeResult } from '../common/ready-probe.js';
+import { type Endpoint, formatEndpoint } from '../common/config/endpoint.js';
+import { type ProbeResult, reachableEndpoint } from '../common/ready-probe.js';
 
 /** glibc reads at most three nameserver lines (MAXNS); that is why the agent has three addresses. */
 export const MAXNS = 3;
@@ -28,11 +28,6 @@ export function resolvConfCandidates(endpoints: Endpoint[], key: string): Candid
   return { usable, skipped };
 }
 
-/** The address as a nameserver line names it; an agent listening on a wildcard is reached on loopback. */
-export function nameserverAddress(e: Endpoint): string {
-  if (isWildcard(e)) return e.family === 6 ? '::1' : '127.0.0.1';
-  return e.host;
-}
 
 export interface NameserverChoice {
   source: 'agent' | 'upstreams' | 'none';
@@ -55,7 +50,7 @@ function firstDistinct(addresses: string[], what: string, notes: string[]): stri
  */
 export function chooseNameservers(agent: ProbeResult[], upstreams: Endpoint[]): NameserverChoice {
   const notes: string[] = [];
-  const answering = agent.filter((r) => r.ok).map((r) => nameserverAddress(r.endpoint));
+  const answering = agent.filter((r) => r.ok).map((r) => reachableEndpoint(r.endpoint).host);
   if (answering.length > 0) {
     return { source: 'agent', nameservers: firstDistinct(answering, 'answering agent addresses', notes), notes };
   }

@@ -14,12 +14,7 @@ function lstatOrUndefined(path: string) {
 }
 
 function readOrUndefined(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
+  return ifExists(() => readFileSync(path, 'utf8'));
 }
 
 /**

@@ -9,7 +9,7 @@
 import { readdirSync, readlinkSync } from 'node:fs';
 import si from 'systeminformation';
 import type { Systeminformation } from 'systeminformation';
-import { type Endpoint, formatEndpoint } from '../common/config/endpoint.js';
+import { type Endpoint, formatEndpoint, isWildcard } from '../common/config/endpoint.js';
 import { type KernelSocket, readSocketTable, socketInode } from '../common/kernel-sockets.js';
 
 export interface AgentProcessInfo {
@@ -38,7 +38,7 @@ export function listeningInodes(table: Map<number, KernelSocket>, addresses: End
   const inodes = new Set<number>();
   for (const [inode, { transport, endpoint }] of table) {
     if (transport !== 'tcp') continue;
-    const wildcard = endpoint.host === '0.0.0.0' || endpoint.host === '::';
+    const wildcard = isWildcard(endpoint);
     if (addresses.some((a) => a.port === endpoint.port && (a.host === endpoint.host || wildcard))) inodes.add(inode);
   }
   return inodes;

@@ -2,15 +2,10 @@
 // a server nor add to the masters' load (dcos-dns had no cache, and every node's every lookup hit
 // the masters). Entries are whole replies as the server sent them; on a hit the TTLs are lowered
 // by the time spent in the cache (RFC 1035 §6.1.2) before the reply is shaped for the client.
-import { type Scan, TC, TYPE_OPT } from '../../common/dns/wire.js';
+import { Rcode, type Scan, type ScannedMessage, TC, Type } from '../../common/dns/wire.js';
+import { type StoredReply, copyWithTtls, touch } from './stored-reply.js';
 
-const TYPE_SOA = 6;
-const RCODE_NXDOMAIN = 3;
-
-interface Entry {
-  msg: Buffer;
-  scan: Scan;
-  storedAt: number;
+interface Entry extends StoredReply {
   expiresAt: number;
 }
 
@@ -22,7 +17,7 @@ interface Entry {
 export function cacheableTtl(msg: Buffer, scan: Scan): number {
   const { rcode, flags } = scan.header;
   if (flags & TC) return 0;
-  if (rcode !== 0 && rcode !== RCODE_NXDOMAIN) return 0;
+  if (rcode !== Rcode.NOERROR && rcode !== Rcode.NXDOMAIN) return 0;
   // Plain loops: this runs for every forwarded reply (the stale store keeps them all).
   let ttl = Infinity;
   let answers = 0;
@@ -30,13 +25,13 @@ export function cacheableTtl(msg: Buffer, scan: Scan): number {
   const records = scan.records;
   for (let i = 0; i < records.length; i++) {
     const type = records.type(i);
-    if (type === TYPE_OPT) continue;
+    if (type === Type.OPT) continue;
     const section = records.section(i);
     if (section === 'answer') answers++;
-    else if (section === 'authority' && type === TYPE_SOA && soa === -1) soa = i;
+    else if (section === 'authority' && type === Type.SOA && soa === -1) soa = i;
     ttl = Math.min(ttl, msg.readUInt32BE(records.ttlAt(i)));
   }
-  if (rcode === RCODE_NXDOMAIN || answers === 0) {
+  if (rcode === Rcode.NXDOMAIN || answers === 0) {
     if (soa === -1) return 0;
     // SOA MINIMUM is the last 32-bit field of its data.
     return Math.min(msg.readUInt32BE(records.ttlAt(soa)), msg.readUInt32BE(records.end(soa) - 4));
@@ -45,7 +40,7 @@ export function cacheableTtl(msg: Buffer, scan: Scan): number {
 }
 
 export class AnswerCache {
-  /** Map order is insertion order: re-inserting on use makes the first key the least recently used. */
+  /** Least recently used first (touch). */
   private readonly entries = new Map<string, Entry>();
 
   constructor(private readonly maxEntries: number) {}
@@ -58,31 +53,21 @@ export class AnswerCache {
   set(key: string, msg: Buffer, scan: Scan, maxTtlSec: number, now: number): void {
     const ttl = Math.min(cacheableTtl(msg, scan), maxTtlSec);
     if (ttl <= 0) return;
-    this.entries.delete(key);
-    this.entries.set(key, { msg, scan, storedAt: now, expiresAt: now + ttl * 1000 });
+    touch(this.entries, key, { msg, scan, storedAt: now, expiresAt: now + ttl * 1000 });
     if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
   }
 
   /** A copy of the cached reply with its TTLs aged, or undefined when absent or expired. */
-  get(key: string, now: number): { msg: Buffer; scan: Scan } | undefined {
+  get(key: string, now: number): ScannedMessage | undefined {
     const e = this.entries.get(key);
     if (!e) return undefined;
     if (now >= e.expiresAt) {
       this.entries.delete(key);
       return undefined;
     }
-    this.entries.delete(key);
-    this.entries.set(key, e);
+    touch(this.entries, key, e);
     const age = Math.floor((now - e.storedAt) / 1000);
-    const msg = Buffer.from(e.msg);
-    if (age > 0) {
-      const records = e.scan.records;
-      for (let i = 0; i < records.length; i++) {
-        if (records.type(i) === TYPE_OPT) continue;
-        const at = records.ttlAt(i);
-        msg.writeUInt32BE(Math.max(0, msg.readUInt32BE(at) - age), at);
-      }
-    }
+    const msg = age > 0 ? copyWithTtls(e, (ttl) => Math.max(0, ttl - age)) : Buffer.from(e.msg);
     return { msg, scan: e.scan };
   }
 

@@ -3,8 +3,9 @@
 // master outage would otherwise take every Mesos name on every node down within seconds, while
 // the tasks behind those names are still running. Independent of the answer cache: it works with
 // the cache off and outlives reloads. Bounded by entries, by bytes and by age.
-import { type Scan, TYPE_OPT } from '../../common/dns/wire.js';
+import type { Scan, ScannedMessage } from '../../common/dns/wire.js';
 import { cacheableTtl } from './answer-cache.js';
+import { type StoredReply, copyWithTtls, touch } from './stored-reply.js';
 
 export interface StaleLimits {
   maxEntries: number;
@@ -24,10 +25,7 @@ export interface StaleLimits {
 const ENTRY_OVERHEAD_BYTES = 320;
 const RECORD_OVERHEAD_BYTES = 8;
 
-interface Entry {
-  msg: Buffer;
-  scan: Scan;
-  storedAt: number;
+interface Entry extends StoredReply {
   bytes: number;
 }
 
@@ -47,7 +45,7 @@ function owned(msg: Buffer): Buffer {
 }
 
 export class StaleStore {
-  /** Map order is insertion order: re-inserting on use makes the first key the least recently used. */
+  /** Least recently used first (touch). */
   private readonly entries = new Map<string, Entry>();
   private totalBytes = 0;
 
@@ -77,45 +75,35 @@ export class StaleStore {
     const old = this.entries.get(key);
     // Most replies repeat the one kept (a Mesos name's records and TTLs change only when its tasks
     // do). Then only the time moves: no new entry, so under load the store makes no garbage that
-    // lives long enough to be promoted, which had added ~10 MiB to the peak RSS. The ID (the first
-    // two octets) is ours, chosen per query, so it is not compared.
+    // lives long enough to be promoted to the old generation. The ID (the first two octets) is
+    // ours, chosen per query, so it is not compared.
     if (old && old.msg.length === msg.length && msg.compare(old.msg, 2, old.msg.length, 2, msg.length) === 0) {
       old.storedAt = now;
-      this.entries.delete(key);
-      this.entries.set(key, old);
+      touch(this.entries, key, old);
       return;
     }
     const bytes = entryBytes(key, msg, scan);
     if (bytes > this.limits.maxBytes) return;
-    if (old) {
-      this.entries.delete(key);
-      this.totalBytes -= old.bytes;
-    }
+    if (old) this.remove(key, old);
     this.entries.set(key, { msg: owned(msg), scan, storedAt: now, bytes });
     this.totalBytes += bytes;
     this.evict(now);
   }
 
   /**
-   * A copy of the last good reply with every TTL set to ttlSec (the OPT's field is its flags,
-   * not a TTL, and is left alone), or undefined when none is kept or it is older than
-   * maxStaleSec.
+   * A copy of the last good reply with every TTL set to ttlSec, or undefined when none is kept
+   * or it is older than maxStaleSec.
    */
-  get(key: string, now: number): { msg: Buffer; scan: Scan; ageSec: number } | undefined {
+  get(key: string, now: number): (ScannedMessage & { ageSec: number }) | undefined {
     const e = this.entries.get(key);
     if (!e) return undefined;
     if (this.tooOld(e, now)) {
       this.remove(key, e);
       return undefined;
     }
-    this.entries.delete(key);
-    this.entries.set(key, e);
-    const msg = Buffer.from(e.msg);
-    const records = e.scan.records;
-    for (let i = 0; i < records.length; i++) {
-      if (records.type(i) !== TYPE_OPT) msg.writeUInt32BE(this.limits.ttlSec, records.ttlAt(i));
-    }
-    return { msg, scan: e.scan, ageSec: Math.floor((now - e.storedAt) / 1000) };
+    touch(this.entries, key, e);
+    const { ttlSec } = this.limits;
+    return { msg: copyWithTtls(e, () => ttlSec), scan: e.scan, ageSec: Math.floor((now - e.storedAt) / 1000) };
   }
 
   private tooOld(e: Entry, now: number): boolean {

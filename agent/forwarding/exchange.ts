@@ -4,14 +4,13 @@
 // carried the query), with that ID and the same question (RFC 5452). Anything else is dropped
 // and reported, and the exchange keeps waiting for the real reply until its deadline.
 import type { Endpoint } from '../../common/config/endpoint.js';
-import { HEADER_LEN, QR, type Question, type Scan, TC, buildQuery, rcodeName, sameQuestion, scanMessage } from '../../common/dns/wire.js';
+import { type Question, Rcode, type ScannedMessage, TC, type Transport, buildQuery, matchReply, rcodeName } from '../../common/dns/wire.js';
 import type { TcpPool } from './tcp-pool.js';
-import { type PendingReply, type UdpPools, sharedPools } from './udp-pool.js';
+import type { MismatchReason, PendingReply, Ticket } from './ticket.js';
+import type { UdpPools } from './udp-pool.js';
 
-export interface Reply {
-  msg: Buffer;
-  scan: Scan;
-  protocol: 'udp' | 'tcp';
+export interface Reply extends ScannedMessage {
+  protocol: Transport;
 }
 
 export type FailureReason = 'timeout' | 'malformed' | 'network' | 'truncated' | `rcode_${string}`;
@@ -19,7 +18,7 @@ export type FailureReason = 'timeout' | 'malformed' | 'network' | 'truncated' | 
 export class ExchangeError extends Error {
   constructor(
     readonly reason: FailureReason,
-    readonly protocol: 'udp' | 'tcp',
+    readonly protocol: Transport,
     detail: string,
   ) {
     super(detail);
@@ -28,27 +27,10 @@ export class ExchangeError extends Error {
 }
 
 /** Called for every reply that is dropped as not ours. */
-export type MismatchHook = (reason: 'source' | 'id' | 'question') => void;
+export type MismatchHook = (reason: MismatchReason) => void;
 
-type Verdict = { ok: Reply } | { fail: ExchangeError } | { drop: 'id' | 'question' };
-
-function judge(msg: Buffer, id: number, q: Question, protocol: 'udp' | 'tcp'): Verdict {
-  if (msg.length < HEADER_LEN || msg.readUInt16BE(0) !== id || !(msg.readUInt16BE(2) & QR)) return { drop: 'id' };
-  let scan: Scan;
-  try {
-    scan = scanMessage(msg);
-  } catch (err) {
-    // Our ID from the server's own address: the server itself sent something broken.
-    return { fail: new ExchangeError('malformed', protocol, `malformed reply: ${(err as Error).message}`) };
-  }
-  if (scan.header.qdcount !== 1 || !sameQuestion(msg.subarray(HEADER_LEN, scan.questionEnd), q.question)) {
-    return { drop: 'question' };
-  }
-  return { ok: { msg, scan, protocol } };
-}
-
-/** Sends a built query through a pool and routes the matching reply; `id` reads the ID sent. */
-type Send = (build: (id: number) => Buffer, reply: PendingReply) => { readonly id: number; release(): void };
+/** Sends a built query through a pool and routes the matching reply. */
+type Send = (build: (id: number) => Buffer, reply: PendingReply) => Ticket;
 
 /**
  * One attempt through a pool (UDP sockets or TCP connections): waits for a reply the pool routes
@@ -59,10 +41,10 @@ type Send = (build: (id: number) => Buffer, reply: PendingReply) => { readonly i
 class Attempt implements PendingReply {
   private done = false;
   private readonly timer: NodeJS.Timeout;
-  private readonly ticket: { readonly id: number; release(): void };
+  private readonly ticket: Ticket;
 
   constructor(
-    private readonly protocol: 'udp' | 'tcp',
+    private readonly protocol: Transport,
     private readonly q: Question,
     private readonly onMismatch: MismatchHook,
     private readonly resolve: (reply: Reply) => void,
@@ -84,10 +66,14 @@ class Attempt implements PendingReply {
   }
 
   onReply(msg: Buffer): void {
-    const v = judge(msg, this.ticket.id, this.q, this.protocol);
-    if ('drop' in v) return this.onMismatch(v.drop);
-    if ('fail' in v) return this.finish(v.fail);
-    this.finish(undefined, v.ok);
+    let match;
+    try {
+      match = matchReply(msg, this.ticket.id, this.q.question);
+    } catch (err) {
+      return this.finish(new ExchangeError('malformed', this.protocol, (err as Error).message));
+    }
+    if (typeof match === 'string') return this.onMismatch(match);
+    this.finish(undefined, { msg, scan: match, protocol: this.protocol });
   }
 
   onError(err: Error): void {
@@ -105,19 +91,13 @@ class Attempt implements PendingReply {
   }
 }
 
-function attempt(protocol: 'udp' | 'tcp', send: Send, q: Question, deadline: number, onMismatch: MismatchHook): Promise<Reply> {
+function attempt(protocol: Transport, send: Send, q: Question, deadline: number, onMismatch: MismatchHook): Promise<Reply> {
   return new Promise((resolve, reject) => new Attempt(protocol, q, onMismatch, resolve, reject, send, deadline));
 }
 
-export function udpExchange(
-  server: Endpoint,
-  q: Question,
-  deadline: number,
-  onMismatch: MismatchHook,
-  pools: UdpPools = sharedPools(),
-): Promise<Reply> {
+export function udpExchange(server: Endpoint, q: Question, deadline: number, onMismatch: MismatchHook, pools: UdpPools): Promise<Reply> {
   const pool = pools[server.family];
-  return attempt('udp', (build, reply) => pool.send(server.host, server.port, build, reply), q, deadline, onMismatch);
+  return attempt('udp', (build, reply) => pool.send(server, build, reply), q, deadline, onMismatch);
 }
 
 export function tcpExchange(server: Endpoint, q: Question, deadline: number, onMismatch: MismatchHook, pool: TcpPool): Promise<Reply> {
@@ -127,7 +107,7 @@ export function tcpExchange(server: Endpoint, q: Question, deadline: number, onM
 /** Response codes that answer the question; anything else lets another server win. */
 export function isUsable(reply: Reply): boolean {
   const rcode = reply.scan.header.rcode;
-  return rcode === 0 || rcode === 3; // NOERROR, NXDOMAIN
+  return rcode === Rcode.NOERROR || rcode === Rcode.NXDOMAIN;
 }
 
 export function rcodeFailure(reply: Reply): ExchangeError {
@@ -151,7 +131,7 @@ export interface RaceState {
  * TCP so the client gets the whole answer without a second round trip of its own. Within one
  * race only the first truncated reply asks over TCP; the others wait for its answer
  * and try their own server over TCP only if it fails (every master serves the same records, and
- * a TCP retry per raced master cost twice the CPU). If every TCP retry fails, the truncated
+ * a TCP retry per raced master would double the CPU). If every TCP retry fails, the truncated
  * reply is still a valid answer and is returned as it is.
  */
 export async function exchange(

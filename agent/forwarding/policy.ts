@@ -3,6 +3,11 @@
 // failure score; ties (the normal case: every healthy server's score decays to 0) broken at
 // random so the masters share the cluster's load. When every server is down the best of them
 // are still tried: asking a server that may have recovered beats answering SERVFAIL untried.
+import type { Config } from '../../common/config/schema.js';
+
+/** How many servers a query is raced to. */
+export type Fanout = Config['fanout'];
+
 export interface Candidate {
   down: boolean;
   score: number;
@@ -10,12 +15,12 @@ export interface Candidate {
 
 export function chooseServers<T extends Candidate>(
   servers: readonly T[],
-  fanout: number | 'all',
+  fanout: Fanout,
   random: () => number = Math.random,
 ): T[] {
-  // This runs for every forwarded query: one copy, one score read per server (a score is a decay
-  // computed from the clock), and an in-place insertion sort of this handful. filter, a second
-  // copy and Array.sort's scratch space were a measurable share of the agent's allocations.
+  // This runs for every forwarded query: one copy of the list, one score read per server (a score
+  // is a decay computed from the clock), and an in-place insertion sort of this handful rather
+  // than Array.sort, which allocates scratch space.
   const anyHealthy = servers.some((s) => !s.down);
   const pool = anyHealthy ? servers.filter((s) => !s.down) : servers.slice();
   for (let i = pool.length - 1; i > 0; i--) {

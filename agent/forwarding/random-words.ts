@@ -1,5 +1,5 @@
 // Random 16-bit values for query IDs and socket choice, drawn from the CSPRNG a few thousand at
-// a time: one randomInt call per query cost more than the rest of picking an ID (RFC 5452 wants
+// a time: one randomInt call per query costs more than the rest of picking an ID (RFC 5452 wants
 // the ID unpredictable, so Math.random will not do).
 import { randomFillSync } from 'node:crypto';
 

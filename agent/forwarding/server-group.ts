@@ -2,22 +2,21 @@
 // servers) with their health. The list can be replaced at run time (discovery) without
 // disturbing queries in flight: a replacement is one assignment, and servers that stay keep
 // their health history.
-import dnsPacket from 'dns-packet';
 import type { Logger } from 'pino';
 import { type Endpoint, formatEndpoint } from '../../common/config/endpoint.js';
 import type { HealthConfig } from '../../common/config/schema.js';
+import { type Question, Rcode, type Transport, Type, encodeQuestion } from '../../common/dns/wire.js';
 import type { Metrics } from '../metrics.js';
 import { ExchangeError, type MismatchHook, type RaceState, type Reply, type ServerPools, exchange, isUsable, rcodeFailure } from './exchange.js';
-import type { Question } from '../../common/dns/wire.js';
 import { ServerHealth, type Transition } from './health.js';
-import { chooseServers } from './policy.js';
+import { type Fanout, chooseServers } from './policy.js';
 
 export class Server {
   readonly address: string;
   readonly health: ServerHealth;
   probeTimer: NodeJS.Timeout | undefined;
-  /** Metric labels and the mismatch hook, made once: building them per query showed in profiles. */
-  readonly labels: { udp: { protocol: 'udp'; upstream_address: string }; tcp: { protocol: 'tcp'; upstream_address: string } };
+  /** Metric labels by transport and the mismatch hook, made once rather than per query. */
+  readonly labels: { [T in Transport]: { protocol: T; upstream_address: string } };
   onMismatch: MismatchHook | undefined;
 
   constructor(
@@ -62,11 +61,7 @@ export class ServerGroup {
     private readonly opts: GroupOptions,
     endpoints: readonly Endpoint[],
   ) {
-    const q = dnsPacket.encode({
-      type: 'query',
-      questions: [{ name: opts.probeName || '.', type: opts.probeType, class: 'IN' }],
-    });
-    this.probeQuestion = { question: q.subarray(12), flags: 0, dnssecOk: false };
+    this.probeQuestion = { question: encodeQuestion(opts.probeName, Type[opts.probeType]), flags: 0, dnssecOk: false };
     this.labels = { zone: opts.name };
     this.setEndpoints(endpoints);
   }
@@ -94,7 +89,7 @@ export class ServerGroup {
     return { added: added.map((s) => s.address), removed: removed.map((s) => s.address) };
   }
 
-  choose(fanout: number | 'all'): Server[] {
+  choose(fanout: Fanout): Server[] {
     return chooseServers(this.list, fanout);
   }
 
@@ -155,7 +150,7 @@ export class ServerGroup {
       // will do. Real queries decide whether it is useful.
       exchange(server.endpoint, this.probeQuestion, deadline, () => {}, this.opts.pools)
         .then((reply) => {
-          if (reply.scan.header.rcode === 2 || !this.list.includes(server)) return;
+          if (reply.scan.header.rcode === Rcode.SERVFAIL || !this.list.includes(server)) return;
           this.transition(server, server.health.recordProbeSuccess());
         })
         .catch(() => {});

@@ -1,13 +1,14 @@
-// Persistent TCP connections to servers, for the retry after a truncated UDP reply. A connection
-// per retry cost about 0.6 ms of CPU per client query, and Mesos-DNS truncates every big answer,
-// so each server gets a few long-lived connections that carry many queries at once (RFC 7766
-// §6.2.1): each query has an ID unused among its connection's pending ones, and replies, which
-// may come in any order, are routed by that ID. Judging a reply stays with the exchange.
+// Persistent TCP connections to servers, for the retry after a truncated UDP reply. Mesos-DNS
+// truncates every big answer, and a connection per retry would cost more CPU than the query it
+// carries, so each server gets a few long-lived connections that carry many queries at once
+// (RFC 7766 §6.2.1): each query has an ID unused among its connection's pending ones, and
+// replies, which may come in any order, are routed by that ID. Judging a reply stays with the
+// exchange.
 import net from 'node:net';
 import { type Endpoint, formatEndpoint } from '../../common/config/endpoint.js';
 import { FrameReader, frameMessage } from '../../common/dns/framing.js';
 import { RandomWords } from './random-words.js';
-import type { PendingReply, StrayHook } from './udp-pool.js';
+import type { PendingReply, StrayHook, Ticket } from './ticket.js';
 
 export interface TcpPoolLimits {
   /** Connections per server; another opens only when the open ones are full. */
@@ -27,6 +28,8 @@ export const DEFAULT_TCP_LIMITS: TcpPoolLimits = {
   maxWriteBuffer: 64 * 1024,
 };
 
+const POOL_CLOSED = 'TCP pool is closed';
+
 export interface TcpPoolHooks {
   /** Replies on a connection with no pending query of that ID (late, or not ours). */
   onStray?: StrayHook;
@@ -34,14 +37,7 @@ export interface TcpPoolHooks {
   onOpen?: (server: Endpoint) => void;
 }
 
-export interface TcpTicket {
-  /** The query's current ID: it changes if the query is sent again on another connection. */
-  readonly id: number;
-  /** Stops waiting (answer received, deadline, or given up). */
-  release(): void;
-}
-
-class PendingQuery implements TcpTicket {
+class PendingQuery implements Ticket {
   id = -1;
   conn: Connection | undefined;
   /** Each query is sent again at most once after its connection closes under it. */
@@ -95,7 +91,7 @@ class Connection {
       for (const msg of frames.push(chunk)) {
         const q = msg.length >= 2 ? this.pending.get(msg.readUInt16BE(0)) : undefined;
         if (q) q.reply.onReply(msg);
-        else onStray(`${server.host}|${server.port}`, 'id');
+        else onStray(server, 'id');
       }
     });
     this.sock.on('end', () => (this.open = false));
@@ -140,7 +136,7 @@ class Connection {
 }
 
 export class TcpPool {
-  /** Open connections by "host|port". */
+  /** Open connections by server (formatEndpoint). */
   private readonly conns = new Map<string, Connection[]>();
   private closed = false;
 
@@ -153,7 +149,7 @@ export class TcpPool {
    * Sends `build(id)` to the server on a pooled connection and routes the reply with that ID to
    * `reply`. Errors are reported asynchronously, never from within this call.
    */
-  send(server: Endpoint, deadline: number, build: (id: number) => Buffer, reply: PendingReply): TcpTicket {
+  send(server: Endpoint, deadline: number, build: (id: number) => Buffer, reply: PendingReply): Ticket {
     const q = new PendingQuery(server, deadline, build, reply);
     this.dispatch(q);
     return q;
@@ -163,13 +159,13 @@ export class TcpPool {
     const conn = this.pick(q.server);
     if (conn) return conn.send(q);
     // The client still gets the truncated UDP reply and can come over TCP itself.
-    const why = this.closed ? 'TCP pool is closed' : `every TCP connection to ${formatEndpoint(q.server)} is full`;
+    const why = this.closed ? POOL_CLOSED : `every TCP connection to ${formatEndpoint(q.server)} is full`;
     queueMicrotask(() => q.fail(why));
   }
 
   private pick(server: Endpoint): Connection | undefined {
     if (this.closed) return undefined;
-    const key = `${server.host}|${server.port}`;
+    const key = formatEndpoint(server);
     const list = this.conns.get(key) ?? [];
     const ready = list.find((c) => c.hasRoom());
     if (ready || list.length >= this.limits.connectionsPerServer) return ready;
@@ -197,7 +193,7 @@ export class TcpPool {
         q.resent = true;
         this.dispatch(q);
       } else {
-        q.fail(this.closed ? 'TCP pool is closed' : closeReason(c));
+        q.fail(this.closed ? POOL_CLOSED : closeReason(c));
       }
     }
   }

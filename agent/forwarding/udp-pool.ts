@@ -1,25 +1,22 @@
-// A pool of UDP sockets for queries to servers. Opening and closing a socket per query cost the
-// agent most of its CPU on the forwarding path (measured: ~200–300 µs a client query). Spoofing
-// resistance (RFC 5452 §9.2) still rests on two random values a forger must guess: the 16-bit
-// ID, and the source port, which is one of `size` kernel-chosen ephemeral ports; each socket is
-// retired after `maxUses` queries and replaced by one on a fresh random port, so the ports move.
+// A pool of UDP sockets for queries to servers: opening and closing a socket per query would be
+// most of the forwarding path's CPU. Spoofing resistance (RFC 5452 §9.2) still rests on two
+// random values a forger must guess: the 16-bit ID, and the source port, which is one of `size`
+// kernel-chosen ephemeral ports; each socket is retired after `maxUses` queries and replaced by
+// one on a fresh random port, so the ports move.
 import dgram from 'node:dgram';
+import type { Endpoint } from '../../common/config/endpoint.js';
 import { RandomWords } from './random-words.js';
-
-/** What a pending exchange is told: a datagram from its server with its ID, or a socket error. */
-export interface PendingReply {
-  onReply(msg: Buffer): void;
-  onError(err: Error): void;
-}
-
-/** Datagrams that arrive but belong to no pending exchange. */
-export type StrayHook = (address: string, reason: 'source' | 'id') => void;
+import type { PendingReply, StrayHook, Ticket } from './ticket.js';
 
 /** A pending exchange: the server it asked, and where its reply goes. */
 interface Pending {
-  host: string;
-  port: number;
+  server: Endpoint;
   reply: PendingReply;
+}
+
+/** Whether a datagram from `from` can answer `p`: RFC 5452 wants the address and port asked. */
+function sentTo(p: Pending, from: dgram.RemoteInfo): boolean {
+  return p.server.port === from.port && p.server.host === from.address;
 }
 
 class PooledSocket {
@@ -32,22 +29,23 @@ class PooledSocket {
   uses = 0;
   retired = false;
 
-  constructor(family: 4 | 6, onStray: StrayHook, onBroken: (s: PooledSocket, err: Error) => void) {
+  constructor(family: Endpoint['family'], onStray: StrayHook, onBroken: (s: PooledSocket, err: Error) => void) {
     this.sock = dgram.createSocket(family === 6 ? 'udp6' : 'udp4');
     this.sock.on('message', (msg, rinfo) => {
       const p = msg.length >= 2 ? this.pending.get(msg.readUInt16BE(0)) : undefined;
-      if (p && p.port === rinfo.port && p.host === rinfo.address) return p.reply.onReply(msg);
-      onStray(`${rinfo.address}|${rinfo.port}`, this.asked(rinfo.address, rinfo.port) ? 'id' : 'source');
+      if (p && sentTo(p, rinfo)) return p.reply.onReply(msg);
+      const asked = this.askedOf(rinfo);
+      onStray(asked ?? { host: rinfo.address, port: rinfo.port, family }, asked ? 'id' : 'source');
     });
     this.sock.on('error', (err) => onBroken(this, err));
     // Sockets never keep the process alive: the exchanges' timers do while anything is pending.
     this.sock.unref();
   }
 
-  /** Whether anything pending was sent to host:port: a wrong ID from a server we asked, not a stranger. */
-  private asked(host: string, port: number): boolean {
-    for (const p of this.pending.values()) if (p.port === port && p.host === host) return true;
-    return false;
+  /** The server asked, if anything pending went to `from`: a wrong ID from it, not a stranger. */
+  private askedOf(from: dgram.RemoteInfo): Endpoint | undefined {
+    for (const p of this.pending.values()) if (sentTo(p, from)) return p.server;
+    return undefined;
   }
 }
 
@@ -60,16 +58,7 @@ function closeQuietly(sock: dgram.Socket): void {
 }
 
 /** One pool per address family, shared by every server group. */
-export interface UdpPools {
-  4: UdpSocketPool;
-  6: UdpSocketPool;
-}
-
-export interface Ticket {
-  id: number;
-  /** Stops waiting (answer received, deadline, or given up). */
-  release(): void;
-}
+export type UdpPools = Record<Endpoint['family'], UdpSocketPool>;
 
 export class UdpSocketPool {
   private readonly sockets: PooledSocket[] = [];
@@ -77,20 +66,20 @@ export class UdpSocketPool {
   private closed = false;
 
   constructor(
-    private readonly family: 4 | 6,
+    private readonly family: Endpoint['family'],
     private readonly size: number,
     private readonly maxUses: number,
     private readonly onStray: StrayHook,
   ) {}
 
   /**
-   * Sends `build(id)` to host:port from a random pooled socket with a fresh random ID that no
+   * Sends `build(id)` to the server from a random pooled socket with a fresh random ID that no
    * pending exchange on that socket uses, and routes the reply with that source and ID to `reply`.
    */
-  send(host: string, port: number, build: (id: number) => Buffer, reply: PendingReply): Ticket {
+  send(server: Endpoint, build: (id: number) => Buffer, reply: PendingReply): Ticket {
     const s = this.pick();
     const id = this.random.unusedIn(s.pending);
-    s.pending.set(id, { host, port, reply });
+    s.pending.set(id, { server, reply });
     s.uses++;
     if (s.uses >= this.maxUses) this.retire(s);
     let released = false;
@@ -100,7 +89,7 @@ export class UdpSocketPool {
       s.pending.delete(id);
       if (s.retired && s.pending.size === 0) closeQuietly(s.sock);
     };
-    s.sock.send(build(id), port, host, (err) => {
+    s.sock.send(build(id), server.port, server.host, (err) => {
       if (err && !released) reply.onError(err);
     });
     return { id, release };
@@ -136,9 +125,7 @@ export class UdpSocketPool {
   }
 }
 
-let defaultPools: UdpPools | undefined;
-/** A small pool for one-shot users (the ready.spartan probe in the watchdog and genresolv). */
-export function sharedPools(): UdpPools {
-  defaultPools ??= { 4: new UdpSocketPool(4, 4, 64, () => {}), 6: new UdpSocketPool(6, 4, 64, () => {}) };
-  return defaultPools;
+/** A pool for each address family, alike. */
+export function createUdpPools(size: number, maxUses: number, onStray: StrayHook): UdpPools {
+  return { 4: new UdpSocketPool(4, size, maxUses, onStray), 6: new UdpSocketPool(6, size, maxUses, onStray) };
 }

@@ -3,11 +3,15 @@
 import { dnsPacket, nameCodec } from './packet.js';
 import { canonicalName } from './names.js';
 import {
+  CLASSIC_UDP_LIMIT,
   type ClientEdns,
   HEADER_LEN,
+  MAX_MESSAGE_SIZE,
+  Opcode,
   QR,
   Rcode,
-  TYPE_OPT,
+  type Transport,
+  Type,
   errorResponse,
   readHeader,
   scanMessage,
@@ -48,7 +52,7 @@ export function parseQuery(buf: Buffer): ParsedQuery {
     scan = undefined;
   }
 
-  if (header.opcode !== 0) {
+  if (header.opcode !== Opcode.QUERY) {
     return error(header.id, header.flags, Rcode.NOTIMP, question, undefined, `opcode ${header.opcode} is not QUERY`);
   }
   if (!scan) return error(header.id, header.flags, Rcode.FORMERR, undefined, undefined, 'malformed message body');
@@ -59,7 +63,7 @@ export function parseQuery(buf: Buffer): ParsedQuery {
   const records = scan.records;
   let opt = -1;
   for (let i = 0; i < records.length; i++) {
-    if (records.type(i) !== TYPE_OPT) continue;
+    if (records.type(i) !== Type.OPT) continue;
     if (opt !== -1) return error(header.id, header.flags, Rcode.FORMERR, question, undefined, 'more than one OPT record');
     opt = i;
   }
@@ -109,8 +113,8 @@ function error(
 }
 
 /** The largest reply this client can take: its EDNS size over UDP (never under 512), 64 KiB over TCP. */
-export function replyLimit(query: Query, transport: 'udp' | 'tcp'): number {
-  if (transport === 'tcp') return 65535;
-  const size = query.edns ? query.edns.udpSize : 512;
-  return Math.min(Math.max(size, 512), 65535);
+export function replyLimit(query: Query, transport: Transport): number {
+  if (transport === 'tcp') return MAX_MESSAGE_SIZE;
+  const size = query.edns ? query.edns.udpSize : CLASSIC_UDP_LIMIT;
+  return Math.min(Math.max(size, CLASSIC_UDP_LIMIT), MAX_MESSAGE_SIZE);
 }

@@ -1,29 +1,47 @@
 // Wire-level message handling. Forwarded replies are relayed as the server wrote them, with only
 // the header, question and OPT touched: decoding and re-encoding would lose name compression
 // (dns-packet encodes without it) and could push a reply that fitted 512 bytes over the limit.
-import { dnsPacket, recordCodec } from './packet.js';
+import { dnsPacket, nameCodec, recordCodec } from './packet.js';
 
 export const HEADER_LEN = 12;
-export const TYPE_OPT = 41;
 /** RFC 1035 §4.2.1: without EDNS a UDP message may not exceed 512 bytes. */
 export const CLASSIC_UDP_LIMIT = 512;
+/** RFC 1035 §4.2.2: the TCP length prefix is 16 bits, so no message is longer. */
+export const MAX_MESSAGE_SIZE = 65535;
 /** The EDNS buffer size we offer servers and clients (DNS flag day 2020). */
 export const EDNS_UDP_SIZE = 1232;
 
+/** Record types the agent reads or asks for (RFC 1035 §3.2.2, RFC 3596, RFC 6891, RFC 1995). */
+export const Type = { A: 1, NS: 2, SOA: 6, AAAA: 28, OPT: 41, IXFR: 251, AXFR: 252, ANY: 255 } as const;
+/** Record classes (RFC 1035 §3.2.4); ANY is a query class only. */
+export const Class = { IN: 1, ANY: 255 } as const;
+export const Opcode = { QUERY: 0, IQUERY: 1, STATUS: 2, NOTIFY: 4, UPDATE: 5 } as const;
 export const Rcode = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const;
-export const RCODE_NAMES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'];
+
+function namesOf(codes: Record<string, number>): Map<number, string> {
+  return new Map(Object.entries(codes).map(([name, code]) => [code, name]));
+}
+const TYPE_NAMES = namesOf(Type);
+const RCODE_NAMES = namesOf(Rcode);
+
+/** The type's mnemonic, or the RFC 3597 §5 form ("TYPE99") for one not in `Type`. */
+export function typeName(type: number): string {
+  return TYPE_NAMES.get(type) ?? `TYPE${type}`;
+}
 export function rcodeName(rcode: number): string {
-  return RCODE_NAMES[rcode] ?? `RCODE${rcode}`;
+  return RCODE_NAMES.get(rcode) ?? `RCODE${rcode}`;
 }
 
-// Header flag bits (RFC 1035 §4.1.1), as seen in the 16-bit flags word.
+// Header flag bits and fields (RFC 1035 §4.1.1), as seen in the 16-bit flags word.
 export const QR = 0x8000;
 export const AA = 0x0400;
 export const TC = 0x0200;
 export const RD = 0x0100;
 export const RA = 0x0080;
 export const CD = 0x0010;
+const OPCODE_MASK = 0x7800;
 const OPCODE_SHIFT = 11;
+const RCODE_MASK = 0x000f;
 
 export interface Header {
   id: number;
@@ -42,8 +60,8 @@ export function readHeader(buf: Buffer): Header | undefined {
   return {
     id: buf.readUInt16BE(0),
     flags,
-    opcode: (flags >> OPCODE_SHIFT) & 0xf,
-    rcode: flags & 0xf,
+    opcode: (flags & OPCODE_MASK) >> OPCODE_SHIFT,
+    rcode: flags & RCODE_MASK,
     qdcount: buf.readUInt16BE(4),
     ancount: buf.readUInt16BE(6),
     nscount: buf.readUInt16BE(8),
@@ -67,9 +85,8 @@ const FIELDS = 4; // start, end, type, ttlAt
 
 /**
  * Where each record of a message lies, in message order (answer, authority, additional): four
- * 16-bit numbers per record in one typed array, not an object per record. A 120-record answer
- * was 120 objects on every reply of the forwarding path and in every cache entry; offsets fit
- * 16 bits because a DNS message is at most 65,535 bytes.
+ * 16-bit numbers per record in one typed array, not an object per record, since every forwarded
+ * reply and every cache entry has one. Offsets fit 16 bits: a message is at most 65,535 bytes.
  */
 export class RecordSpans {
   constructor(
@@ -115,11 +132,17 @@ export interface Scan {
   records: RecordSpans;
 }
 
+/** A whole message with its scan: what the forwarder relays and the caches keep. */
+export interface ScannedMessage {
+  msg: Buffer;
+  scan: Scan;
+}
+
 /**
- * Skips a (possibly compressed) name without decoding it: decoding every owner name of a
- * 120-record reply into strings cost the TCP retry path a sixth of its CPU. Labels are at most
- * 63 bytes; a compression pointer ends the name and must point before it (RFC 1035 §4.1.4
- * points at a prior occurrence), which also rules out loops.
+ * Skips a (possibly compressed) name without decoding it: decoding every owner name of a big
+ * reply into strings would cost more than relaying it. Labels are at most 63 bytes; a
+ * compression pointer ends the name and must point before it (RFC 1035 §4.1.4 points at a
+ * prior occurrence), which also rules out loops.
  */
 function nameEnd(buf: Buffer, offset: number): number {
   const start = offset;
@@ -136,7 +159,7 @@ function nameEnd(buf: Buffer, offset: number): number {
     if (len > 63) throw new Error(`label type 0x${len.toString(16)} is not supported`);
     offset += 1 + len;
     // RFC 1035 §3.1: at most 255 octets, length octets and the final zero included (dns-packet,
-    // which decodes the question name, throws past that; found by the property tests).
+    // which decodes the question name, throws past that).
     if (offset + 1 - start > 255) throw new Error('name longer than 255 bytes');
   }
 }
@@ -245,7 +268,7 @@ export function shapeResponse(msg: Buffer, scan: Scan, opts: ShapeOptions): Buff
   // The server's OPT is its own business; it and anything after it are left behind.
   const records = scan.records;
   let count = 0;
-  while (count < records.length && records.type(count) !== TYPE_OPT) count++;
+  while (count < records.length && records.type(count) !== Type.OPT) count++;
 
   const base = scan.questionEnd;
   const sizeWith = (n: number) => (n === 0 ? base : records.end(n - 1)) + optLen;
@@ -297,7 +320,7 @@ export function errorResponse(
   const out = Buffer.alloc(HEADER_LEN + qlen + (opt ? opt.length : 0));
   out.writeUInt16BE(id, 0);
   // Keep the opcode, RD and CD the client sent; everything else is ours.
-  const flags = QR | RA | (queryFlags & (0x7800 | RD | CD)) | (rcode & 0xf);
+  const flags = QR | RA | (queryFlags & (OPCODE_MASK | RD | CD)) | (rcode & RCODE_MASK);
   out.writeUInt16BE(flags, 2);
   out.writeUInt16BE(question ? 1 : 0, 4);
   out.writeUInt16BE(opt ? 1 : 0, 10);
@@ -318,6 +341,17 @@ export interface Question {
   dnssecOk: boolean;
 }
 
+/** The wire form of a question section for `name` (text, any case, trailing dot optional). */
+export function encodeQuestion(name: string, type: number, qclass: number = Class.IN): Buffer {
+  // The root is "" in canonical form (names.ts); dns-packet sizes "" as two bytes, "." as one.
+  const encodedName = nameCodec.encode(name || '.');
+  const out = Buffer.allocUnsafe(encodedName.length + 4);
+  encodedName.copy(out);
+  out.writeUInt16BE(type, encodedName.length);
+  out.writeUInt16BE(qclass, encodedName.length + 2);
+  return out;
+}
+
 /** A query for `q` with `id`, RD and CD as the client set them, and our OPT record. */
 export function buildQuery(id: number, q: Question): Buffer {
   const opt = optRecord(q.dnssecOk);
@@ -329,4 +363,24 @@ export function buildQuery(id: number, q: Question): Buffer {
   q.question.copy(out, HEADER_LEN);
   opt.copy(out, HEADER_LEN + q.question.length);
   return out;
+}
+
+/** Why a message is not the reply to a query: another ID (or not a response), or another question. */
+export type ReplyMismatch = 'id' | 'question';
+
+/**
+ * Whether `msg` is the reply to the query with `id` and `question` (RFC 5452 §9.1: ID and
+ * question must match; the caller checks the source). Returns its scan, or why it is not ours.
+ * Throws when it is ours but cut short or inconsistent: the server itself sent something broken.
+ */
+export function matchReply(msg: Buffer, id: number, question: Buffer): Scan | ReplyMismatch {
+  if (msg.length < HEADER_LEN || msg.readUInt16BE(0) !== id || !(msg.readUInt16BE(2) & QR)) return 'id';
+  let scan: Scan;
+  try {
+    scan = scanMessage(msg);
+  } catch (err) {
+    throw new Error(`malformed reply: ${(err as Error).message}`);
+  }
+  if (scan.header.qdcount !== 1 || !sameQuestion(msg.subarray(HEADER_LEN, scan.questionEnd), question)) return 'question';
+  return scan;
 }

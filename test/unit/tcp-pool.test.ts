@@ -7,7 +7,7 @@ import type { Endpoint } from '../../common/config/endpoint.js';
 import { ExchangeError, type MismatchHook, type Reply, exchange, tcpExchange } from '../../agent/forwarding/exchange.js';
 import type { Question } from '../../common/dns/wire.js';
 import { DEFAULT_TCP_LIMITS, TcpPool, type TcpPoolLimits } from '../../agent/forwarding/tcp-pool.js';
-import { type UdpPools, UdpSocketPool } from '../../agent/forwarding/udp-pool.js';
+import { type UdpPools, createUdpPools } from '../../agent/forwarding/udp-pool.js';
 import { TC } from '../../common/dns/wire.js';
 import { FakeDnsServer } from '../../sim/fake-dns.js';
 import { freePort } from '../../sim/ports.js';
@@ -21,12 +21,12 @@ let server: FakeDnsServer;
 let endpoint: Endpoint;
 let udp: UdpPools;
 let pool: TcpPool;
-let strays: string[];
+let strays: Array<{ from: Endpoint; reason: string }>;
 let opened: number;
 
 function newPool(limits: Partial<TcpPoolLimits> = {}): TcpPool {
   pool?.close();
-  const hooks = { onStray: (from: string, reason: string) => void strays.push(`${from} ${reason}`), onOpen: () => void opened++ };
+  const hooks = { onStray: (from: Endpoint, reason: string) => void strays.push({ from, reason }), onOpen: () => void opened++ };
   pool = new TcpPool(hooks, { ...DEFAULT_TCP_LIMITS, ...limits });
   return pool;
 }
@@ -34,7 +34,7 @@ function newPool(limits: Partial<TcpPoolLimits> = {}): TcpPool {
 beforeEach(async () => {
   server = await FakeDnsServer.start({ zone: 'mesos', records });
   endpoint = { host: server.address, port: server.port, family: 4 };
-  udp = { 4: new UdpSocketPool(4, 2, 64, () => {}), 6: new UdpSocketPool(6, 2, 64, () => {}) };
+  udp = createUdpPools(2, 64, () => {});
   strays = [];
   opened = 0;
   newPool();
@@ -209,7 +209,7 @@ describe('replies that are not ours', () => {
   test('a reply with an unknown ID is a stray, and the query waits for its deadline', async () => {
     server.setBehaviour({ kind: 'wrong-id' });
     await expectFailure(askTcp('big0.mesos', 200), 'timeout');
-    expect(strays).toEqual([`127.0.0.1|${server.port} id`]);
+    expect(strays).toEqual([{ from: { host: '127.0.0.1', port: server.port, family: 4 }, reason: 'id' }]);
   });
 
   test('a reply with our ID but another question is reported as a mismatch', async () => {

@@ -1,6 +1,7 @@
 // The socket pool against a real loopback echo server.
 import dgram from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import type { Endpoint } from '../../common/config/endpoint.js';
 import { UdpSocketPool } from '../../agent/forwarding/udp-pool.js';
 
 let echo: dgram.Socket;
@@ -27,7 +28,7 @@ afterAll(() => {
 
 function ask(pool: UdpSocketPool): Promise<{ id: number; reply: Buffer }> {
   return new Promise((resolve, reject) => {
-    const t = pool.send('127.0.0.1', port, (id) => Buffer.from([id >> 8, id & 0xff, 1, 2, 3]), {
+    const t = pool.send({ host: '127.0.0.1', port, family: 4 }, (id) => Buffer.from([id >> 8, id & 0xff, 1, 2, 3]), {
       onReply: (msg) => {
         t.release();
         resolve({ id: t.id, reply: msg });
@@ -71,15 +72,15 @@ describe('UDP socket pool', () => {
   });
 
   test('a reply with a wrong ID is reported as a stray and not delivered', async () => {
-    const strays: string[] = [];
-    const pool = new UdpSocketPool(4, 1, 100, (from, reason) => strays.push(`${from} ${reason}`));
+    const strays: Array<{ from: Endpoint; reason: string }> = [];
+    const pool = new UdpSocketPool(4, 1, 100, (from, reason) => strays.push({ from, reason }));
     forgeId = 1;
     try {
       await expect(ask(pool)).rejects.toThrow('no reply');
     } finally {
       forgeId = undefined;
     }
-    expect(strays).toEqual([`127.0.0.1|${port} id`]);
+    expect(strays).toEqual([{ from: { host: '127.0.0.1', port, family: 4 }, reason: 'id' }]);
     pool.close();
   });
 

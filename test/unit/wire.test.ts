@@ -14,7 +14,7 @@ import {
   RD,
   Rcode,
   TC,
-  TYPE_OPT,
+  Type,
   errorResponse,
   rcodeName,
   readHeader,
@@ -138,7 +138,7 @@ describe('scanMessage', () => {
       ['answer', 1],
       ['authority', 2],
       ['additional', 1],
-      ['additional', TYPE_OPT],
+      ['additional', Type.OPT],
     ]);
   });
 
