@@ -3,19 +3,13 @@
 // master outage would otherwise take every Mesos name on every node down within seconds, while
 // the tasks behind those names are still running. Independent of the answer cache: it works with
 // the cache off and outlives reloads. Bounded by entries, by bytes and by age.
+import type { ServeStaleConfig } from '../../common/config/schema.js';
 import type { Scan, ScannedMessage } from '../../common/dns/wire.js';
 import { cacheableTtl } from './answer-cache.js';
 import { type StoredReply, copyWithTtls, touch } from './stored-reply.js';
 
-export interface StaleLimits {
-  maxEntries: number;
-  /** Cap on the sum of entry sizes (message length plus the overhead estimate below). */
-  maxBytes: number;
-  /** An entry this many seconds after a server gave it is never served (RFC 8767 §5: 1–3 days). */
-  maxStaleSec: number;
-  /** The TTL of every record in a stale answer (RFC 8767 §4 recommends 30 s). */
-  ttlSec: number;
-}
+/** The serve-stale section without its switch: a store exists only while it is on. */
+export type StaleLimits = Omit<ServeStaleConfig, 'enabled'>;
 
 /**
  * An estimate of what an entry costs beside its message: the Map slot, the entry, the Buffer

@@ -6,16 +6,12 @@ import net from 'node:net';
 import type { Logger } from 'pino';
 import { clientKey } from '../admission/client-admission.js';
 import { type Endpoint, formatEndpoint } from '../../common/config/endpoint.js';
+import type { TcpConfig } from '../../common/config/schema.js';
 import type { Metrics } from '../metrics.js';
 import { FrameReader, frameMessage } from '../../common/dns/framing.js';
 import type { Resolver } from '../resolver.js';
 
-export interface TcpLimits {
-  maxConnections: number;
-  idleTimeoutMs: number;
-  maxConnectionsPerClient: number;
-  queryTimeoutMs: number;
-}
+export type TcpLimits = TcpConfig;
 
 /** Queries one connection may have outstanding before we stop reading from it. */
 const MAX_PIPELINED = 64;

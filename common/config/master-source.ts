@@ -1,6 +1,8 @@
 // Where the list of masters comes from: a static list, ZooKeeper (as Mesos registers itself),
 // Exhibitor, or a master_list file. Exactly one; this parses and checks that choice.
 import { type Endpoint, formatEndpoint, parseEndpoint } from './endpoint.js';
+import { ConfigError } from './error.js';
+import type { Group } from './table.js';
 
 export type MasterSource =
   | { kind: 'static' }
@@ -8,14 +10,8 @@ export type MasterSource =
   | { kind: 'exhibitor'; url: string; display: string }
   | { kind: 'file'; path: string; display: string };
 
-export const SOURCE_KEYS = ['masters', 'zookeeper', 'exhibitorUrl', 'masterListFile'] as const;
-
-/** Thrown with the key, the value and what is valid; schema.ts turns it into a ConfigError. */
-export interface SourceProblem {
-  key: string;
-  value: unknown;
-  expected: string;
-}
+/** The keys that each name a source; "masters" is declared on its own, as the static list. */
+const SOURCE_KEYS = ['masters', 'zookeeper', 'exhibitorUrl', 'masterListFile'] as const;
 
 const ZK_HINT = 'a ZooKeeper URL "zk://10.0.0.1:2181,10.0.0.2:2181/mesos" (IP addresses; optional user:password@ for digest auth)';
 
@@ -55,30 +51,47 @@ export function redactUrl(text: string): string {
   });
 }
 
-export function parseMasterSource(m: Record<string, unknown>): MasterSource | SourceProblem {
+const EXHIBITOR_HINT = 'an http(s) URL such as "http://10.0.0.1:8181" or ".../exhibitor/v1/cluster/status"';
+const FILE_HINT = 'an absolute file path such as "/opt/mesosphere/etc/master_list"';
+
+/** The dynamic source keys of the mesos section, read together: at most one source may be set. */
+export function masterSource(meaning: { zookeeper: string; exhibitorUrl: string; masterListFile: string }): Group<MasterSource> {
+  return {
+    kind: 'group',
+    docs: {
+      zookeeper: { default: 'none', valid: '`"zk://ip[:port],…/path"`, optional `user:password@`', meaning: meaning.zookeeper },
+      exhibitorUrl: { default: 'none', valid: 'an http(s) URL', meaning: meaning.exhibitorUrl },
+      masterListFile: { default: 'none', valid: 'an absolute path', meaning: meaning.masterListFile },
+    },
+    read: (m, at) => readMasterSource(m, at.key),
+    // Secrets in source URLs (ZooKeeper digest auth, Exhibitor basic auth) never leave as written.
+    show: (s, mesos) =>
+      s.kind === 'static'
+        ? { kind: 'static', masters: (mesos.masters as Endpoint[]).map(formatEndpoint) }
+        : { kind: s.kind, location: s.display },
+  };
+}
+
+function readMasterSource(m: Record<string, unknown>, section: string): MasterSource {
   const given = SOURCE_KEYS.filter((k) => m[k] !== undefined);
   if (given.length > 1) {
-    return {
-      key: `mesos.${given[1]}`,
-      value: m[given[1]],
-      expected: `only one master source; "mesos.${given[0]}" is already set (choose one of ${SOURCE_KEYS.map((k) => `mesos.${k}`).join(', ')})`,
-    };
+    const all = SOURCE_KEYS.map((k) => `${section}.${k}`).join(', ');
+    const expected = `only one master source; "${section}.${given[0]}" is already set (choose one of ${all})`;
+    throw new ConfigError(`${section}.${given[1]}`, m[given[1]], expected);
   }
   if (m.zookeeper !== undefined) {
     const zk = typeof m.zookeeper === 'string' ? parseZooKeeperUrl(m.zookeeper.trim()) : undefined;
-    if (!zk) return { key: 'mesos.zookeeper', value: m.zookeeper, expected: ZK_HINT };
+    if (!zk) throw new ConfigError(`${section}.zookeeper`, m.zookeeper, ZK_HINT);
     return { kind: 'zookeeper', ...zk, display: redactUrl(`zk://${zk.auth ? zk.auth + '@' : ''}${zk.hosts.map(formatEndpoint).join(',')}${zk.path}`) };
   }
   if (m.exhibitorUrl !== undefined) {
     const url = typeof m.exhibitorUrl === 'string' ? exhibitorStatusUrl(m.exhibitorUrl.trim()) : undefined;
-    if (!url) {
-      return { key: 'mesos.exhibitorUrl', value: m.exhibitorUrl, expected: 'an http(s) URL such as "http://10.0.0.1:8181" or ".../exhibitor/v1/cluster/status"' };
-    }
+    if (!url) throw new ConfigError(`${section}.exhibitorUrl`, m.exhibitorUrl, EXHIBITOR_HINT);
     return { kind: 'exhibitor', url: url.toString(), display: redactUrl(url.toString()) };
   }
   if (m.masterListFile !== undefined) {
     if (typeof m.masterListFile !== 'string' || !m.masterListFile.startsWith('/')) {
-      return { key: 'mesos.masterListFile', value: m.masterListFile, expected: 'an absolute file path such as "/opt/mesosphere/etc/master_list"' };
+      throw new ConfigError(`${section}.masterListFile`, m.masterListFile, FILE_HINT);
     }
     return { kind: 'file', path: m.masterListFile, display: m.masterListFile };
   }

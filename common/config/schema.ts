@@ -1,433 +1,254 @@
-// The one config schema for the whole product (agent, watchdog, genresolv share the file).
-// Parsed and validated once; everything downstream gets a fully-defaulted, typed Config.
-// Every error names the key, the bad value and what would be valid.
-import { canonicalName, isValidZoneName } from '../dns/names.js';
-import { type Cidr, formatCidr, parseCidr } from './cidr.js';
-import { type MasterSource, SOURCE_KEYS, parseMasterSource } from './master-source.js';
+// The one config schema for the whole product (agent, watchdog, genresolv share the file): each key
+// declared once with its kind, default, range and meaning. Reading, checking, the Config types,
+// describeConfig and docs/configuration.md (npm run docs:config) all come from this table.
+import { masterSource } from './master-source.js';
 import {
-  type Endpoint,
-  formatEndpoint,
-  isLoopback,
-  isWildcard,
-  parseEndpoint,
-  sameEndpoint,
-} from './endpoint.js';
+  absolutePath,
+  argv,
+  domain,
+  endpoint,
+  endpoints,
+  flag,
+  hosts,
+  integer,
+  integerOr,
+  isDomainName,
+  networks,
+  oneOf,
+  words,
+  zoneServers,
+} from './kinds.js';
+import { type ValueOf, readTable, section, showTable } from './table.js';
+
+export { ConfigError } from './error.js';
 
 export const DEFAULT_LISTEN = ['198.51.100.1:53', '198.51.100.2:53', '198.51.100.3:53'];
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-
-export interface HealthConfig {
-  /** A failure's weight halves every halfLifeMs: an old failure is forgiven (dcos-dns never forgot). */
-  halfLifeMs: number;
-  /** Consecutive failures that mark a server down. */
-  downAfterFailures: number;
-  /** How often a down server is probed in the background. */
-  probeIntervalMs: number;
-}
-
-export interface Config {
-  listen: Endpoint[];
-  upstreams: Endpoint[];
-  forwardZones: Map<string, Endpoint[]>; // canonical zone name → servers
-  mesos: {
-    domain: string;
-    port: number;
-    /** The static list (source "static"), or empty while a dynamic source has not reported. */
-    masters: Endpoint[];
-    source: MasterSource;
-    /** Dynamic sources: how often to re-read when healthy. */
-    refreshMs: number;
-    /** First retry after a failure; doubles up to refreshMs. */
-    retryMs: number;
-    /** Deadline of one Exhibitor request or ZooKeeper read. */
-    requestTimeoutMs: number;
-    zkSessionTimeoutMs: number;
-  };
-  /** ZooKeeper hosts for the zk zone; undefined means "the masters' addresses". */
-  zk: { servers: string[] | undefined };
-  fanout: number | 'all';
-  timeoutMs: number;
-  maxInflight: number;
-  tcp: TcpConfig;
-  /** Client networks served; undefined: loopback and the node's own networks (read at start and on reload). */
-  acl: Cidr[] | undefined;
-  rateLimit: RateLimitConfig;
-  health: HealthConfig;
-  log: { level: LogLevel };
-  cache: CacheConfig;
-  serveStale: ServeStaleConfig;
-  http: HttpConfig;
-  watchdog: WatchdogConfig;
-  genresolv: GenresolvConfig;
-}
-
-export interface TcpConfig {
-  maxConnections: number;
-  idleTimeoutMs: number;
-  /** Open connections one client address may hold (the node's own addresses are exempt). */
-  maxConnectionsPerClient: number;
-  /** A message whose length prefix has arrived must be complete within this (slowloris). */
-  queryTimeoutMs: number;
-}
-
-export interface RateLimitConfig {
-  /** Queries per second per client address; 0 turns the limit off. */
-  perClientQps: number;
-  burst: number;
-  /** Never limited; undefined: loopback and the node's own addresses (read at start and on reload). */
-  exempt: Cidr[] | undefined;
-}
-
-export interface CacheConfig {
-  enabled: boolean;
-  maxEntries: number;
-  /** Longest time any answer is kept, seconds (its own TTL permitting). */
-  maxTtlSec: number;
-  /** The same for the Mesos domain: short, so new and moved tasks show up quickly. */
-  mesosMaxTtlSec: number;
-}
-
-/** Serve-stale (RFC 8767): the last good answer when every server fails. */
-export interface ServeStaleConfig {
-  enabled: boolean;
-  maxEntries: number;
-  /** Memory cap: message bytes plus a per-entry overhead estimate. */
-  maxBytes: number;
-  /** An answer this many seconds after a server gave it is never served. */
-  maxStaleSec: number;
-  /** The TTL given to every record of a stale answer. */
-  ttlSec: number;
-}
-
-export interface HttpConfig {
-  enabled: boolean;
-  listen: Endpoint;
-}
-
-export interface WatchdogConfig {
-  /** false: only log what it would do. */
-  enabled: boolean;
-  /** Addresses asked for ready.spartan; default: every "listen" address. */
-  addresses: Endpoint[];
-  /** Per-address deadline for one ready.spartan query. */
-  timeoutMs: number;
-  /** Wait between the first failed round and the second. */
-  retryDelayMs: number;
-  /** argv run after two failed rounds. */
-  restartCommand: string[];
-}
-
-export interface GenresolvConfig {
-  /** The file written. */
-  path: string;
-  search: string[];
-  options: string[];
-  /** Per-address deadline for one ready.spartan query. */
-  timeoutMs: number;
-}
-
 export const DEFAULT_RESTART_COMMAND = ['systemctl', 'kill', '--signal', 'SIGKILL', '--kill-who', 'main', 'phalanx-dns.service'];
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-export class ConfigError extends Error {
-  constructor(
-    readonly key: string,
-    readonly value: unknown,
-    readonly expected: string,
-  ) {
-    super(`key "${key}": ${describe(value)} is not valid; expected ${expected}`);
-    this.name = 'ConfigError';
-  }
-}
+const NOT_THE_AGENT = 'a resolver other than the agent itself (it is one of "listen"; the agent would query itself in a loop)';
 
-function describe(value: unknown): string {
-  if (value === undefined) return 'a missing value';
-  const text = JSON.stringify(value);
-  return text.length > 80 ? text.slice(0, 77) + '...' : text;
-}
+const TOP_LEVEL = 'Where the agent listens, whom it serves and where it sends the names it does not answer itself.';
 
-const TOP_KEYS = [
-  'listen',
-  'upstreams',
-  'forwardZones',
-  'mesos',
-  'zk',
-  'fanout',
-  'timeoutMs',
-  'maxInflight',
-  'tcp',
-  'acl',
-  'rateLimit',
-  'health',
-  'log',
-  'cache',
-  'serveStale',
-  'http',
-  'watchdog',
-  'genresolv',
-];
+export const CONFIG_TABLE = section(TOP_LEVEL, {
+  listen: endpoints({
+    port: 53,
+    default: DEFAULT_LISTEN,
+    nonEmpty: 'at least one address to listen on',
+    meaning:
+      'Addresses to serve, UDP and TCP on each; IPv6 as `"[addr]:port"`. Every one must bind or the agent does not start. ' +
+      'A wildcard (`0.0.0.0`, `[::]`) is accepted with a warning: the `acl` is then what keeps other networks out. Changes need a restart.',
+  }),
+  upstreams: endpoints({
+    port: 53,
+    notTheAgent: NOT_THE_AGENT,
+    meaning:
+      'Resolvers for names outside the Mesos domain and the forward zones. One of the `listen` addresses is refused (the agent would query ' +
+      'itself in a loop). With none, such names get SERVFAIL.',
+  }),
+  forwardZones: zoneServers({
+    meaning:
+      'Names in a zone (longest match) go to its servers instead of `upstreams`. ' +
+      'Zone names are compared in lower case; the root is refused.',
+  }),
+  mesos: section('Mesos-DNS on the masters, and where the list of masters comes from (at most one source).', {
+    domain: domain({ default: 'mesos', meaning: 'The Mesos-DNS domain: names in it go to the masters.' }),
+    port: integer({ default: 61053, min: 1, max: 65535, meaning: 'The Mesos-DNS port, used for masters listed without one.' }),
+    masters: endpoints({
+      port: 'mesos.port',
+      hidden: true,
+      meaning: 'A static list of masters (Mesos-DNS servers); reloaded on SIGHUP.',
+    }),
+    source: masterSource({
+      zookeeper:
+        'Learn the masters from ZooKeeper, as Mesos registers them: the `json.info_<seq>` children of the znode, the lowest sequence the ' +
+        "leader. The `zk` zone comes from ZooKeeper's `/zookeeper/config` (3.5+), else from the URL's hosts.",
+      exhibitorUrl:
+        'Learn the masters and ZooKeepers from Exhibitor: polls `…/exhibitor/v1/cluster/status` (added to a bare base URL); ' +
+        'they are the `hostname`s.',
+      masterListFile:
+        'Learn the masters from a file holding a JSON array of their IP addresses (DC/OS: `/opt/mesosphere/etc/master_list`), ' +
+        're-read each refresh.',
+    }),
+    refreshMs: integer({
+      default: 120_000,
+      min: 100,
+      max: 3_600_000,
+      meaning: "How often a dynamic source is re-read while healthy (ZooKeeper's watches report changes sooner).",
+    }),
+    retryMs: integer({
+      default: 5000,
+      min: 50,
+      max: 'mesos.refreshMs',
+      meaning: 'The first retry after a source fails; it doubles up to `mesos.refreshMs`.',
+    }),
+    requestTimeoutMs: integer({ default: 10_000, min: 50, max: 120_000, meaning: 'Deadline of one Exhibitor request or ZooKeeper read.' }),
+    zkSessionTimeoutMs: integer({ default: 10_000, min: 1000, max: 120_000, meaning: 'The ZooKeeper session timeout.' }),
+  }),
+  zk: section('The `zk` zone (`zk-1.zk` … `zk-5.zk`): the ZooKeeper ensemble by name.', {
+    servers: hosts({
+      port: 2181,
+      defaultText: "the source's ensemble, else the masters' addresses",
+      meaning: 'ZooKeeper hosts for the `zk` zone (a port may be written; only the address is kept).',
+    }),
+  }),
+  fanout: integerOr('all', { default: 2, min: 1, max: 16, meaning: 'Servers raced per query; the first good answer wins.' }),
+  timeoutMs: integer({
+    default: 2000,
+    min: 50,
+    max: 30_000,
+    meaning: 'Deadline for one server to answer (UDP and, after truncation, TCP together).',
+  }),
+  maxInflight: integer({
+    default: 1024,
+    min: 1,
+    max: 1_000_000,
+    meaning: 'Forwarded queries in flight; past it new ones get an immediate answer: their stale answer when one is kept, else SERVFAIL.',
+  }),
+  tcp: section('Client connections over TCP (RFC 7766), capped so that idle or trickling sockets cannot exhaust the agent.', {
+    maxConnections: integer({ default: 256, min: 1, max: 100_000, meaning: 'Client TCP connections in all; more are closed at once.' }),
+    idleTimeoutMs: integer({
+      default: 10_000,
+      min: 100,
+      max: 600_000,
+      meaning: 'An idle client TCP connection (one that never sends anything, too) is closed after this.',
+    }),
+    maxConnectionsPerClient: integer({
+      default: 32,
+      min: 1,
+      max: 100_000,
+      meaning:
+        'Client TCP connections one source address may hold; more are closed at once. The `rateLimit.exempt` addresses are not capped.',
+    }),
+    queryTimeoutMs: integer({
+      default: 5000,
+      min: 100,
+      max: 600_000,
+      meaning:
+        'Once the first byte of a message has arrived, the rest must arrive within this, or the connection is closed (slow senders).',
+    }),
+  }),
+  acl: networks({
+    defaultText: "loopback and the node's own networks",
+    meaning:
+      'Client networks served (a bare address is one host); any other source gets REFUSED. Left out, it follows the node on every reload.',
+  }),
+  rateLimit: section('A token bucket per client address.', {
+    perClientQps: integer({
+      default: 1000,
+      min: 0,
+      max: 1_000_000,
+      meaning: 'Queries a second per client address; `0` turns the limit off. Over it: TC over UDP, REFUSED over TCP.',
+    }),
+    burst: integer({ default: 2000, min: 1, max: 10_000_000, meaning: 'Queries a client that has been quiet may send at once.' }),
+    exempt: networks({
+      defaultText: "loopback and the node's own addresses",
+      meaning: 'Never rate-limited nor capped in TCP connections, in the `acl` form.',
+    }),
+  }),
+  health: section('How servers are judged: failures weigh less as they age, and a down server is probed until it answers.', {
+    halfLifeMs: integer({
+      default: 30_000,
+      min: 100,
+      max: 3_600_000,
+      meaning: "A server's failure score halves over this time, so an old failure is forgiven.",
+    }),
+    downAfterFailures: integer({ default: 3, min: 1, max: 100, meaning: 'Consecutive failures that mark a server down.' }),
+    probeIntervalMs: integer({ default: 2000, min: 50, max: 600_000, meaning: 'How often a down server is probed in the background.' }),
+  }),
+  log: section('Logs: JSON lines on stdout, filed by syslog priority under systemd (`journalctl -p`).', {
+    level: oneOf(LOG_LEVELS, { default: 'info', meaning: 'The least severe level written.' }),
+  }),
+  cache: section('The answer cache: answers from servers kept for their TTL (RFC 2308 for negative answers).', {
+    enabled: flag({ default: true, meaning: 'Keep forwarded answers for their TTL.' }),
+    maxEntries: integer({ default: 10_000, min: 1, max: 10_000_000, meaning: 'Answers kept; the least recently used goes first.' }),
+    maxTtlSec: integer({ default: 300, min: 0, max: 86_400, meaning: 'Longest an answer is kept, its own TTL permitting.' }),
+    mesosMaxTtlSec: integer({
+      default: 2,
+      min: 0,
+      max: 86_400,
+      meaning:
+        'The same for the Mesos domain, short so that new and moved tasks show up quickly ' +
+        '(Mesos-DNS itself refreshes every 60 s by default). `0` turns caching off there.',
+    }),
+  }),
+  serveStale: section('Serve-stale (RFC 8767): the last good answer when every server for a name fails, instead of SERVFAIL.', {
+    enabled: flag({ default: true, meaning: 'When every server for a name fails, answer with the last good answer.' }),
+    maxEntries: integer({ default: 10_000, min: 1, max: 10_000_000, meaning: 'Answers kept; the least recently used goes first.' }),
+    // At least one largest DNS message (64 KiB).
+    maxBytes: integer({
+      default: 16 * 1024 * 1024,
+      min: 65_536,
+      max: 1024 * 1024 * 1024,
+      meaning: "Memory cap (16 MiB by default, 1 GiB at most): the answers' bytes plus an estimated overhead of each.",
+    }),
+    // RFC 8767 §5 suggests 1 to 3 days; a week is its cap for any TTL.
+    maxStaleSec: integer({
+      default: 86_400,
+      min: 1,
+      max: 604_800,
+      meaning: 'An answer more than this after a server gave it is never served (a day by default; RFC 8767 suggests 1–3 days).',
+    }),
+    // 0 would tell clients not to keep it at all.
+    ttlSec: integer({
+      default: 30,
+      min: 1,
+      max: 3600,
+      meaning: 'The TTL of every record in a stale answer, so clients ask again soon (RFC 8767 recommends 30).',
+    }),
+  }),
+  http: section('The HTTP API and metrics.', {
+    enabled: flag({ default: true, meaning: 'Serve the HTTP API.' }),
+    listen: endpoint({ default: '127.0.0.1:62080', port: 62080, meaning: "The API's one address. Changes need a restart." }),
+  }),
+  watchdog: section('`phalanx-watchdog`: restarts an agent that stops answering ready.spartan.', {
+    enabled: flag({ default: true, meaning: '`false`: log what it would do, restart nothing.' }),
+    addresses: endpoints({ port: 53, default: 'listen', meaning: 'Addresses asked for ready.spartan; any answer means healthy.' }),
+    timeoutMs: integer({ default: 5000, min: 50, max: 60_000, meaning: 'Deadline for each address in a round.' }),
+    retryDelayMs: integer({ default: 60_000, min: 0, max: 600_000, meaning: 'Wait between the first failed round and the second.' }),
+    restartCommand: argv({
+      default: DEFAULT_RESTART_COMMAND,
+      meaning: 'Program and arguments run after two failed rounds; a program that cannot be found is a config error.',
+    }),
+  }),
+  genresolv: section("`phalanx-genresolv`: writes resolv.conf with the agent's addresses that answer ready.spartan (while none does, the upstreams).", {
+    path: absolutePath({
+      default: '/etc/resolv.conf',
+      meaning: 'The file written (`--output PATH` overrides it); its directory must be writable.',
+    }),
+    search: words({
+      default: [],
+      valid: isDomainName,
+      what: 'domain names such as "marathon.mesos"',
+      meaning: '`search` domains, e.g. `["marathon.mesos"]`.',
+    }),
+    options: words({
+      default: ['timeout:1', 'attempts:3'],
+      valid: (v) => /^[a-z0-9-]+(:\d+)?$/.test(v),
+      what: 'resolv.conf options such as "timeout:1"',
+      meaning: '`options`; with `timeout:1`, a hung nameserver costs a lookup 1 s instead of 5 s.',
+    }),
+    timeoutMs: integer({ default: 5000, min: 50, max: 60_000, meaning: 'Deadline for each agent address to answer ready.spartan.' }),
+  }),
+});
 
-type Obj = Record<string, unknown>;
-
-function isObject(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function section(raw: Obj, key: string, allowed: string[]): Obj {
-  const v = raw[key];
-  if (v === undefined) return {};
-  if (!isObject(v)) throw new ConfigError(key, v, `an object with keys ${allowed.join(', ')}`);
-  for (const k of Object.keys(v)) {
-    if (!allowed.includes(k)) throw new ConfigError(`${key}.${k}`, v[k], `one of the keys ${allowed.join(', ')} (unknown key)`);
-  }
-  return v;
-}
-
-function integer(v: unknown, key: string, dflt: number, min: number, max: number): number {
-  if (v === undefined) return dflt;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    throw new ConfigError(key, v, `an integer from ${min} to ${max}`);
-  }
-  return v;
-}
-
-const ENDPOINT_HINT = 'an IP address with an optional port, e.g. "10.0.0.2", "10.0.0.2:5353" or "[fd00::2]:53"';
-
-function bool(v: unknown, key: string, dflt: boolean): boolean {
-  if (v === undefined) return dflt;
-  if (typeof v !== 'boolean') throw new ConfigError(key, v, 'true or false');
-  return v;
-}
-
-function stringList(v: unknown, key: string, valid: (s: string) => boolean, what: string, dflt: string[] = []): string[] {
-  if (v === undefined) return dflt;
-  if (!Array.isArray(v)) throw new ConfigError(key, v, `a list of ${what}`);
-  v.forEach((item, i) => {
-    if (typeof item !== 'string' || !valid(item)) throw new ConfigError(`${key}[${i}]`, item, what);
-  });
-  return v as string[];
-}
-
-function endpoints(v: unknown, key: string, defaultPort: number, dflt: string[] = []): Endpoint[] {
-  const list = v === undefined ? dflt : v;
-  if (!Array.isArray(list)) throw new ConfigError(key, v, `a list of ${ENDPOINT_HINT}`);
-  const out: Endpoint[] = [];
-  list.forEach((item, i) => {
-    const e = typeof item === 'string' ? parseEndpoint(item.trim(), defaultPort) : undefined;
-    if (!e) throw new ConfigError(`${key}[${i}]`, item, ENDPOINT_HINT);
-    if (!out.some((o) => sameEndpoint(o, e))) out.push(e); // duplicates would be raced against themselves
-  });
-  return out;
-}
-
-const CIDR_HINT = 'a network such as "10.0.0.0/8" or "fd00::/8", or one address such as "10.0.0.7"';
-
-/** A list of networks; undefined (the key left out) stays undefined: the caller's default applies. */
-function cidrs(v: unknown, key: string): Cidr[] | undefined {
-  if (v === undefined) return undefined;
-  if (!Array.isArray(v)) throw new ConfigError(key, v, `a list of networks, each ${CIDR_HINT}`);
-  return v.map((item, i) => {
-    const c = typeof item === 'string' ? parseCidr(item.trim()) : undefined;
-    if (!c) throw new ConfigError(`${key}[${i}]`, item, CIDR_HINT);
-    return c;
-  });
-}
-
-function zoneName(v: unknown, key: string): string {
-  if (typeof v !== 'string' || !isValidZoneName(v) || canonicalName(v) === '') {
-    throw new ConfigError(key, v, 'a domain name such as "mesos" or "corp.example.com"');
-  }
-  return canonicalName(v);
-}
+export type Config = ValueOf<typeof CONFIG_TABLE>;
+export type LogLevel = Config['log']['level'];
+export type HealthConfig = Config['health'];
+export type TcpConfig = Config['tcp'];
+export type RateLimitConfig = Config['rateLimit'];
+export type CacheConfig = Config['cache'];
+export type ServeStaleConfig = Config['serveStale'];
+export type HttpConfig = Config['http'];
+export type WatchdogConfig = Config['watchdog'];
+export type GenresolvConfig = Config['genresolv'];
 
 /** Builds the typed config from parsed JSON. Throws ConfigError on the first problem. */
 export function parseConfig(raw: unknown): Config {
-  if (!isObject(raw)) throw new ConfigError('(top level)', raw, 'a JSON object');
-  for (const k of Object.keys(raw)) {
-    if (!TOP_KEYS.includes(k)) throw new ConfigError(k, raw[k], `one of the keys ${TOP_KEYS.join(', ')} (unknown key)`);
-  }
-
-  const listen = endpoints(raw.listen, 'listen', 53, DEFAULT_LISTEN);
-  if (listen.length === 0) throw new ConfigError('listen', raw.listen, 'at least one address to listen on');
-
-  const upstreams = endpoints(raw.upstreams, 'upstreams', 53);
-  upstreams.forEach((u, i) => {
-    if (listensOn(listen, u)) {
-      throw new ConfigError(
-        `upstreams[${i}]`,
-        formatEndpoint(u),
-        'a resolver other than the agent itself (it is one of "listen"; the agent would query itself in a loop)',
-      );
-    }
-  });
-
-  const forwardZones = new Map<string, Endpoint[]>();
-  const fz = raw.forwardZones;
-  if (fz !== undefined && !isObject(fz)) throw new ConfigError('forwardZones', fz, 'an object mapping zone names to server lists');
-  for (const [zone, servers] of Object.entries(fz ?? {})) {
-    const key = `forwardZones.${zone}`;
-    const name = zoneName(zone, key);
-    const list = endpoints(servers, key, 53);
-    if (list.length === 0) throw new ConfigError(key, servers, 'at least one server');
-    list.forEach((s, i) => {
-      if (listensOn(listen, s)) throw new ConfigError(`${key}[${i}]`, formatEndpoint(s), 'a server other than the agent itself');
-    });
-    forwardZones.set(name, list);
-  }
-
-  const m = section(raw, 'mesos', ['domain', 'port', ...SOURCE_KEYS, 'refreshMs', 'retryMs', 'requestTimeoutMs', 'zkSessionTimeoutMs']);
-  const mesosPort = integer(m.port, 'mesos.port', 61053, 1, 65535);
-  const source = parseMasterSource(m);
-  if ('key' in source) throw new ConfigError(source.key, source.value, source.expected);
-  const refreshMs = integer(m.refreshMs, 'mesos.refreshMs', 120_000, 100, 3_600_000);
-  const mesos = {
-    domain: m.domain === undefined ? 'mesos' : zoneName(m.domain, 'mesos.domain'),
-    port: mesosPort,
-    masters: endpoints(m.masters, 'mesos.masters', mesosPort),
-    source,
-    refreshMs,
-    retryMs: integer(m.retryMs, 'mesos.retryMs', 5000, 50, refreshMs),
-    requestTimeoutMs: integer(m.requestTimeoutMs, 'mesos.requestTimeoutMs', 10_000, 50, 120_000),
-    zkSessionTimeoutMs: integer(m.zkSessionTimeoutMs, 'mesos.zkSessionTimeoutMs', 10_000, 1000, 120_000),
-  };
-
-  const z = section(raw, 'zk', ['servers']);
-  let zkServers: string[] | undefined;
-  if (z.servers !== undefined) {
-    zkServers = endpoints(z.servers, 'zk.servers', 2181).map((e) => e.host);
-  }
-
-  const fanout = raw.fanout === undefined ? 2 : raw.fanout;
-  if (fanout !== 'all' && (typeof fanout !== 'number' || !Number.isInteger(fanout) || fanout < 1 || fanout > 16)) {
-    throw new ConfigError('fanout', raw.fanout, 'an integer from 1 to 16, or "all"');
-  }
-
-  const t = section(raw, 'tcp', ['maxConnections', 'idleTimeoutMs', 'maxConnectionsPerClient', 'queryTimeoutMs']);
-  const rl = section(raw, 'rateLimit', ['perClientQps', 'burst', 'exempt']);
-  const h = section(raw, 'health', ['halfLifeMs', 'downAfterFailures', 'probeIntervalMs']);
-  const l = section(raw, 'log', ['level']);
-  const level = l.level === undefined ? 'info' : l.level;
-  if (typeof level !== 'string' || !(LOG_LEVELS as readonly string[]).includes(level)) {
-    throw new ConfigError('log.level', l.level, `one of ${LOG_LEVELS.join(', ')}`);
-  }
-
-  const ca = section(raw, 'cache', ['enabled', 'maxEntries', 'maxTtlSec', 'mesosMaxTtlSec']);
-  const st = section(raw, 'serveStale', ['enabled', 'maxEntries', 'maxBytes', 'maxStaleSec', 'ttlSec']);
-  const http = section(raw, 'http', ['enabled', 'listen']);
-  const httpListen = typeof http.listen === 'string' ? parseEndpoint(http.listen, 62080) : http.listen === undefined ? parseEndpoint('127.0.0.1:62080') : undefined;
-  if (!httpListen) throw new ConfigError('http.listen', http.listen, ENDPOINT_HINT);
-
-  const w = section(raw, 'watchdog', ['enabled', 'addresses', 'timeoutMs', 'retryDelayMs', 'restartCommand']);
-  const restartCommand = w.restartCommand ?? DEFAULT_RESTART_COMMAND;
-  if (!Array.isArray(restartCommand) || restartCommand.length === 0 || !restartCommand.every((a) => typeof a === 'string' && a !== '')) {
-    throw new ConfigError('watchdog.restartCommand', w.restartCommand, 'a non-empty list of strings (program and arguments)');
-  }
-
-  const g = section(raw, 'genresolv', ['path', 'search', 'options', 'timeoutMs']);
-  if (g.path !== undefined && (typeof g.path !== 'string' || !g.path.startsWith('/'))) {
-    throw new ConfigError('genresolv.path', g.path, 'an absolute file path such as "/etc/resolv.conf"');
-  }
-
-  return {
-    listen,
-    upstreams,
-    forwardZones,
-    mesos,
-    zk: { servers: zkServers },
-    fanout,
-    timeoutMs: integer(raw.timeoutMs, 'timeoutMs', 2000, 50, 30000),
-    maxInflight: integer(raw.maxInflight, 'maxInflight', 1024, 1, 1_000_000),
-    tcp: {
-      maxConnections: integer(t.maxConnections, 'tcp.maxConnections', 256, 1, 100_000),
-      idleTimeoutMs: integer(t.idleTimeoutMs, 'tcp.idleTimeoutMs', 10_000, 100, 600_000),
-      maxConnectionsPerClient: integer(t.maxConnectionsPerClient, 'tcp.maxConnectionsPerClient', 32, 1, 100_000),
-      queryTimeoutMs: integer(t.queryTimeoutMs, 'tcp.queryTimeoutMs', 5000, 100, 600_000),
-    },
-    acl: cidrs(raw.acl, 'acl'),
-    rateLimit: {
-      perClientQps: integer(rl.perClientQps, 'rateLimit.perClientQps', 1000, 0, 1_000_000),
-      burst: integer(rl.burst, 'rateLimit.burst', 2000, 1, 10_000_000),
-      exempt: cidrs(rl.exempt, 'rateLimit.exempt'),
-    },
-    health: {
-      halfLifeMs: integer(h.halfLifeMs, 'health.halfLifeMs', 30_000, 100, 3_600_000),
-      downAfterFailures: integer(h.downAfterFailures, 'health.downAfterFailures', 3, 1, 100),
-      probeIntervalMs: integer(h.probeIntervalMs, 'health.probeIntervalMs', 2000, 50, 600_000),
-    },
-    log: { level: level as LogLevel },
-    cache: {
-      enabled: bool(ca.enabled, 'cache.enabled', true),
-      maxEntries: integer(ca.maxEntries, 'cache.maxEntries', 10_000, 1, 10_000_000),
-      maxTtlSec: integer(ca.maxTtlSec, 'cache.maxTtlSec', 300, 0, 86_400),
-      mesosMaxTtlSec: integer(ca.mesosMaxTtlSec, 'cache.mesosMaxTtlSec', 2, 0, 86_400),
-    },
-    serveStale: {
-      enabled: bool(st.enabled, 'serveStale.enabled', true),
-      maxEntries: integer(st.maxEntries, 'serveStale.maxEntries', 10_000, 1, 10_000_000),
-      // At least one largest DNS message (64 KiB); at most 1 GiB.
-      maxBytes: integer(st.maxBytes, 'serveStale.maxBytes', 16 * 1024 * 1024, 65_536, 1024 * 1024 * 1024),
-      // RFC 8767 §5 suggests 1 to 3 days; a week at most (its cap for any TTL).
-      maxStaleSec: integer(st.maxStaleSec, 'serveStale.maxStaleSec', 86_400, 1, 604_800),
-      // RFC 8767 §4 recommends 30 s; 0 would tell clients not to keep it at all.
-      ttlSec: integer(st.ttlSec, 'serveStale.ttlSec', 30, 1, 3600),
-    },
-    http: { enabled: bool(http.enabled, 'http.enabled', true), listen: httpListen },
-    watchdog: {
-      enabled: bool(w.enabled, 'watchdog.enabled', true),
-      addresses: w.addresses === undefined ? listen : endpoints(w.addresses, 'watchdog.addresses', 53),
-      timeoutMs: integer(w.timeoutMs, 'watchdog.timeoutMs', 5000, 50, 60_000),
-      retryDelayMs: integer(w.retryDelayMs, 'watchdog.retryDelayMs', 60_000, 0, 600_000),
-      restartCommand: restartCommand as string[],
-    },
-    genresolv: {
-      path: (g.path as string | undefined) ?? '/etc/resolv.conf',
-      search: stringList(g.search, 'genresolv.search', (v) => isValidZoneName(v) && canonicalName(v) !== '', 'domain names such as "marathon.mesos"'),
-      options: stringList(g.options, 'genresolv.options', (v) => /^[a-z0-9-]+(:\d+)?$/.test(v), 'resolv.conf options such as "timeout:1"', ['timeout:1', 'attempts:3']),
-      timeoutMs: integer(g.timeoutMs, 'genresolv.timeoutMs', 5000, 50, 60_000),
-    },
-  };
-}
-
-/** Would a query sent to `target` land on one of the agent's own sockets? */
-function listensOn(listen: Endpoint[], target: Endpoint): boolean {
-  return listen.some(
-    (l) =>
-      sameEndpoint(l, target) ||
-      // A "::" socket on Linux also takes IPv4 traffic, so it covers 127.x as well.
-      (isWildcard(l) && l.port === target.port && (l.family === target.family || l.host === '::') && isLoopback(target)),
-  );
+  return readTable(CONFIG_TABLE, raw);
 }
 
 /** A config in the JSON shape it was written in, for logs and the HTTP API. */
 export function describeConfig(c: Config): Record<string, unknown> {
-  return {
-    listen: c.listen.map(formatEndpoint),
-    upstreams: c.upstreams.map(formatEndpoint),
-    forwardZones: Object.fromEntries([...c.forwardZones].map(([z, s]) => [z, s.map(formatEndpoint)])),
-    mesos: {
-      domain: c.mesos.domain,
-      port: c.mesos.port,
-      // Secrets in source URLs (ZooKeeper digest auth, Exhibitor basic auth) never leave as written.
-      source: c.mesos.source.kind === 'static' ? { kind: 'static', masters: c.mesos.masters.map(formatEndpoint) } : { kind: c.mesos.source.kind, location: c.mesos.source.display },
-      refreshMs: c.mesos.refreshMs,
-      retryMs: c.mesos.retryMs,
-      requestTimeoutMs: c.mesos.requestTimeoutMs,
-      zkSessionTimeoutMs: c.mesos.zkSessionTimeoutMs,
-    },
-    zk: { servers: c.zk.servers ?? null },
-    fanout: c.fanout,
-    timeoutMs: c.timeoutMs,
-    maxInflight: c.maxInflight,
-    tcp: c.tcp,
-    // null: the default, loopback and the node's own networks (addresses for exempt); /v1/enumerate shows them.
-    acl: c.acl?.map(formatCidr) ?? null,
-    rateLimit: { ...c.rateLimit, exempt: c.rateLimit.exempt?.map(formatCidr) ?? null },
-    health: c.health,
-    log: c.log,
-    cache: c.cache,
-    serveStale: c.serveStale,
-    http: { enabled: c.http.enabled, listen: formatEndpoint(c.http.listen) },
-    watchdog: { ...c.watchdog, addresses: c.watchdog.addresses.map(formatEndpoint) },
-    genresolv: c.genresolv,
-  };
+  return showTable(CONFIG_TABLE, c);
 }

@@ -287,6 +287,11 @@ describe('error messages name the key, the bad value and what is valid', () => {
     expectGoodMessage(configError(raw), key, bad, valid);
   });
 
+  test('mesos.retryMs may not exceed mesos.refreshMs, whose value the message gives', () => {
+    expect(parseConfig({ mesos: { refreshMs: 1000, retryMs: 1000 } }).mesos.retryMs).toBe(1000);
+    expectGoodMessage(configError({ mesos: { refreshMs: 1000, retryMs: 1001 } }), 'mesos.retryMs', 1001, 'an integer from 50 to 1000');
+  });
+
   test('ConfigError carries key, value and expectation as fields', () => {
     const err = configError({ timeoutMs: 'fast' });
     expect(err.name).toBe('ConfigError');
