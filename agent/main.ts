@@ -10,11 +10,7 @@
 import { Agent } from './agent.js';
 import { failAndExit, readCommandLine } from '../common/config/command-line.js';
 import { DEFAULT_CONFIG_PATH, loadConfig } from '../common/config/load.js';
-import { formatEndpoint } from '../common/config/endpoint.js';
-import { describeConfig } from '../common/config/schema.js';
-import { Discovery } from './discovery/discovery.js';
 import { createLogger } from '../common/log.js';
-import { probeReady } from '../common/ready-probe.js';
 import { SystemdNotifier } from './systemd/notify.js';
 import { inheritedSockets } from './systemd/socket-activation.js';
 
@@ -64,13 +60,8 @@ async function main(): Promise<void> {
   }
   const systemd = new SystemdNotifier(log);
   const agent = new Agent(config, log);
-  // /healthz asks the first listen address, exactly as the watchdog would.
-  const readyCheck = async () => {
-    const r = await probeReady(config.listen[0], 1000);
-    return { ok: r.ok, reason: r.reason };
-  };
   try {
-    await agent.start(readyCheck, inherited);
+    await agent.start(inherited);
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
     const hint =
@@ -84,18 +75,15 @@ async function main(): Promise<void> {
     log.fatal({ err, address: e.address, port: e.port }, `cannot listen on ${e.address ?? '?'}:${e.port ?? '?'}: ${hint}`);
     fail(`cannot listen on ${e.address ?? '?'}:${e.port ?? '?'}: ${hint}`, 1);
   }
-
-  let discovery = new Discovery(agent, config, log);
-  discovery.start();
-  const status = () => `serving ${agent.currentConfig.listen.map(formatEndpoint).join(', ')}`;
+  const status = () => `serving ${agent.listenAddresses.join(', ')}`;
 
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal, inflight: agent.resolver.inflightCount }, 'shutting down: finishing in-flight queries');
+    log.info({ signal, inflight: agent.inflight }, 'shutting down: finishing in-flight queries');
     void systemd.notify({ STOPPING: '1', STATUS: 'shutting down: finishing in-flight queries' });
-    Promise.all([discovery.stop(), agent.stop()]).then(
+    agent.stop().then(
       () => {
         log.info('stopped');
         process.exit(0);
@@ -112,15 +100,8 @@ async function main(): Promise<void> {
     void systemd.notify({ RELOADING: '1', STATUS: 'reloading the config' });
     try {
       const next = loadConfig(path);
-      const before = JSON.stringify(describeConfig(agent.currentConfig).mesos);
       log.level = next.log.level;
       agent.reload(next);
-      // Restart discovery only when its settings changed: a ZooKeeper session is worth keeping.
-      if (JSON.stringify(describeConfig(next).mesos) !== before) {
-        void discovery.stop();
-        discovery = new Discovery(agent, next, log);
-        discovery.start();
-      }
     } catch (err) {
       log.error({ err: (err as Error).message, config: path }, 'config reload failed; keeping the running config. Fix the file and send SIGHUP again');
     }

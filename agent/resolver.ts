@@ -1,19 +1,19 @@
 // The query pipeline, transport-independent: parse → route → answer locally or race the
 // servers → shape the reply for this client. It never throws; every query gets a reply or a
 // deliberate silence (unparsable input).
-import dnsPacket from 'dns-packet';
 import type { Logger } from 'pino';
 import type { ClientAdmission, Verdict } from './admission/client-admission.js';
 import type { Config } from '../common/config/schema.js';
 import { type Query, parseQuery, replyLimit } from '../common/dns/query.js';
 import type { AnswerCache } from './cache/answer-cache.js';
 import type { StaleStore } from './cache/stale-store.js';
-import { AA, CD, RA, RD, Rcode, type Scan, TC, type Transport, errorResponse, rcodeName, scanMessage, shapeResponse } from '../common/dns/wire.js';
+import { CD, Class, RA, Rcode, type Scan, TC, type Transport, Type, errorResponse, rcodeName, shapeResponse } from '../common/dns/wire.js';
 import { race } from './forwarding/race.js';
 import type { ServerGroup } from './forwarding/server-group.js';
 import type { Metrics } from './metrics.js';
 import { type Route, type RoutingTable, route } from './routing.js';
-import { type Zone, answerFromZone } from './zones/local-zones.js';
+import { encodedAnswer } from './zones/encoded-answers.js';
+import type { Zone } from './zones/local-zones.js';
 
 /** Everything a query needs, swapped as one object on reload or discovery change. */
 export interface ResolverState {
@@ -31,17 +31,12 @@ export interface ResolverState {
   stale: StaleStore | undefined;
 }
 
-const TYPE_NAMES: Record<number, string> = { 1: 'A', 2: 'NS', 6: 'SOA', 28: 'AAAA' };
-const CLASS_IN = 1;
-const CLASS_ANY = 255;
-const ZONE_TRANSFERS = new Set([251, 252]); // IXFR, AXFR
+const ZONE_TRANSFERS = new Set<number>([Type.IXFR, Type.AXFR]);
 
 export class Resolver {
   private inflight = 0;
   private rotation = 0;
-  /** Local answers encoded once per zone, name, type and turn (see answerLocal). */
   private readonly labelCache = new Map<string, { transport: Transport; route: Route['kind']; rcode: string }>();
-  private readonly encoded = new WeakMap<Zone, Map<string, { msg: Buffer; scan: Scan }>>();
 
   constructor(
     public state: ResolverState,
@@ -91,11 +86,11 @@ export class Resolver {
     if (parsed.kind !== 'query') return undefined;
     const q = parsed.query;
     if (reason === 'rate' && transport === 'udp') {
-      const reply = errorResponse(q.id, q.flags, Rcode.NOERROR, q.question, q.edns);
+      const reply = this.fail(q, Rcode.NOERROR);
       reply.writeUInt16BE(reply.readUInt16BE(2) | TC, 2);
       return reply;
     }
-    return errorResponse(q.id, q.flags, Rcode.REFUSED, q.question, q.edns);
+    return this.fail(q, Rcode.REFUSED);
   }
 
   /** One labels object per transport, route and rcode, made once (per-query objects showed in profiles). */
@@ -110,61 +105,35 @@ export class Resolver {
   }
 
   private answerLocal(q: Query, zone: Zone, transport: Transport): Buffer {
-    if ((q.qclass !== CLASS_IN && q.qclass !== CLASS_ANY) || ZONE_TRANSFERS.has(q.qtype)) {
-      return errorResponse(q.id, q.flags, Rcode.REFUSED, q.question, q.edns);
-    }
-    const a = answerFromZone(zone, q.name, q.qtype, TYPE_NAMES[q.qtype] ?? '', this.rotation++);
-    // The fast path: a zone's answers are encoded once per name, type and turn, then only
-    // patched per client (ID, question spelling, OPT, size). Zones are immutable, so a new
-    // ensemble brings a new zone object and a fresh set. Only answers with records are kept
-    // (bounded by the zone's records), so queries for random names or types cannot grow it.
-    const keep = a.answers.length > 0;
-    const key = `${q.name}|${q.qtype}|${a.turn}|${q.flags & RD}`;
-    let encoded = keep ? this.encodedAnswers(zone).get(key) : undefined;
-    if (!encoded) {
-      const msg = dnsPacket.encode({
-        type: 'response',
-        id: 0,
-        flags: AA | (q.flags & RD) | (a.rcode === 'NXDOMAIN' ? Rcode.NXDOMAIN : 0),
-        questions: [{ name: q.name, type: `UNKNOWN_${q.qtype}` as dnsPacket.RecordType, class: 'IN' }],
-        answers: a.answers,
-        authorities: a.authorities,
-      });
-      encoded = { msg, scan: scanMessage(msg) };
-      if (keep) this.encodedAnswers(zone).set(key, encoded);
-    }
-    return shapeResponse(encoded.msg, encoded.scan, {
-      id: q.id,
-      question: q.question,
-      edns: q.edns,
-      limit: replyLimit(q, transport),
-      setFlags: RA,
-    });
+    if ((q.qclass !== Class.IN && q.qclass !== Class.ANY) || ZONE_TRANSFERS.has(q.qtype)) return this.fail(q, Rcode.REFUSED);
+    const a = encodedAnswer(zone, q.name, q.qtype, q.flags, this.rotation++);
+    return this.reply(q, a, transport);
   }
 
-  private encodedAnswers(zone: Zone): Map<string, { msg: Buffer; scan: Scan }> {
-    let m = this.encoded.get(zone);
-    if (!m) {
-      m = new Map();
-      this.encoded.set(zone, m);
-    }
-    return m;
+  /** A reply to `q` from a message held for many clients: patched with its ID, question spelling, OPT and size. */
+  private reply(q: Query, held: { msg: Buffer; scan: Scan }, transport: Transport): Buffer {
+    return shapeResponse(held.msg, held.scan, { id: q.id, question: q.question, edns: q.edns, limit: replyLimit(q, transport), setFlags: RA });
+  }
+
+  /** An error reply to `q`: its ID, flags and question, with `rcode`. */
+  private fail(q: Query, rcode: number): Buffer {
+    return errorResponse(q.id, q.flags, rcode, q.question, q.edns);
   }
 
   private async forward(q: Query, r: Exclude<Route, { kind: 'local' }>, state: ResolverState, transport: Transport): Promise<Buffer> {
     const group = r.kind === 'mesos' ? state.mesos : r.kind === 'forward' ? state.forward.get(r.zone)! : state.upstream;
-    if (ZONE_TRANSFERS.has(q.qtype)) return errorResponse(q.id, q.flags, Rcode.REFUSED, q.question, q.edns);
+    if (ZONE_TRANSFERS.has(q.qtype)) return this.fail(q, Rcode.REFUSED);
     // Built only with a cache or stale store: no string work on the hot path when both are off.
     const cacheKey = state.cache || state.stale ? `${q.name}|${q.qtype}|${q.qclass}|${q.flags & CD}|${q.edns?.dnssecOk ? 1 : 0}` : '';
     const cached = state.cache?.get(cacheKey, Date.now());
     if (cached) {
       this.metrics.cacheLookups.inc({ result: 'hit' });
-      return shapeResponse(cached.msg, cached.scan, { id: q.id, question: q.question, edns: q.edns, limit: replyLimit(q, transport), setFlags: RA });
+      return this.reply(q, cached, transport);
     }
     if (state.cache) this.metrics.cacheLookups.inc({ result: 'miss' });
     if (group.servers.length === 0) {
       this.metrics.forwarderFailures.inc({ zone: group.name });
-      return errorResponse(q.id, q.flags, Rcode.SERVFAIL, q.question, q.edns);
+      return this.fail(q, Rcode.SERVFAIL);
     }
     // Past the limit an immediate answer beats silence: the client's resolver moves on at once.
     // The stale answer when one is kept, else SERVFAIL: the limit is reached when servers are
@@ -172,7 +141,7 @@ export class Resolver {
     // help. It adds no load on any server, and its short TTL brings the client back soon.
     if (this.inflight >= state.config.maxInflight) {
       this.metrics.overload.inc();
-      return this.answerStale(q, cacheKey, state, group, transport) ?? errorResponse(q.id, q.flags, Rcode.SERVFAIL, q.question, q.edns);
+      return this.answerStale(q, cacheKey, state, group, transport) ?? this.fail(q, Rcode.SERVFAIL);
     }
     this.inflight++;
     const started = performance.now();
@@ -187,19 +156,13 @@ export class Resolver {
         const stale = this.answerStale(q, cacheKey, state, group, transport);
         if (stale) return stale;
         this.metrics.forwarderFailures.inc({ zone: group.name });
-        return errorResponse(q.id, q.flags, Rcode.SERVFAIL, q.question, q.edns);
+        return this.fail(q, Rcode.SERVFAIL);
       }
       const c = state.config.cache;
       const now = Date.now();
       state.cache?.set(cacheKey, reply.msg, reply.scan, r.kind === 'mesos' ? c.mesosMaxTtlSec : c.maxTtlSec, now);
       state.stale?.set(cacheKey, reply.msg, reply.scan, now);
-      return shapeResponse(reply.msg, reply.scan, {
-        id: q.id,
-        question: q.question,
-        edns: q.edns,
-        limit: replyLimit(q, transport),
-        setFlags: RA,
-      });
+      return this.reply(q, reply, transport);
     } finally {
       this.metrics.forwarderDuration.observe(group.labels, (performance.now() - started) / 1000);
       this.inflight--;
@@ -213,6 +176,6 @@ export class Resolver {
     this.metrics.staleAnswers.inc(group.labels);
     // Debug only: during an outage this is every query for a known name.
     this.log.debug({ qname: q.name, qtype: q.qtype, zone: group.name, ageSec: stale.ageSec }, 'answered from the stale store');
-    return shapeResponse(stale.msg, stale.scan, { id: q.id, question: q.question, edns: q.edns, limit: replyLimit(q, transport), setFlags: RA });
+    return this.reply(q, stale, transport);
   }
 }

@@ -1,5 +1,5 @@
-// Which clients get served: the ACL (who may ask at all) and a token bucket per client address
-// (how fast). Decisions are remembered per address in one bounded map, so the hot path is one
+// Which clients get served: the ACL (who may ask at all), a token bucket per client address
+// (how fast), and the caps on client TCP connections (how many at once). Decisions are remembered per address in one bounded map, so the hot path is one
 // Map lookup: a BlockList check costs about 1.3 µs, a local answer about 20 µs in all.
 import type { NetworkSet } from './network-set.js';
 
@@ -11,6 +11,12 @@ export interface RateLimit {
   perClientQps: number;
   /** Bucket size: how many queries a quiet client may send at once. */
   burst: number;
+}
+
+/** The client TCP connection caps (tcp.maxConnections, tcp.maxConnectionsPerClient). */
+export interface TcpCaps {
+  maxConnections: number;
+  maxConnectionsPerClient: number;
 }
 
 /** Clients remembered at most; the least recently seen goes first (~100 bytes each). */
@@ -58,10 +64,16 @@ export class ClientAdmission {
     return 'serve';
   }
 
-  /** Whether the address is on the exempt list (the node itself): per-client TCP caps skip it too. */
-  isExempt(address: string): boolean {
+  /**
+   * Whether a new client TCP connection may stay, given the connections open now in all and from
+   * this client: closed at once past either cap, except that the exempt addresses (the node
+   * itself, where every process connects from) have no per-client cap.
+   */
+  connection(address: string, open: { total: number; fromClient: number }, caps: TcpCaps): 'accept' | 'max_connections' | 'per_client' {
+    if (open.total >= caps.maxConnections) return 'max_connections';
+    if (open.fromClient < caps.maxConnectionsPerClient) return 'accept';
     const key = clientKey(address);
-    return (this.clients.get(key) ?? this.learn(key)).exempt;
+    return (this.clients.get(key) ?? this.learn(key)).exempt ? 'accept' : 'per_client';
   }
 
   get size(): number {

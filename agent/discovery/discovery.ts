@@ -3,13 +3,38 @@
 // the last good list stays, and the error is logged once when the source starts failing (and
 // once when it recovers), not per retry.
 import type { Logger } from 'pino';
-import type { Agent } from '../agent.js';
+import type { Endpoint } from '../../common/config/endpoint.js';
 import type { Config } from '../../common/config/schema.js';
 import { exhibitorSource } from './exhibitor.js';
 import { masterListFileSource } from './master-list-file.js';
 import type { DiscoveredCluster } from './parse.js';
 import type { MasterSourceRunner } from './source.js';
 import { ZooKeeperSource } from './zookeeper.js';
+
+/** Where the masters come from and how that source is doing, for the HTTP API. */
+export interface DiscoveryStatus {
+  source: Config['mesos']['source']['kind'];
+  state: 'ok' | 'connecting' | 'error';
+  /** The source's address, secrets left out. */
+  location?: string;
+  leader?: string;
+  masters?: string[];
+  zookeepers?: string[];
+  updatedAt?: string;
+  /** The last failure, while failing. */
+  detail?: string;
+  failedAt?: string;
+}
+
+/** What discovery reports to: the agent, which applies each report to the servers and zones. */
+export interface DiscoveryReports {
+  /** A good report: the masters to ask (with the Mesos-DNS port), and what that changed. */
+  masters(masters: Endpoint[]): { added: string[]; removed: string[] };
+  /** The ZooKeeper ensemble, when the source knows it. */
+  ensemble(hosts: string[]): void;
+  /** The masters in use now ("ip:port"), named when discovery fails and they are kept. */
+  current(): string[];
+}
 
 export function createSource(config: Config): MasterSourceRunner | undefined {
   const m = config.mesos;
@@ -38,22 +63,26 @@ export function createSource(config: Config): MasterSourceRunner | undefined {
 export class Discovery {
   private runner: MasterSourceRunner | undefined;
   private lastError: string | undefined;
+  private current: DiscoveryStatus;
 
   constructor(
-    private readonly agent: Agent,
     private readonly config: Config,
+    private readonly reports: DiscoveryReports,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.current = { source: config.mesos.source.kind, state: 'ok' };
+  }
+
+  get status(): DiscoveryStatus {
+    return this.current;
+  }
 
   start(): void {
     const s = this.config.mesos.source;
     this.runner = createSource(this.config);
-    if (!this.runner) {
-      this.agent.discovery = { source: 'static', state: 'ok' };
-      return;
-    }
+    if (!this.runner) return;
     const display = 'display' in s ? s.display : s.kind;
-    this.agent.discovery = { source: s.kind, location: display, state: 'connecting' };
+    this.current = { source: s.kind, location: display, state: 'connecting' };
     this.log.info({ source: s.kind, location: display }, `learning the masters from ${s.kind} ${display}`);
     this.runner.start({
       update: (cluster) => this.apply(cluster),
@@ -64,12 +93,12 @@ export class Discovery {
 
   private apply(cluster: DiscoveredCluster): void {
     const port = this.config.mesos.port;
-    const change = this.agent.setMasters(cluster.masters.map((host) => ({ host, port, family: host.includes(':') ? 6 : 4 })));
-    if (cluster.zookeepers) this.agent.setEnsemble(cluster.zookeepers);
+    const change = this.reports.masters(cluster.masters.map((host) => ({ host, port, family: host.includes(':') ? 6 : 4 })));
+    if (cluster.zookeepers) this.reports.ensemble(cluster.zookeepers);
     const s = this.config.mesos.source;
     const recovered = this.lastError !== undefined;
     this.lastError = undefined;
-    this.agent.discovery = {
+    this.current = {
       source: s.kind,
       location: 'display' in s ? s.display : s.kind,
       state: 'ok',
@@ -89,8 +118,7 @@ export class Discovery {
   }
 
   private failed(err: Error): void {
-    const d = this.agent.discovery;
-    this.agent.discovery = { ...d, state: 'error', detail: err.message, failedAt: new Date().toISOString() };
+    this.current = { ...this.current, state: 'error', detail: err.message, failedAt: new Date().toISOString() };
     // Once per change of state (working → failing), not per retry or per wording of the error:
     // the current reason is always in /v1/enumerate.
     if (this.lastError !== undefined) {
@@ -99,7 +127,7 @@ export class Discovery {
       return;
     }
     this.lastError = err.message;
-    const kept = this.agent.describe().mesos.masters.map((m) => m.address);
+    const kept = this.reports.current();
     this.log.warn(
       { source: this.config.mesos.source.kind, err: err.message, keptMasters: kept },
       kept.length

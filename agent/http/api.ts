@@ -2,9 +2,9 @@
 // table; every handler returns a status and a body, and nothing a client sends can throw past it.
 import http from 'node:http';
 import type { Logger } from 'pino';
-import type { Agent } from '../agent.js';
-import { describeConfig } from '../../common/config/schema.js';
+import { type Config, describeConfig } from '../../common/config/schema.js';
 import { VERSION } from '../../common/version.js';
+import type { AgentDescription } from './enumerate.js';
 import { isValidQueryName, lookup } from './lookup.js';
 import { hostEntries, recordEntries, serviceEntries } from './records.js';
 
@@ -15,24 +15,33 @@ export interface Reply {
   contentType?: string;
 }
 
-export interface ApiDeps {
-  agent: Agent;
-  /** Asks the agent's own listener for ready.spartan; ok false with the reason otherwise. */
-  readyCheck: () => Promise<{ ok: boolean; reason?: string }>;
+/** What the API may read of the running agent: narrow and read-only, built by the agent. */
+export interface AgentView {
+  /** The effective config. */
+  config(): Config;
+  describe(): AgentDescription;
+  /** True once every listener is bound, false again from shutdown on. */
+  listening(): boolean;
+  /** A query through the agent's own pipeline, exactly as a DNS client's (never truncated). */
+  resolve(query: Buffer): Promise<Buffer | undefined>;
+  /** ready.spartan asked of the agent's first listen address; ok false with the reason otherwise. */
+  ready(): Promise<{ ok: boolean; reason?: string }>;
+  /** The Prometheus text and its content type. */
+  metrics(): Promise<{ text: string; contentType: string }>;
 }
 
-type Handler = (deps: ApiDeps, param: string) => Promise<Reply>;
+type Handler = (agent: AgentView, param: string) => Promise<Reply>;
 
 const json = (status: number, body: unknown): Reply => ({ status, body });
 const error = (status: number, message: string): Reply => json(status, { error: message, status });
 
 const ROUTES: Array<{ pattern: RegExp; handler: Handler }> = [
   { pattern: /^\/v1\/version$/, handler: async () => json(200, { Service: 'phalanx-dns', Version: VERSION }) },
-  { pattern: /^\/v1\/config$/, handler: async ({ agent }) => json(200, describeConfig(agent.currentConfig)) },
+  { pattern: /^\/v1\/config$/, handler: async (agent) => json(200, describeConfig(agent.config())) },
   { pattern: /^\/v1\/hosts\/([^/]*)$/, handler: hosts },
   { pattern: /^\/v1\/services\/([^/]*)$/, handler: services },
-  { pattern: /^\/v1\/records$/, handler: async ({ agent }) => json(200, recordEntries(agent.describe().localZones.flatMap((z) => z.records))) },
-  { pattern: /^\/v1\/enumerate$/, handler: async ({ agent }) => json(200, agent.describe()) },
+  { pattern: /^\/v1\/records$/, handler: async (agent) => json(200, recordEntries(agent.describe().localZones.flatMap((z) => z.records))) },
+  { pattern: /^\/v1\/enumerate$/, handler: async (agent) => json(200, agent.describe()) },
   { pattern: /^\/v1\/metrics$/, handler: metrics },
   { pattern: /^\/healthz$/, handler: healthz },
 ];
@@ -49,28 +58,28 @@ function nameParam(raw: string): string | undefined {
 
 const BAD_NAME = 'not a valid DNS name: letters, digits, "-" and "_" in dot-separated labels of 1–63 characters, 253 at most';
 
-async function hosts({ agent }: ApiDeps, raw: string): Promise<Reply> {
+async function hosts(agent: AgentView, raw: string): Promise<Reply> {
   const name = nameParam(raw);
   if (!name) return error(400, BAD_NAME);
-  const [a, aaaa] = await Promise.all([lookup(agent.resolver, name, 'A'), lookup(agent.resolver, name, 'AAAA')]);
+  const [a, aaaa] = await Promise.all([lookup(agent, name, 'A'), lookup(agent, name, 'AAAA')]);
   return json(200, [...hostEntries(name, a.answers), ...hostEntries(name, aaaa.answers)]);
 }
 
-async function services({ agent }: ApiDeps, raw: string): Promise<Reply> {
+async function services(agent: AgentView, raw: string): Promise<Reply> {
   const name = nameParam(raw);
   if (!name) return error(400, BAD_NAME);
-  const r = await lookup(agent.resolver, name, 'SRV');
+  const r = await lookup(agent, name, 'SRV');
   return json(200, serviceEntries(name, r.answers, r.additionals));
 }
 
-async function metrics({ agent }: ApiDeps): Promise<Reply> {
-  const registry = agent.metrics.registry;
-  return { status: 200, body: await registry.metrics(), contentType: registry.contentType };
+async function metrics(agent: AgentView): Promise<Reply> {
+  const m = await agent.metrics();
+  return { status: 200, body: m.text, contentType: m.contentType };
 }
 
-async function healthz({ agent, readyCheck }: ApiDeps): Promise<Reply> {
-  if (!agent.listening) return error(503, 'not every listener is bound (starting or shutting down)');
-  const ready = await readyCheck();
+async function healthz(agent: AgentView): Promise<Reply> {
+  if (!agent.listening()) return error(503, 'not every listener is bound (starting or shutting down)');
+  const ready = await agent.ready();
   if (!ready.ok) return error(503, `the agent does not answer ready.spartan: ${ready.reason ?? 'no answer'}`);
   return json(200, { status: 'ok' });
 }
@@ -83,7 +92,7 @@ export function matchRoute(method: string, path: string): { handler: Handler; pa
   return { handler: route.r.handler, param: route.m![1] ?? '' };
 }
 
-export function createApiServer(deps: ApiDeps, log: Logger): http.Server {
+export function createApiServer(agent: AgentView, log: Logger): http.Server {
   return http.createServer((req, res) => {
     let path: string;
     try {
@@ -92,7 +101,7 @@ export function createApiServer(deps: ApiDeps, log: Logger): http.Server {
       path = '/';
     }
     const matched = matchRoute(req.method ?? 'GET', path);
-    const run = 'handler' in matched ? matched.handler(deps, matched.param) : Promise.resolve(matched);
+    const run = 'handler' in matched ? matched.handler(agent, matched.param) : Promise.resolve(matched);
     run
       .catch((err): Reply => {
         log.error({ err, path }, 'HTTP API handler failed');

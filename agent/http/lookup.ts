@@ -2,7 +2,6 @@
 // would (so /v1/hosts/nginx.marathon.mesos is answered by the masters, as on Mesos-DNS).
 import { randomInt } from 'node:crypto';
 import { dnsPacket } from '../../common/dns/packet.js';
-import type { Resolver } from '../resolver.js';
 
 export interface LookupResult {
   rcode: string;
@@ -10,15 +9,14 @@ export interface LookupResult {
   additionals: dnsPacket.Answer[];
 }
 
-export async function lookup(resolver: Resolver, name: string, type: 'A' | 'AAAA' | 'SRV'): Promise<LookupResult> {
+export async function lookup(agent: { resolve(query: Buffer): Promise<Buffer | undefined> }, name: string, type: 'A' | 'AAAA' | 'SRV'): Promise<LookupResult> {
   const query = dnsPacket.encode({
     type: 'query',
     id: randomInt(0, 65536),
     flags: dnsPacket.RECURSION_DESIRED,
     questions: [{ name, type, class: 'IN' }],
   });
-  // "tcp": the whole answer, never truncated.
-  const reply = await resolver.resolve(query, 'tcp');
+  const reply = await agent.resolve(query);
   if (!reply) return { rcode: 'SERVFAIL', answers: [], additionals: [] };
   const decoded = dnsPacket.decode(reply) as dnsPacket.DecodedPacket & { rcode?: string };
   return { rcode: decoded.rcode ?? 'NOERROR', answers: decoded.answers ?? [], additionals: decoded.additionals ?? [] };

@@ -4,7 +4,7 @@
 // of idle or trickling sockets cannot exhaust the agent (a dcos-dns incident).
 import net from 'node:net';
 import type { Logger } from 'pino';
-import { clientKey } from '../admission/client-admission.js';
+import { type ClientAdmission, clientKey } from '../admission/client-admission.js';
 import { type Endpoint, formatEndpoint } from '../../common/config/endpoint.js';
 import type { TcpConfig } from '../../common/config/schema.js';
 import type { Metrics } from '../metrics.js';
@@ -26,7 +26,9 @@ export class TcpListener {
   constructor(
     readonly endpoint: Endpoint,
     private readonly resolver: Resolver,
+    /** The limits and the admission in effect now (a reload replaces both). */
     private readonly limits: () => TcpLimits,
+    private readonly admission: () => ClientAdmission,
     private readonly metrics: Metrics,
     private readonly log: Logger,
   ) {}
@@ -47,20 +49,15 @@ export class TcpListener {
 
   private accept(sock: net.Socket): void {
     const limits = this.limits();
-    if (this.conns.size >= limits.maxConnections) {
-      this.metrics.tcpRejected.inc({ reason: 'max_connections' });
-      sock.destroy();
-      return;
-    }
     if (sock.remoteAddress === undefined) {
       sock.destroy(); // already gone
       return;
     }
     const client = clientKey(sock.remoteAddress);
     const open = this.perClient.get(client) ?? 0;
-    // The node's own addresses are exempt: every process on the node connects from them.
-    if (open >= limits.maxConnectionsPerClient && !this.resolver.state.clients.isExempt(client)) {
-      this.metrics.tcpRejected.inc({ reason: 'per_client' });
+    const verdict = this.admission().connection(client, { total: this.conns.size, fromClient: open }, limits);
+    if (verdict !== 'accept') {
+      this.metrics.tcpRejected.inc({ reason: verdict });
       sock.destroy();
       return;
     }

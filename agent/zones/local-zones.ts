@@ -3,6 +3,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Answer } from 'dns-packet';
 import { inZone } from '../../common/dns/names.js';
+import { Type } from '../../common/dns/wire.js';
 import { zkHostsByName } from './zk-ensemble.js';
 
 /** Values users already rely on (dcos-dns); see shared/notes/reference.md. */
@@ -68,8 +69,6 @@ export interface LocalAnswer {
   turn: number;
 }
 
-const QTYPE_ANY = 255;
-
 /**
  * Answers one question from a zone. `rotation` is a counter the caller advances per query so
  * that several records come back in turn (round robin).
@@ -77,7 +76,7 @@ const QTYPE_ANY = 255;
 export function answerFromZone(z: Zone, name: string, qtype: number, typeName: string, rotation: number): LocalAnswer {
   const records = z.names.get(name);
   if (!records) return { rcode: 'NXDOMAIN', answers: [], authorities: [z.soa], turn: 0 };
-  const matching = qtype === QTYPE_ANY ? records : records.filter((r) => r.type === typeName);
+  const matching = qtype === Type.ANY ? records : records.filter((r) => r.type === typeName);
   if (matching.length === 0) return { rcode: 'NOERROR', answers: [], authorities: [z.soa], turn: 0 };
   const k = rotation % matching.length;
   return { rcode: 'NOERROR', answers: [...matching.slice(k), ...matching.slice(0, k)], authorities: [], turn: k };

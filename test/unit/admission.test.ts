@@ -159,10 +159,19 @@ describe('ClientAdmission', () => {
       expect(a.check('::1')).toBe('serve');
       expect(a.check('::ffff:127.0.0.9')).toBe('serve');
     }
-    expect(a.isExempt('127.0.0.1')).toBe(true);
-    expect(a.isExempt('10.0.0.1')).toBe(false);
     const off = new ClientAdmission(nets('0.0.0.0/0'), nets(), { perClientQps: 0, burst: 1 }, 100, t.read);
     for (let i = 0; i < 1000; i++) expect(off.check('10.0.0.1')).toBe('serve');
+  });
+
+  test('client TCP connections: the total cap for everyone, the per-client cap for all but the exempt addresses', () => {
+    const a = new ClientAdmission(nets('0.0.0.0/0', '::/0'), nets('127.0.0.0/8', '::1'), { perClientQps: 1, burst: 1 }, 100, () => 0);
+    const caps = { maxConnections: 10, maxConnectionsPerClient: 2 };
+    expect(a.connection('10.0.0.1', { total: 3, fromClient: 1 }, caps)).toBe('accept');
+    expect(a.connection('10.0.0.1', { total: 3, fromClient: 2 }, caps)).toBe('per_client');
+    expect(a.connection('127.0.0.1', { total: 3, fromClient: 9 }, caps)).toBe('accept'); // the node itself
+    expect(a.connection('::ffff:127.0.0.1', { total: 3, fromClient: 9 }, caps)).toBe('accept');
+    expect(a.connection('127.0.0.1', { total: 10, fromClient: 0 }, caps)).toBe('max_connections');
+    expect(a.connection('10.0.0.1', { total: 10, fromClient: 0 }, caps)).toBe('max_connections');
   });
 
   test('an IPv4 client seen through a dual-stack socket shares its bucket', () => {
