@@ -41,7 +41,15 @@ export class Agent {
   private readonly serverPools: ServerPools = { udp: this.pools, tcp: this.tcpPool };
   private readonly listeners = new ListenerSet({
     udp: (e) => new UdpListener(e, this.resolver, this.log),
-    tcp: (e) => new TcpListener(e, this.resolver, () => this.config.tcp, () => this.resolver.state.clients, this.metrics, this.log),
+    tcp: (e) =>
+      new TcpListener(
+        e,
+        this.resolver,
+        () => this.config.tcp,
+        () => this.resolver.state.clients,
+        this.metrics,
+        this.log,
+      ),
   });
   private readonly states: ResolverStates;
   private api: http.Server | undefined;
@@ -196,7 +204,10 @@ export class Agent {
       next = { ...next, listen: this.config.listen };
     }
     if (next.http.enabled !== this.config.http.enabled || formatEndpoint(next.http.listen) !== formatEndpoint(this.config.http.listen)) {
-      this.log.warn({ http: describeConfig(this.config).http }, 'config reloaded, but "http" changes need a restart; the HTTP API stays as it was');
+      this.log.warn(
+        { http: describeConfig(this.config).http },
+        'config reloaded, but "http" changes need a restart; the HTTP API stays as it was',
+      );
       next = { ...next, http: this.config.http };
     }
     const discoveryChanged = JSON.stringify(describeConfig(next).mesos) !== JSON.stringify(describeConfig(this.config).mesos);

@@ -33,7 +33,11 @@ Signals: SIGTERM/SIGINT finish in-flight queries and exit 0; SIGHUP reloads the 
 const fail = (message: string, code?: number): never => failAndExit('phalanx-dns', message, code);
 
 async function main(): Promise<void> {
-  const { config, configPath: path, values } = readCommandLine('phalanx-dns', USAGE, process.argv.slice(2), {
+  const {
+    config,
+    configPath: path,
+    values,
+  } = readCommandLine('phalanx-dns', USAGE, process.argv.slice(2), {
     'allow-root': { type: 'boolean' },
     'check-config': { type: 'boolean' },
   });
@@ -50,7 +54,10 @@ async function main(): Promise<void> {
   }
 
   const log = createLogger('phalanx-dns', config.log.level);
-  if (asRoot) log.warn('running as root (--allow-root): a flaw in the agent would give the whole node away; run it as an unprivileged user with CAP_NET_BIND_SERVICE instead');
+  if (asRoot)
+    log.warn(
+      'running as root (--allow-root): a flaw in the agent would give the whole node away; run it as an unprivileged user with CAP_NET_BIND_SERVICE instead',
+    );
   let inherited;
   try {
     inherited = inheritedSockets();
@@ -103,7 +110,10 @@ async function main(): Promise<void> {
       log.level = next.log.level;
       agent.reload(next);
     } catch (err) {
-      log.error({ err: (err as Error).message, config: path }, 'config reload failed; keeping the running config. Fix the file and send SIGHUP again');
+      log.error(
+        { err: (err as Error).message, config: path },
+        'config reload failed; keeping the running config. Fix the file and send SIGHUP again',
+      );
     }
     void systemd.notify({ READY: '1', STATUS: status() });
   });

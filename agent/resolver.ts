@@ -68,7 +68,8 @@ export class Resolver {
     const q = parsed.query;
     const state = this.state;
     const r = route(q.name, state.table);
-    const reply = r.kind === 'local' ? this.answerLocal(q, state.zones.get(r.zone)!, transport) : await this.forward(q, r, state, transport);
+    const reply =
+      r.kind === 'local' ? this.answerLocal(q, state.zones.get(r.zone)!, transport) : await this.forward(q, r, state, transport);
     this.metrics.queries.inc(this.queryLabels(transport, r.kind, reply.readUInt16BE(2) & 0xf));
     return reply;
   }
@@ -81,7 +82,10 @@ export class Resolver {
   private turnAway(msg: Buffer, reason: Exclude<Verdict, 'serve'>, transport: Transport, client: string): Buffer | undefined {
     this.metrics.refused.inc({ reason, transport });
     // Debug only: a flood would be a line per packet.
-    this.log.debug({ client, reason, transport }, reason === 'acl' ? 'query refused: the client is outside the ACL' : 'query turned away: the client is over its rate');
+    this.log.debug(
+      { client, reason, transport },
+      reason === 'acl' ? 'query refused: the client is outside the ACL' : 'query turned away: the client is over its rate',
+    );
     const parsed = parseQuery(msg);
     if (parsed.kind !== 'query') return undefined;
     const q = parsed.query;
@@ -112,7 +116,13 @@ export class Resolver {
 
   /** A reply to `q` from a message held for many clients: patched with its ID, question spelling, OPT and size. */
   private reply(q: Query, held: { msg: Buffer; scan: Scan }, transport: Transport): Buffer {
-    return shapeResponse(held.msg, held.scan, { id: q.id, question: q.question, edns: q.edns, limit: replyLimit(q, transport), setFlags: RA });
+    return shapeResponse(held.msg, held.scan, {
+      id: q.id,
+      question: q.question,
+      edns: q.edns,
+      limit: replyLimit(q, transport),
+      setFlags: RA,
+    });
   }
 
   /** An error reply to `q`: its ID, flags and question, with `rcode`. */

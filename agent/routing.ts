@@ -2,11 +2,7 @@
 // (longest match), else the upstreams. Pure, so the precedence is unit-tested.
 import { inZone } from '../common/dns/names.js';
 
-export type Route =
-  | { kind: 'mesos' }
-  | { kind: 'local'; zone: string }
-  | { kind: 'forward'; zone: string }
-  | { kind: 'upstream' };
+export type Route = { kind: 'mesos' } | { kind: 'local'; zone: string } | { kind: 'forward'; zone: string } | { kind: 'upstream' };
 
 export interface RoutingTable {
   mesosDomain: string;

@@ -12,7 +12,18 @@ import { randomInt } from 'node:crypto';
 import dgram from 'node:dgram';
 import { type Endpoint, isWildcard } from './config/endpoint.js';
 import { recordCodec } from './dns/packet.js';
-import { type Question, RD, Rcode, type ReplyMismatch, type Scan, Type, buildQuery, encodeQuestion, matchReply, rcodeName } from './dns/wire.js';
+import {
+  type Question,
+  RD,
+  Rcode,
+  type ReplyMismatch,
+  type Scan,
+  Type,
+  buildQuery,
+  encodeQuestion,
+  matchReply,
+  rcodeName,
+} from './dns/wire.js';
 
 export const READY_NAME = 'ready.spartan';
 /** What the agent's spartan zone holds for ready.spartan (dcos-dns's value). */
@@ -40,7 +51,10 @@ export function reachableEndpoint(e: Endpoint): Endpoint {
 function failureOf(msg: Buffer, scan: Scan): string | undefined {
   const { rcode } = scan.header;
   if (rcode !== Rcode.NOERROR) return `answered ${rcodeName(rcode)} instead of the A record`;
-  const answers = scan.records.list().filter((r) => r.section === 'answer' && r.type === Type.A).map((r) => recordCodec.decode(msg, r.start));
+  const answers = scan.records
+    .list()
+    .filter((r) => r.section === 'answer' && r.type === Type.A)
+    .map((r) => recordCodec.decode(msg, r.start));
   if (answers.some((a) => a.type === 'A' && a.data === READY_ADDRESS)) return undefined;
   const got = answers.map((a) => (a.type === 'A' ? a.data : a.type)).join(', ') || 'no A record';
   return `answered without ${READY_NAME} A ${READY_ADDRESS} (got ${got}); is something other than the agent listening there?`;

@@ -29,7 +29,9 @@ export function formatAgentLog(line: string): string {
     return `agent  ${line}`;
   }
   if (typeof entry !== 'object' || entry === null) return `agent  ${line}`;
-  const level = String(entry.level ?? 'info').toUpperCase().padEnd(5);
+  const level = String(entry.level ?? 'info')
+    .toUpperCase()
+    .padEnd(5);
   const extras = SHOWN_FIELDS.flatMap((k) => (entry[k] !== undefined && entry[k] !== null ? [`${k}=${String(entry[k])}`] : []));
   const err = entry.err as { message?: string } | undefined;
   if (err?.message) extras.push(`error=${err.message}`);

@@ -32,7 +32,13 @@ export function exampleNames(records: Answer[], domain: string): { task?: string
     const task = `${m[1]}.${m[2]}${suffix}`;
     if (records.some((a) => a.name === task && (a.type === 'A' || a.type === 'AAAA'))) return { task, service: r.name };
   }
-  const a = records.find((r) => r.type === 'A' && /^[^._]+\.[^_]+$/.test(r.name) && !r.name.includes('.slave.') && r.name.split('.').length > 1 + domain.split('.').length);
+  const a = records.find(
+    (r) =>
+      r.type === 'A' &&
+      /^[^._]+\.[^_]+$/.test(r.name) &&
+      !r.name.includes('.slave.') &&
+      r.name.split('.').length > 1 + domain.split('.').length,
+  );
   return a ? { task: a.name } : {};
 }
 
@@ -50,7 +56,7 @@ export function banner(b: BannerInfo): string {
   const numbered = (list: string[]) => list.map((a, i) => `${i + 1} ${a}`).join('   ');
 
   const tryRows: Array<[string, string]> = [];
-  if (task) tryRows.push([`${dig} ${task}`, 'the tasks\' IPs, from the Mesos-DNS masters']);
+  if (task) tryRows.push([`${dig} ${task}`, "the tasks' IPs, from the Mesos-DNS masters"]);
   if (service) tryRows.push([`${dig} ${service} SRV`, 'their ports; A records in ADDITIONAL']);
   tryRows.push(
     [`${dig} leader.${b.domain}`, 'the leading Mesos master'],

@@ -40,7 +40,7 @@ export function loadMesosZone(opts: MesosZoneOptions): (nameserverIP: string) =>
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     const why = e.code === 'ENOENT' ? 'file not found' : e.message;
-    throw new Error(`Mesos state ${opts.stateFile}: ${why}`);
+    throw new Error(`Mesos state ${opts.stateFile}: ${why}`, { cause: err });
   }
   let state: MesosState;
   try {
@@ -50,7 +50,7 @@ export function loadMesosZone(opts: MesosZoneOptions): (nameserverIP: string) =>
     mesosRecords(state, { domain: opts.domain, enforceRFC952: opts.enforceRFC952, serial }); // fails early if unusable
     return (ip) => mesosRecords(state, { domain: opts.domain, enforceRFC952: opts.enforceRFC952, serial, nameserverIPs: [ip] });
   } catch (err) {
-    throw new Error(`Mesos state ${opts.stateFile}: ${(err as Error).message}`);
+    throw new Error(`Mesos state ${opts.stateFile}: ${(err as Error).message}`, { cause: err });
   }
 }
 
@@ -131,7 +131,13 @@ export class SimulatedServer {
   }
 
   status(): ServerStatus {
-    return { role: this.role, index: this.index, address: this.address, state: this.state, queries: this.queriesBefore + (this.server?.queryCount() ?? 0) };
+    return {
+      role: this.role,
+      index: this.index,
+      address: this.address,
+      state: this.state,
+      queries: this.queriesBefore + (this.server?.queryCount() ?? 0),
+    };
   }
 }
 
@@ -144,10 +150,16 @@ export class SimulatedCluster {
   static create(masters: Endpoint[], upstreams: Endpoint[], mesosDomain: string, mesosZone: (ip: string) => Answer[]): SimulatedCluster {
     return new SimulatedCluster(
       // Mesos-DNS: authoritative, every UDP reply cut at 512 bytes whatever EDNS size was offered.
-      masters.map((e, i) => new SimulatedServer('master', i + 1, e, mesosDomain, (at) => mesosZone(at.host), { authoritative: true, udpLimit: 512 })),
+      masters.map(
+        (e, i) => new SimulatedServer('master', i + 1, e, mesosDomain, (at) => mesosZone(at.host), { authoritative: true, udpLimit: 512 }),
+      ),
       // A recursive resolver: not authoritative for what it relays, honours EDNS.
       upstreams.map(
-        (e, i) => new SimulatedServer('upstream', i + 1, e, UPSTREAM_ZONE, (at) => upstreamRecords(i + 1, formatEndpoint(at)), { authoritative: false, udpLimit: 'edns' }),
+        (e, i) =>
+          new SimulatedServer('upstream', i + 1, e, UPSTREAM_ZONE, (at) => upstreamRecords(i + 1, formatEndpoint(at)), {
+            authoritative: false,
+            udpLimit: 'edns',
+          }),
       ),
     );
   }
@@ -164,7 +176,8 @@ export class SimulatedCluster {
         try {
           await s.start();
         } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== 'EACCES' || s.endpoint.port >= 1024) throw new ServerStartError(s, err as NodeJS.ErrnoException);
+          if ((err as NodeJS.ErrnoException).code !== 'EACCES' || s.endpoint.port >= 1024)
+            throw new ServerStartError(s, err as NodeJS.ErrnoException);
           const from = s.address;
           s.endpoint = { ...s.endpoint, port: s.endpoint.port + 10000 };
           try {

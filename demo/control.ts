@@ -98,7 +98,11 @@ export function controlRequest(endpoint: Endpoint, method: 'GET' | 'POST', path:
     });
     req.on('timeout', () => req.destroy(new Error(`no answer from ${formatEndpoint(endpoint)} within 5 s`)));
     req.on('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'ECONNREFUSED' ? new Error(`no demo is running with controls at ${formatEndpoint(endpoint)} (start one with: npm start)`) : err),
+      reject(
+        err.code === 'ECONNREFUSED'
+          ? new Error(`no demo is running with controls at ${formatEndpoint(endpoint)} (start one with: npm start)`)
+          : err,
+      ),
     );
     req.end();
   });

@@ -96,7 +96,9 @@ interface StatusBody {
 }
 
 function printStatus(s: StatusBody): void {
-  console.log(`agent       ${s.agent.running ? 'running' : 'not running'}, pid ${s.agent.pid ?? '-'}, DNS ${s.agent.dns}, HTTP ${s.agent.http}`);
+  console.log(
+    `agent       ${s.agent.running ? 'running' : 'not running'}, pid ${s.agent.pid ?? '-'}, DNS ${s.agent.dns}, HTTP ${s.agent.http}`,
+  );
   for (const v of s.servers) {
     console.log(`${`${v.role} ${v.index}`.padEnd(12)}${v.address.padEnd(20)}${v.state.padEnd(9)}${v.queries} queries`);
   }
@@ -113,10 +115,14 @@ interface DemoOptions {
 }
 
 function checkLoopback(config: Config, configPath: string): void {
-  const outside = [...config.listen, ...config.mesos.masters, ...config.upstreams, ...(config.http.enabled ? [config.http.listen] : [])].filter(
-    (e) => !isLoopback(e),
-  );
-  if (outside.length) fail(`config ${configPath}: the demo only runs on 127.0.0.0/8, but it names ${outside.map(formatEndpoint).join(', ')}`);
+  const outside = [
+    ...config.listen,
+    ...config.mesos.masters,
+    ...config.upstreams,
+    ...(config.http.enabled ? [config.http.listen] : []),
+  ].filter((e) => !isLoopback(e));
+  if (outside.length)
+    fail(`config ${configPath}: the demo only runs on 127.0.0.0/8, but it names ${outside.map(formatEndpoint).join(', ')}`);
   if (config.mesos.masters.length === 0) fail(`config ${configPath}: the demo needs a static "mesos.masters" list to simulate`);
   if (config.forwardZones.size > 0) say(`demo   note: forward zones are not simulated; their names will get SERVFAIL`);
 }

@@ -69,7 +69,10 @@ async function generate(config: Config, path: string, log: Logger): Promise<numb
   try {
     result = updateResolvConf(path, content);
   } catch (err) {
-    log.error({ path, err: errorText(err) }, `cannot write ${path}: ${errorText(err)}. The old file is kept; check the path and permissions ("genresolv.path" or --output)`);
+    log.error(
+      { path, err: errorText(err) },
+      `cannot write ${path}: ${errorText(err)}. The old file is kept; check the path and permissions ("genresolv.path" or --output)`,
+    );
     return EXIT.notWritten;
   }
 
@@ -106,16 +109,30 @@ function restore(config: Config, path: string, log: Logger): number {
   // needs a resolver, so list the upstreams rather than leave the agent's addresses behind.
   const choice = chooseNameservers([], config.upstreams);
   if (choice.source !== 'upstreams') {
-    log.error({ path }, `no ${backupPath(path)} to restore, and ${path} still lists phalanx-dns with no port-53 upstream to put instead; edit ${path} by hand`);
+    log.error(
+      { path },
+      `no ${backupPath(path)} to restore, and ${path} still lists phalanx-dns with no port-53 upstream to put instead; edit ${path} by hand`,
+    );
     return EXIT.notWritten;
   }
   try {
-    updateResolvConf(path, renderResolvConf({ nameservers: choice.nameservers, source: 'upstreams', search: config.genresolv.search, options: config.genresolv.options }));
+    updateResolvConf(
+      path,
+      renderResolvConf({
+        nameservers: choice.nameservers,
+        source: 'upstreams',
+        search: config.genresolv.search,
+        options: config.genresolv.options,
+      }),
+    );
   } catch (err) {
     log.error({ path, err: errorText(err) }, `cannot write ${path}: ${errorText(err)}`);
     return EXIT.notWritten;
   }
-  log.warn({ path, nameservers: choice.nameservers }, `no ${backupPath(path)} to restore; ${path} now lists the upstreams ${choice.nameservers.join(', ')}`);
+  log.warn(
+    { path, nameservers: choice.nameservers },
+    `no ${backupPath(path)} to restore; ${path} now lists the upstreams ${choice.nameservers.join(', ')}`,
+  );
   return EXIT.ok;
 }
 

@@ -28,7 +28,6 @@ export function resolvConfCandidates(endpoints: Endpoint[], key: string): Candid
   return { usable, skipped };
 }
 
-
 export interface NameserverChoice {
   source: 'agent' | 'upstreams' | 'none';
   nameservers: string[];
@@ -58,7 +57,15 @@ export function chooseNameservers(agent: ProbeResult[], upstreams: Endpoint[]): 
   const { usable, skipped } = resolvConfCandidates(upstreams, 'upstreams');
   notes.push(...skipped);
   if (usable.length > 0) {
-    return { source: 'upstreams', nameservers: firstDistinct(usable.map((u) => u.host), 'upstreams', notes), notes };
+    return {
+      source: 'upstreams',
+      nameservers: firstDistinct(
+        usable.map((u) => u.host),
+        'upstreams',
+        notes,
+      ),
+      notes,
+    };
   }
 
   const agentPart =

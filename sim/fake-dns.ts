@@ -127,9 +127,7 @@ export class FakeDnsServer {
     udp.on('error', () => {});
     otherUdp.on('error', () => {});
     udp.on('message', (msg, rinfo) =>
-      this.handle(msg, 'udp', (reply, fromOtherPort) =>
-        (fromOtherPort ? otherUdp : udp).send(reply, rinfo.port, rinfo.address, () => {}),
-      ),
+      this.handle(msg, 'udp', (reply, fromOtherPort) => (fromOtherPort ? otherUdp : udp).send(reply, rinfo.port, rinfo.address, () => {})),
     );
     tcp.on('connection', (sock) => this.onConnection(sock));
   }
@@ -280,7 +278,11 @@ export class FakeDnsServer {
   /** What an off-path attacker would race the real reply with: each pair is the message and whether it comes from the other port. */
   private forgeries(query: DecodedPacket, question: Question, address: string): Array<[Buffer, boolean]> {
     const forged = (id: number, q: Question): Buffer =>
-      dnsPacket.encode({ ...this.header(query, q, 'NOERROR', true), id, answers: [{ name: q.name, type: 'A', ttl: 86400, data: address }] });
+      dnsPacket.encode({
+        ...this.header(query, q, 'NOERROR', true),
+        id,
+        answers: [{ name: q.name, type: 'A', ttl: 86400, data: address }],
+      });
     const id = query.id ?? 0;
     return [
       [forged((id + 1) & 0xffff, question), false],
@@ -293,8 +295,7 @@ export class FakeDnsServer {
     return {
       type: 'response',
       id: query.id,
-      flags:
-        (aa ? dnsPacket.AUTHORITATIVE_ANSWER : 0) | (query.flag_rd ? dnsPacket.RECURSION_DESIRED : 0) | RCODE[rcode],
+      flags: (aa ? dnsPacket.AUTHORITATIVE_ANSWER : 0) | (query.flag_rd ? dnsPacket.RECURSION_DESIRED : 0) | RCODE[rcode],
       // Echoed as received (case included): clients compare it with what they sent.
       questions: [question],
       answers: [],

@@ -76,9 +76,6 @@ export async function bindUdpAndTcp(address: string, port = 0, attempts = 20): P
  */
 export async function freePort(address = '127.0.0.1'): Promise<number> {
   const { udp, tcp, port } = await bindUdpAndTcp(address);
-  await Promise.all([
-    new Promise<void>((r) => udp.close(() => r())),
-    new Promise<void>((r) => tcp.close(() => r())),
-  ]);
+  await Promise.all([new Promise<void>((r) => udp.close(() => r())), new Promise<void>((r) => tcp.close(() => r()))]);
   return port;
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh Debian 12 machine too: installs what the tests need when it
-# is missing (Debian packages, node modules), builds, type-checks, runs jest, builds the Debian
+# is missing (Debian packages, node modules), builds, type-checks, lints, runs jest, builds the Debian
 # package and runs the node suites (test/node/: lintian, and the lifecycle under a real systemd),
 # then the chaos suite, and ends with the line CI reads: "N passed, N failed".
 #
@@ -67,6 +67,18 @@ mkdir -p test-results
 rm -f test-results/jest.json test-results/node.json test-results/chaos.json
 status=0
 results=()
+# Style and lint (prettier, eslint with typescript-eslint), with the whole suite: one check in
+# the closing line.
+if [ $mode = all ]; then
+  if npm run --silent lint >test-results/lint.log 2>&1; then
+    results+=(--step lint=passed)
+  else
+    echo "test: npm run lint failed (npm run format fixes the style):" >&2
+    tail -n 40 test-results/lint.log >&2
+    results+=(--step lint=failed)
+    status=1
+  fi
+fi
 # Bounded runs: a leaked handle must fail the suite, not hang CI.
 jest() {
   timeout --kill-after=30 "$1" node --experimental-vm-modules --disable-warning=ExperimentalWarning node_modules/jest/bin/jest.js "${@:2}"

@@ -74,7 +74,10 @@ async function main(): Promise<number> {
     const addresses = summarise(results);
 
     if (step.kind === 'healthy') {
-      log.info({ round, addresses }, round === 1 ? 'the agent answers ready.spartan' : 'the agent answers ready.spartan again; not restarting it');
+      log.info(
+        { round, addresses },
+        round === 1 ? 'the agent answers ready.spartan' : 'the agent answers ready.spartan again; not restarting it',
+      );
       return EXIT.healthy;
     }
     if (step.kind === 'retry') {
@@ -89,7 +92,10 @@ async function main(): Promise<number> {
     const agent = await snapshotAgent(w.addresses);
     const what = `the agent has not answered ready.spartan on ${shown} for ${round} rounds ${w.retryDelayMs / 1000} s apart; ${describeSnapshot(agent)}`;
     if (step.kind === 'report-only') {
-      log.error({ round, addresses, agent, command }, `${what}. Not restarting it: "watchdog.enabled" is false (would run: ${command.join(' ')})`);
+      log.error(
+        { round, addresses, agent, command },
+        `${what}. Not restarting it: "watchdog.enabled" is false (would run: ${command.join(' ')})`,
+      );
       return EXIT.notRestarted;
     }
     log.error({ round, addresses, agent, command }, `${what}. Restarting it: ${command.join(' ')}`);

@@ -7,7 +7,12 @@ import { delimiter, join } from 'node:path';
 
 /** Where `program` would be run from, the way execvp finds it; undefined when nowhere. */
 export function findExecutable(program: string, pathEnv = process.env.PATH ?? ''): string | undefined {
-  const candidates = program.includes('/') ? [program] : pathEnv.split(delimiter).filter(Boolean).map((dir) => join(dir, program));
+  const candidates = program.includes('/')
+    ? [program]
+    : pathEnv
+        .split(delimiter)
+        .filter(Boolean)
+        .map((dir) => join(dir, program));
   for (const file of candidates) {
     try {
       accessSync(file, constants.X_OK);
@@ -50,9 +55,17 @@ export function runRestartCommand(argv: string[], timeoutMs = 30_000): Promise<R
     };
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      settle({ ok: false, exitCode: null, signal: 'SIGKILL', output: output.trim(), error: `did not finish within ${timeoutMs} ms; killed it` });
+      settle({
+        ok: false,
+        exitCode: null,
+        signal: 'SIGKILL',
+        output: output.trim(),
+        error: `did not finish within ${timeoutMs} ms; killed it`,
+      });
     }, timeoutMs);
-    child.on('error', (err) => settle({ ok: false, exitCode: null, signal: null, output: output.trim(), error: `cannot run it: ${err.message}` }));
+    child.on('error', (err) =>
+      settle({ ok: false, exitCode: null, signal: null, output: output.trim(), error: `cannot run it: ${err.message}` }),
+    );
     child.on('close', (code, signal) =>
       settle({
         ok: code === 0,

@@ -49,7 +49,7 @@ export class PollingSource implements MasterSourceRunner {
         next = this.delay;
         this.delay = Math.min(this.delay * 2, this.refreshMs);
       }
-      this.timer = setTimeout(tick, next);
+      this.timer = setTimeout(() => void tick(), next);
     };
     void tick();
   }

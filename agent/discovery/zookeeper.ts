@@ -22,8 +22,10 @@ const ZK_CONFIG_NODE = '/zookeeper/config';
 
 function zkError(err: Error | Exception, what: string): DiscoveryError {
   const code = (err as Exception).getCode?.();
-  if (code === zookeeper.Exception.NO_NODE) return new DiscoveryError(`${what}: znode does not exist (has no Mesos master registered yet?)`);
-  if (code === zookeeper.Exception.NO_AUTH) return new DiscoveryError(`${what}: not authorised; check the user:password in mesos.zookeeper`);
+  if (code === zookeeper.Exception.NO_NODE)
+    return new DiscoveryError(`${what}: znode does not exist (has no Mesos master registered yet?)`);
+  if (code === zookeeper.Exception.NO_AUTH)
+    return new DiscoveryError(`${what}: not authorised; check the user:password in mesos.zookeeper`);
   return new DiscoveryError(`${what}: ${(err as Error).message ?? String(err)}`);
 }
 
@@ -67,7 +69,8 @@ export class ZooKeeperSource implements MasterSourceRunner {
         this.watchConnect();
       } else if (state === zookeeper.State.EXPIRED) {
         this.fail(new DiscoveryError(`ZooKeeper session expired (${this.opts.display}); opening a new one`));
-        if (!this.stopped) this.events?.notice(`ZooKeeper session expired (${this.opts.display}); opening a new session and re-reading the masters`);
+        if (!this.stopped)
+          this.events?.notice(`ZooKeeper session expired (${this.opts.display}); opening a new session and re-reading the masters`);
         this.renew();
       } else if (state === zookeeper.State.AUTH_FAILED) {
         this.fail(new DiscoveryError(`ZooKeeper authentication failed (${this.opts.display}); check the user:password in mesos.zookeeper`));
@@ -195,7 +198,8 @@ export class ZooKeeperSource implements MasterSourceRunner {
         if (!/does not exist/.test((err as Error).message)) problems.push(`${child}: ${(err as Error).message}`);
       }
     }
-    if (masters.length === 0) throw new DiscoveryError(`no usable MasterInfo under ${path}${problems.length ? ` (${problems.join('; ')})` : ''}`);
+    if (masters.length === 0)
+      throw new DiscoveryError(`no usable MasterInfo under ${path}${problems.length ? ` (${problems.join('; ')})` : ''}`);
 
     let zookeepers: string[] = [];
     try {

@@ -13,11 +13,7 @@ export interface Candidate {
   score: number;
 }
 
-export function chooseServers<T extends Candidate>(
-  servers: readonly T[],
-  fanout: Fanout,
-  random: () => number = Math.random,
-): T[] {
+export function chooseServers<T extends Candidate>(servers: readonly T[], fanout: Fanout, random: () => number = Math.random): T[] {
   // This runs for every forwarded query: one copy of the list, one score read per server (a score
   // is a decay computed from the clock), and an in-place insertion sort of this handful rather
   // than Array.sort, which allocates scratch space.

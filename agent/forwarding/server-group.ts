@@ -7,7 +7,16 @@ import { type Endpoint, formatEndpoint } from '../../common/config/endpoint.js';
 import type { HealthConfig } from '../../common/config/schema.js';
 import { type Question, Rcode, type Transport, Type, encodeQuestion } from '../../common/dns/wire.js';
 import type { Metrics } from '../metrics.js';
-import { ExchangeError, type MismatchHook, type RaceState, type Reply, type ServerPools, exchange, isUsable, rcodeFailure } from './exchange.js';
+import {
+  ExchangeError,
+  type MismatchHook,
+  type RaceState,
+  type Reply,
+  type ServerPools,
+  exchange,
+  isUsable,
+  rcodeFailure,
+} from './exchange.js';
 import { ServerHealth, type Transition } from './health.js';
 import { type Fanout, chooseServers } from './policy.js';
 

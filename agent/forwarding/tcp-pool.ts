@@ -107,11 +107,7 @@ class Connection {
   }
 
   hasRoom(): boolean {
-    return (
-      this.open &&
-      this.pending.size < this.limits.pendingPerConnection &&
-      this.sock.writableLength < this.limits.maxWriteBuffer
-    );
+    return this.open && this.pending.size < this.limits.pendingPerConnection && this.sock.writableLength < this.limits.maxWriteBuffer;
   }
 
   send(q: PendingQuery): void {

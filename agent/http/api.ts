@@ -102,7 +102,7 @@ export function createApiServer(agent: AgentView, log: Logger): http.Server {
     }
     const matched = matchRoute(req.method ?? 'GET', path);
     const run = 'handler' in matched ? matched.handler(agent, matched.param) : Promise.resolve(matched);
-    run
+    void run
       .catch((err): Reply => {
         log.error({ err, path }, 'HTTP API handler failed');
         return error(500, 'internal error; see the agent log');

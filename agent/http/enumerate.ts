@@ -35,7 +35,9 @@ export function describeAgent({ state: s, listening, discovery, zookeeper, infli
     listen: s.config.listen.map(formatEndpoint),
     localZones: [...s.zones.values()].map((z) => ({
       zone: z.apex,
-      records: [...z.names.values()].flat().map((r) => ({ name: r.name, type: r.type, ttl: 'ttl' in r ? r.ttl : 0, data: 'data' in r ? r.data : null })),
+      records: [...z.names.values()]
+        .flat()
+        .map((r) => ({ name: r.name, type: r.type, ttl: 'ttl' in r ? r.ttl : 0, data: 'data' in r ? r.data : null })),
     })),
     mesos: { domain: s.config.mesos.domain, masters: servers(s.mesos, now) },
     upstreams: servers(s.upstream, now),

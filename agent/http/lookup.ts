@@ -9,7 +9,11 @@ export interface LookupResult {
   additionals: dnsPacket.Answer[];
 }
 
-export async function lookup(agent: { resolve(query: Buffer): Promise<Buffer | undefined> }, name: string, type: 'A' | 'AAAA' | 'SRV'): Promise<LookupResult> {
+export async function lookup(
+  agent: { resolve(query: Buffer): Promise<Buffer | undefined> },
+  name: string,
+  type: 'A' | 'AAAA' | 'SRV',
+): Promise<LookupResult> {
   const query = dnsPacket.encode({
     type: 'query',
     id: randomInt(0, 65536),

@@ -20,9 +20,7 @@ export interface RecordEntry {
 type Data = { data?: unknown; type: string; name: string };
 
 export function hostEntries(host: string, answers: readonly Answer[]): HostEntry[] {
-  return (answers as Data[])
-    .filter((a) => a.type === 'A' || a.type === 'AAAA')
-    .map((a) => ({ host, ip: String(a.data) }));
+  return (answers as Data[]).filter((a) => a.type === 'A' || a.type === 'AAAA').map((a) => ({ host, ip: String(a.data) }));
 }
 
 /** SRV answers joined with the target addresses from the additional section. */

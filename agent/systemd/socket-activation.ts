@@ -32,16 +32,18 @@ export function inheritedSockets(env: NodeJS.ProcessEnv = process.env): Inherite
   const byInode = readSocketTable();
   const sockets: InheritedSocket[] = [];
   for (let fd = LISTEN_FDS_START; fd < LISTEN_FDS_START + count; fd++) {
-    let link = '';
+    let link: string;
     try {
       link = readlinkSync(`/proc/self/fd/${fd}`);
     } catch (err) {
-      throw new Error(`systemd passed fd ${fd} (LISTEN_FDS=${count}), but it is not open: ${(err as Error).message}`);
+      throw new Error(`systemd passed fd ${fd} (LISTEN_FDS=${count}), but it is not open: ${(err as Error).message}`, { cause: err });
     }
     const inode = socketInode(link);
     const found = inode === undefined ? undefined : byInode.get(inode);
     if (!found) {
-      throw new Error(`systemd passed fd ${fd} (${link}), which is not a bound UDP or listening TCP socket; phalanx-dns.socket may only have ListenDatagram= and ListenStream= lines with IP addresses`);
+      throw new Error(
+        `systemd passed fd ${fd} (${link}), which is not a bound UDP or listening TCP socket; phalanx-dns.socket may only have ListenDatagram= and ListenStream= lines with IP addresses`,
+      );
     }
     sockets.push({ fd, ...found });
   }
@@ -63,12 +65,17 @@ export interface ListenSocket extends KernelSocket {
  * one. A passed socket for an address not in `listen` is served too (systemd holds it, so queries
  * sent there would otherwise wait unanswered) and returned as `unlisted` for a warning.
  */
-export function planListenSockets(listen: Endpoint[], inherited: InheritedSocket[]): { sockets: ListenSocket[]; unlisted: InheritedSocket[] } {
+export function planListenSockets(
+  listen: Endpoint[],
+  inherited: InheritedSocket[],
+): { sockets: ListenSocket[]; unlisted: InheritedSocket[] } {
   const unused = [...inherited];
   const take = (transport: Transport, endpoint: Endpoint): number | undefined => {
     const i = unused.findIndex((s) => s.transport === transport && s.endpoint.host === endpoint.host && s.endpoint.port === endpoint.port);
     return i === -1 ? undefined : unused.splice(i, 1)[0].fd;
   };
-  const sockets: ListenSocket[] = listen.flatMap((endpoint) => (['udp', 'tcp'] as const).map((transport) => ({ transport, endpoint, fd: take(transport, endpoint) })));
+  const sockets: ListenSocket[] = listen.flatMap((endpoint) =>
+    (['udp', 'tcp'] as const).map((transport) => ({ transport, endpoint, fd: take(transport, endpoint) })),
+  );
   return { sockets: [...sockets, ...unused], unlisted: unused };
 }

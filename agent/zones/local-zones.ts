@@ -54,7 +54,10 @@ export function spartanZone(): Zone {
 /** zk-1.zk … zk-5.zk from the ensemble; with no ZooKeepers known the zone holds only SOA/NS. */
 export function zkZone(ensemble: readonly string[]): Zone {
   const hosts = zkHostsByName(ensemble.filter((h) => isIPv4(h) || isIPv6(h)));
-  return zone('zk', hosts.map((ip, i) => address(`zk-${i + 1}.zk`, ip)));
+  return zone(
+    'zk',
+    hosts.map((ip, i) => address(`zk-${i + 1}.zk`, ip)),
+  );
 }
 
 export function localhostZone(): Zone {

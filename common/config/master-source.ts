@@ -82,7 +82,11 @@ function readMasterSource(m: Record<string, unknown>, section: string): MasterSo
   if (m.zookeeper !== undefined) {
     const zk = typeof m.zookeeper === 'string' ? parseZooKeeperUrl(m.zookeeper.trim()) : undefined;
     if (!zk) throw new ConfigError(`${section}.zookeeper`, m.zookeeper, ZK_HINT);
-    return { kind: 'zookeeper', ...zk, display: redactUrl(`zk://${zk.auth ? zk.auth + '@' : ''}${zk.hosts.map(formatEndpoint).join(',')}${zk.path}`) };
+    return {
+      kind: 'zookeeper',
+      ...zk,
+      display: redactUrl(`zk://${zk.auth ? zk.auth + '@' : ''}${zk.hosts.map(formatEndpoint).join(',')}${zk.path}`),
+    };
   }
   if (m.exhibitorUrl !== undefined) {
     const url = typeof m.exhibitorUrl === 'string' ? exhibitorStatusUrl(m.exhibitorUrl.trim()) : undefined;

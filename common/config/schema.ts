@@ -211,25 +211,28 @@ export const CONFIG_TABLE = section(TOP_LEVEL, {
       meaning: 'Program and arguments run after two failed rounds; a program that cannot be found is a config error.',
     }),
   }),
-  genresolv: section("`phalanx-genresolv`: writes resolv.conf with the agent's addresses that answer ready.spartan (while none does, the upstreams).", {
-    path: absolutePath({
-      default: '/etc/resolv.conf',
-      meaning: 'The file written (`--output PATH` overrides it); its directory must be writable.',
-    }),
-    search: words({
-      default: [],
-      valid: isDomainName,
-      what: 'domain names such as "marathon.mesos"',
-      meaning: '`search` domains, e.g. `["marathon.mesos"]`.',
-    }),
-    options: words({
-      default: ['timeout:1', 'attempts:3'],
-      valid: (v) => /^[a-z0-9-]+(:\d+)?$/.test(v),
-      what: 'resolv.conf options such as "timeout:1"',
-      meaning: '`options`; with `timeout:1`, a hung nameserver costs a lookup 1 s instead of 5 s.',
-    }),
-    timeoutMs: integer({ default: 5000, min: 50, max: 60_000, meaning: 'Deadline for each agent address to answer ready.spartan.' }),
-  }),
+  genresolv: section(
+    "`phalanx-genresolv`: writes resolv.conf with the agent's addresses that answer ready.spartan (while none does, the upstreams).",
+    {
+      path: absolutePath({
+        default: '/etc/resolv.conf',
+        meaning: 'The file written (`--output PATH` overrides it); its directory must be writable.',
+      }),
+      search: words({
+        default: [],
+        valid: isDomainName,
+        what: 'domain names such as "marathon.mesos"',
+        meaning: '`search` domains, e.g. `["marathon.mesos"]`.',
+      }),
+      options: words({
+        default: ['timeout:1', 'attempts:3'],
+        valid: (v) => /^[a-z0-9-]+(:\d+)?$/.test(v),
+        what: 'resolv.conf options such as "timeout:1"',
+        meaning: '`options`; with `timeout:1`, a hung nameserver costs a lookup 1 s instead of 5 s.',
+      }),
+      timeoutMs: integer({ default: 5000, min: 50, max: 60_000, meaning: 'Deadline for each agent address to answer ready.spartan.' }),
+    },
+  ),
 });
 
 export type Config = ValueOf<typeof CONFIG_TABLE>;

@@ -30,9 +30,7 @@ export interface Query {
 }
 
 export type ParsedQuery =
-  | { kind: 'query'; query: Query }
-  | { kind: 'error'; response: Buffer; reason: string }
-  | { kind: 'drop'; reason: string };
+  { kind: 'query'; query: Query } | { kind: 'error'; response: Buffer; reason: string } | { kind: 'drop'; reason: string };
 
 /** RFC 6891 §6.1.3: a version we do not speak gets BADVERS (extended rcode 16 = 1 << 4). */
 const BADVERS_HIGH_BITS = 1;

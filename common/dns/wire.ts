@@ -379,7 +379,7 @@ export function matchReply(msg: Buffer, id: number, question: Buffer): Scan | Re
   try {
     scan = scanMessage(msg);
   } catch (err) {
-    throw new Error(`malformed reply: ${(err as Error).message}`);
+    throw new Error(`malformed reply: ${(err as Error).message}`, { cause: err });
   }
   if (scan.header.qdcount !== 1 || !sameQuestion(msg.subarray(HEADER_LEN, scan.questionEnd), question)) return 'question';
   return scan;

@@ -28,11 +28,15 @@ function licenseFile(dir) {
 /** The copyright notices in a license text ("Copyright (c) 2021 …", "(c) 2014 …", "Copyright Jane Doe"), or the fallback. */
 function copyrightLines(text, fallback) {
   const notice = /^(\([cC]\)\s*\d{4}|[Cc]opyright\s*(\([cC]\)|©|\d{4})|Copyright [A-Z])/;
-  const lines = (text ?? '').split('\n').map((l) => l.trim()).filter((l) => notice.test(l));
+  const lines = (text ?? '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => notice.test(l));
   return lines.length > 0 ? [...new Set(lines)].join('\n ') : fallback;
 }
 
-const APACHE = ' On Debian systems, the full text of the Apache License, Version 2.0 can be\n found in the file /usr/share/common-licenses/Apache-2.0.';
+const APACHE =
+  ' On Debian systems, the full text of the Apache License, Version 2.0 can be\n found in the file /usr/share/common-licenses/Apache-2.0.';
 
 /** Every package directory under node_modules, nested ones included. */
 function packages(dir) {
@@ -56,12 +60,7 @@ const paragraphs = [
     'Upstream-Name: phalanx-dns',
     'Comment: phalanx-dns carries its own Node.js runtime and the npm packages it uses; their licenses follow.',
   ].join('\n'),
-  [
-    'Files: *',
-    'Copyright: 2026 The phalanx-dns authors',
-    'License: Apache-2.0',
-    APACHE,
-  ].join('\n'),
+  ['Files: *', 'Copyright: 2026 The phalanx-dns authors', 'License: Apache-2.0', APACHE].join('\n'),
 ];
 
 for (const dir of packages(prefix).sort()) {

@@ -91,7 +91,8 @@ function object(v: unknown, path: string): Obj {
 
 function string(o: Obj, key: string, path: string): string {
   const v = o[key];
-  if (typeof v !== 'string') throw new MesosStateError(`${path}.${key}: expected a string, got ${JSON.stringify(v)?.slice(0, 60) ?? 'nothing'}`);
+  if (typeof v !== 'string')
+    throw new MesosStateError(`${path}.${key}: expected a string, got ${JSON.stringify(v)?.slice(0, 60) ?? 'nothing'}`);
   return v;
 }
 
@@ -166,7 +167,7 @@ export function parseUpid(text: string | undefined): Upid | undefined {
 
 /** "10.0.0.1:5050", "[fd00::1]:5050", or a bare IP literal. */
 export function splitHostPort(text: string): { host: string; port?: number } | undefined {
-  const m = /^(?:\[([^\]]+)\]|([^:\[\]]+)):(\d{1,5})$/.exec(text.trim());
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text.trim());
   if (m) return { host: m[1] ?? m[2], port: Number(m[3]) };
   return ipAddress(text) ? { host: text.trim().replace(/^\[(.*)\]$/, '$1') } : undefined;
 }
@@ -229,11 +230,7 @@ function sourceIPs(task: MesosTask, source: IPSource, slaveIPs: IPAddress[]): st
   if (!status) return [];
   if (source === 'netinfo') {
     return (status.container_status?.network_infos ?? []).flatMap((ni) =>
-      ni.ip_addresses && ni.ip_addresses.length > 0
-        ? ni.ip_addresses.map((a) => a.ip_address ?? '')
-        : ni.ip_address
-          ? [ni.ip_address]
-          : [],
+      ni.ip_addresses && ni.ip_addresses.length > 0 ? ni.ip_addresses.map((a) => a.ip_address ?? '') : ni.ip_address ? [ni.ip_address] : [],
     );
   }
   const key = source === 'docker' ? DOCKER_IP_LABEL : MESOS_IP_LABEL;

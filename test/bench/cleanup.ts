@@ -81,7 +81,10 @@ export function stopChild(child: ChildProcess, graceMs: number, group = false): 
 
 export function installSignalHandlers(name = 'bench'): void {
   runName = name;
-  for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  for (const [sig, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
     process.on(sig, () => {
       if (abortedBy) return;
       abortedBy = sig;

@@ -84,7 +84,14 @@ export function answers(endpoint: string, name: string, type: 'A' | 'SOA', timeo
 }
 
 /** Polls until `endpoint` answers, at most `attempts` times `timeoutMs`. */
-export async function waitUntilAnswering(endpoint: string, name: string, type: 'A' | 'SOA', isAlive: () => boolean, attempts = 50, timeoutMs = 200): Promise<boolean> {
+export async function waitUntilAnswering(
+  endpoint: string,
+  name: string,
+  type: 'A' | 'SOA',
+  isAlive: () => boolean,
+  attempts = 50,
+  timeoutMs = 200,
+): Promise<boolean> {
   for (let i = 0; i < attempts && isAlive(); i++) {
     if (await answers(endpoint, name, type, timeoutMs)) return true;
     await new Promise((r) => setTimeout(r, 50));

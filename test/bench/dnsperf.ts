@@ -89,7 +89,20 @@ export function dnsperf(tool: string, run: DnsperfRun): Promise<Perf> {
   throwIfAborted();
   const { host, port } = splitEndpoint(run.endpoint);
   const verbose = run.verbose ?? run.qps !== undefined;
-  const args = ['-s', host, '-p', String(port), '-d', run.file, '-l', String(run.seconds), '-c', String(DNSPERF_CLIENTS), '-t', String(DNSPERF_TIMEOUT_S)];
+  const args = [
+    '-s',
+    host,
+    '-p',
+    String(port),
+    '-d',
+    run.file,
+    '-l',
+    String(run.seconds),
+    '-c',
+    String(DNSPERF_CLIENTS),
+    '-t',
+    String(DNSPERF_TIMEOUT_S),
+  ];
   if (run.qps !== undefined) args.push('-Q', String(run.qps));
   // dnsmasq closes a client TCP connection after 100 queries (its TCP_MAX_QUERIES), and the
   // queries dnsperf had pipelined past that would count as lost; so dnsperf reconnects first.

@@ -95,7 +95,8 @@ async function measureOnce(ctx: MeasureContext, target: Target, run: DnsperfRun)
 
   const cpuS = cpu0 === null || cpu1 === null ? null : cpu1 - cpu0;
   const answered = perf.completed;
-  const perQuery = (a: number | null | undefined, b: number | null | undefined) => (a == null || b == null || answered === 0 ? null : (b - a) / answered);
+  const perQuery = (a: number | null | undefined, b: number | null | undefined) =>
+    a == null || b == null || answered === 0 ? null : (b - a) / answered;
   const { latenciesMs, ...rest } = perf;
   const cpuPct = cpuS === null ? null : (cpuS / wallS) * 100;
   const load = run.qps === undefined ? 'max' : 'fixed';

@@ -14,7 +14,17 @@ import { ALLOW_ROOT_ARGS } from '../helpers/agent-process.js';
 import { assertLoopback, freePort } from '../../sim/ports.js';
 import { onCleanup, stopChild, trackGroup } from './cleanup.js';
 import { splitEndpoint, waitUntilAnswering } from './dig.js';
-import { AGENT_ENV, AGENT_FANOUT, AGENT_MAIN, AGENT_MAX_INFLIGHT, AGENT_NODE_FLAGS, AGENT_TIMEOUT_MS, CACHE_ENTRIES, CACHE_TTL_S, EXTRA_AGENT_CONFIG } from './settings.js';
+import {
+  AGENT_ENV,
+  AGENT_FANOUT,
+  AGENT_MAIN,
+  AGENT_MAX_INFLIGHT,
+  AGENT_NODE_FLAGS,
+  AGENT_TIMEOUT_MS,
+  CACHE_ENTRIES,
+  CACHE_TTL_S,
+  EXTRA_AGENT_CONFIG,
+} from './settings.js';
 import type { Servers } from './servers.js';
 import { LOCAL_RECORDS } from './zones.js';
 
@@ -90,7 +100,12 @@ export async function startAgent(o: PeerOptions): Promise<Peer> {
   const name = o.cached ? 'agent-cache' : 'agent';
   const configPath = join(o.dir, `${name}.json`);
   writeFileSync(configPath, JSON.stringify(config, null, 2));
-  const child = launch(process.execPath, [...AGENT_NODE_FLAGS, AGENT_MAIN, '--config', configPath, ...ALLOW_ROOT_ARGS], o.pinning, AGENT_ENV);
+  const child = launch(
+    process.execPath,
+    [...AGENT_NODE_FLAGS, AGENT_MAIN, '--config', configPath, ...ALLOW_ROOT_ARGS],
+    o.pinning,
+    AGENT_ENV,
+  );
   // The agent drains in-flight queries on SIGTERM, bounded by timeoutMs.
   onCleanup(() => stopChild(child, 8000, true));
   const logs: Record<string, number> = {};

@@ -130,12 +130,19 @@ export function textTable(groups: Array<[string, number]> | undefined, head: str
     col += span;
   }
   const cell = (c: string, i: number) => (left.includes(i) ? c.padEnd(width[i]) : c.padStart(width[i]));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? '' : starts.has(i) ? sep : gap) + cell(c, i)).join('').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === 0 ? '' : starts.has(i) ? sep : gap) + cell(c, i))
+      .join('')
+      .trimEnd();
   const out: string[] = [];
   if (groups) {
     out.push(
       spans
-        .map(([title, first, span]) => (first === 0 ? '' : sep) + title.padEnd(width.slice(first, first + span).reduce((a, b) => a + b, 0) + gap.length * (span - 1)))
+        .map(
+          ([title, first, span]) =>
+            (first === 0 ? '' : sep) + title.padEnd(width.slice(first, first + span).reduce((a, b) => a + b, 0) + gap.length * (span - 1)),
+        )
         .join('')
         .trimEnd(),
     );
@@ -166,7 +173,13 @@ export function mainTable(cases: CaseResult[], fixedQps: number): string {
     fmtRatio(c.ratios.p99),
   ]);
   return textTable(
-    [['', 1], ['queries/s, unthrottled', 3], ['lost fixed/max', 2], [`p50 ms at ${fixedQps} q/s`, 3], [`p99 ms at ${fixedQps} q/s`, 3]],
+    [
+      ['', 1],
+      ['queries/s, unthrottled', 3],
+      ['lost fixed/max', 2],
+      [`p50 ms at ${fixedQps} q/s`, 3],
+      [`p99 ms at ${fixedQps} q/s`, 3],
+    ],
     ['case', 'agent', 'dnsmasq', 'a/d', 'agent', 'dnsmasq', 'agent', 'dnsmasq', 'a/d', 'agent', 'dnsmasq', 'a/d'],
     rows,
   );
@@ -204,8 +217,29 @@ export function costTable(cases: CaseResult[]): string {
     fmtInt(c.dnsmasq.max.responseBytes),
   ]);
   return textTable(
-    [['', 1], ['CPU ms per 10k queries', 3], ['peer CPU', 2], ['limited by', 2], ['server q per query', 3], ['answer bytes', 2]],
-    ['case, unthrottled runs', 'agent', 'dnsmasq', 'a/d', 'agent', 'dnsmasq', 'agent', 'dnsmasq', 'agent', 'a tcp', 'dnsmasq', 'agent', 'dnsmasq'],
+    [
+      ['', 1],
+      ['CPU ms per 10k queries', 3],
+      ['peer CPU', 2],
+      ['limited by', 2],
+      ['server q per query', 3],
+      ['answer bytes', 2],
+    ],
+    [
+      'case, unthrottled runs',
+      'agent',
+      'dnsmasq',
+      'a/d',
+      'agent',
+      'dnsmasq',
+      'agent',
+      'dnsmasq',
+      'agent',
+      'a tcp',
+      'dnsmasq',
+      'agent',
+      'dnsmasq',
+    ],
     rows,
   );
 }
@@ -242,13 +276,17 @@ export function evaluateTargets({ cases, peakRssKb, soak }: TargetInputs): Targe
   throughput('Mesos names, agent/dnsmasq --all-servers (case 2)', mesos, 0.5);
   throughput('other names, agent/dnsmasq --all-servers (case 3)', upstream, 0.5);
 
-  const addedBy = (m: Measurement | undefined) => (m?.p50Ms != null && mesos?.direct?.fixed.p50Ms != null ? m.p50Ms - mesos.direct.fixed.p50Ms : null);
+  const addedBy = (m: Measurement | undefined) =>
+    m?.p50Ms != null && mesos?.direct?.fixed.p50Ms != null ? m.p50Ms - mesos.direct.fixed.p50Ms : null;
   const added = addedBy(mesos?.agent.fixed);
   const addedByDnsmasq = addedBy(mesos?.dnsmasq.fixed);
   targets.push({
     name: 'added latency at p50 over asking the master directly (case 2)',
     limit: '< 0.100 ms',
-    value: added == null ? '-' : `${added.toFixed(3)} ms${mesos && fellBehind(mesos.agent.fixed) ? '*' : ''} (dnsmasq ${addedByDnsmasq?.toFixed(3) ?? '-'} ms)`,
+    value:
+      added == null
+        ? '-'
+        : `${added.toFixed(3)} ms${mesos && fellBehind(mesos.agent.fixed) ? '*' : ''} (dnsmasq ${addedByDnsmasq?.toFixed(3) ?? '-'} ms)`,
     pass: added == null ? null : added < 0.1,
   });
 
@@ -257,15 +295,26 @@ export function evaluateTargets({ cases, peakRssKb, soak }: TargetInputs): Targe
   targets.push({
     name: 'one master hung: p99 / healthy p99 (case 4 / case 2)',
     limit: '<= 1.50',
-    value: hungLost ? 'over 1% lost' : `${fmtRatio(hungRatio)}${(hung && fellBehind(hung.agent.fixed)) || (mesos && fellBehind(mesos.agent.fixed)) ? '*' : ''}`,
+    value: hungLost
+      ? 'over 1% lost'
+      : `${fmtRatio(hungRatio)}${(hung && fellBehind(hung.agent.fixed)) || (mesos && fellBehind(mesos.agent.fixed)) ? '*' : ''}`,
     pass: hungLost ? false : hungRatio == null ? null : hungRatio <= 1.5,
   });
 
-  targets.push({ name: 'agent peak RSS (VmHWM, largest of both agents)', limit: '< 100 MB', value: mib(peakRssKb), pass: peakRssKb == null ? null : peakRssKb < PEAK_RSS_LIMIT_KB });
+  targets.push({
+    name: 'agent peak RSS (VmHWM, largest of both agents)',
+    limit: '< 100 MB',
+    value: mib(peakRssKb),
+    pass: peakRssKb == null ? null : peakRssKb < PEAK_RSS_LIMIT_KB,
+  });
   targets.push({
     name: `agent RSS growth over the ${soak ? `${soak.seconds} s` : ''} sustained run (GC floor)`,
     limit: `none (< ${RSS_GROWTH_TOLERANCE_KB / 1024} MiB)`,
-    value: !soak ? 'not run' : soak.growthKb == null ? 'run too short' : `${soak.growthKb >= 0 ? '+' : ''}${mib(soak.growthKb)} (RSS ${mib(soak.before?.rssKb)} before, ${mib(soak.after?.rssKb)} after)`,
+    value: !soak
+      ? 'not run'
+      : soak.growthKb == null
+        ? 'run too short'
+        : `${soak.growthKb >= 0 ? '+' : ''}${mib(soak.growthKb)} (RSS ${mib(soak.before?.rssKb)} before, ${mib(soak.after?.rssKb)} after)`,
     pass: soak?.growthKb == null ? null : soak.growthKb < RSS_GROWTH_TOLERANCE_KB,
   });
   return targets;

@@ -43,7 +43,17 @@ import {
   SOAK_SECONDS,
 } from './settings.js';
 import { COLORS, type ChartGroup, renderLatencySvg } from './svg.js';
-import { allowedCpus, cpuSeconds, ensureTools, groupsCpuSeconds, machineBusyPct, machineInfo, memory, pin, toolVersions } from './system.js';
+import {
+  allowedCpus,
+  cpuSeconds,
+  ensureTools,
+  groupsCpuSeconds,
+  machineBusyPct,
+  machineInfo,
+  memory,
+  pin,
+  toolVersions,
+} from './system.js';
 import { BIG_TASKS, type QueryFile, queryLines } from './zones.js';
 
 installSignalHandlers();
@@ -69,7 +79,13 @@ const peerTarget = (p: Peer, tcpClients = false): Target => ({
 
 const ms = (v: number | null) => report.fmtMs(v);
 
-async function runCase(ctx: MeasureContext, c: CaseDef, peers: Peers, servers: Servers, files: Record<QueryFile, string>): Promise<report.CaseResult> {
+async function runCase(
+  ctx: MeasureContext,
+  c: CaseDef,
+  peers: Peers,
+  servers: Servers,
+  files: Record<QueryFile, string>,
+): Promise<report.CaseResult> {
   const pair = c.cached ? [peers.agentCached, peers.dnsmasqCached] : [peers.agent, peers.dnsmasq];
   const hung = servers.masters[2];
   if (c.hungMaster) hung.hang();
@@ -93,7 +109,9 @@ async function runCase(ctx: MeasureContext, c: CaseDef, peers: Peers, servers: S
       const runs = await takingTurns(targets, (t) => measure(ctx, t, { ...run(t), qps: FIXED_QPS }));
       return targets.map((t, i) => {
         const m = pooledRun(runs[i]);
-        console.log(`  ${c.n.padEnd(3)} ${c.id.padEnd(15)} ${t.label.padEnd(22)}p50 ${ms(m.p50Ms).padStart(6)} p99 ${ms(m.p99Ms).padStart(6)} ms at ${report.fmtInt(m.qps)} q/s (${REPEATS} runs pooled), lost ${m.lost}`);
+        console.log(
+          `  ${c.n.padEnd(3)} ${c.id.padEnd(15)} ${t.label.padEnd(22)}p50 ${ms(m.p50Ms).padStart(6)} p99 ${ms(m.p99Ms).padStart(6)} ms at ${report.fmtInt(m.qps)} q/s (${REPEATS} runs pooled), lost ${m.lost}`,
+        );
         return m;
       });
     };
@@ -101,7 +119,9 @@ async function runCase(ctx: MeasureContext, c: CaseDef, peers: Peers, servers: S
     const unthrottled = async (targets: Target[]): Promise<Measurement[][]> => {
       const runs = await takingTurns(targets, async (t) => (await measure(ctx, t, run(t))).m);
       for (const [i, t] of targets.entries()) {
-        console.log(`  ${c.n.padEnd(3)} ${c.id.padEnd(15)} ${t.label.padEnd(22)}unthrottled ${runs[i].map((m) => report.fmtInt(m.qps)).join(', ')} q/s, lost ${runs[i].map((m) => m.lost).join(', ')}`);
+        console.log(
+          `  ${c.n.padEnd(3)} ${c.id.padEnd(15)} ${t.label.padEnd(22)}unthrottled ${runs[i].map((m) => report.fmtInt(m.qps)).join(', ')} q/s, lost ${runs[i].map((m) => m.lost).join(', ')}`,
+        );
       }
       return runs;
     };
@@ -165,7 +185,16 @@ async function runSoak(ctx: MeasureContext, peer: Peer, file: string): Promise<r
     clearInterval(sampler);
   }
   const after = memory(peer.pid);
-  return { target: peer.label, seconds: SOAK_SECONDS, qps: FIXED_QPS, before, after, growthKb: report.rssGrowthKb(samples), samples, run: soakRun };
+  return {
+    target: peer.label,
+    seconds: SOAK_SECONDS,
+    qps: FIXED_QPS,
+    before,
+    after,
+    growthKb: report.rssGrowthKb(samples),
+    samples,
+    run: soakRun,
+  };
 }
 
 /** dnsmasq relayed the masters' truncated answers: far smaller than the agent's whole ones. */
@@ -241,13 +270,22 @@ async function main(): Promise<void> {
   console.log(machineLine);
   console.log(pinningLine);
   console.log(`machine load before start: ${report.fmtPct(busyBefore)} of one CPU used by other processes`);
-  if (busyBefore !== null && busyBefore > 10) console.log('WARNING: the machine is busy with other work; these figures will be noisy. Rerun on a quiet machine.');
-  console.log(`masters (nsd, UDP cut at 512 B) ${servers.masters.map((s) => s.endpoint).join(' ')}; upstreams (nsd) ${servers.upstreams.map((s) => s.endpoint).join(' ')}`);
-  console.log(`agent: fanout ${AGENT_FANOUT}, timeoutMs ${AGENT_TIMEOUT_MS}; dnsmasq: --all-servers; "cache" variants: agent cache on, dnsmasq --cache-size, both keep answers ${CACHE_TTL_S} s\n`);
+  if (busyBefore !== null && busyBefore > 10)
+    console.log('WARNING: the machine is busy with other work; these figures will be noisy. Rerun on a quiet machine.');
+  console.log(
+    `masters (nsd, UDP cut at 512 B) ${servers.masters.map((s) => s.endpoint).join(' ')}; upstreams (nsd) ${servers.upstreams.map((s) => s.endpoint).join(' ')}`,
+  );
+  console.log(
+    `agent: fanout ${AGENT_FANOUT}, timeoutMs ${AGENT_TIMEOUT_MS}; dnsmasq: --all-servers; "cache" variants: agent cache on, dnsmasq --cache-size, both keep answers ${CACHE_TTL_S} s\n`,
+  );
 
   // The big answer: whole from the agent (its TCP retry), truncated from the masters and dnsmasq.
   const big = (endpoint: string) => dig(tools.dig, endpoint, 'big.marathon.mesos', 'A', { timeoutS: 3, bufsize: 4096 });
-  const truncation = { master: await big(servers.masters[0].endpoint), agent: await big(peers.agent.endpoint), dnsmasq: await big(peers.dnsmasq.endpoint) };
+  const truncation = {
+    master: await big(servers.masters[0].endpoint),
+    agent: await big(peers.agent.endpoint),
+    dnsmasq: await big(peers.dnsmasq.endpoint),
+  };
 
   // Warm-up (JIT, sockets, health state), not reported.
   const ctx: MeasureContext = { dnsperf: tools.dnsperf, peerCpu, loadCpu, serverGroups: servers.all.map((s) => s.pgid) };
@@ -262,7 +300,8 @@ async function main(): Promise<void> {
   if (ONLY_CASES.length) {
     // A partial run (BENCH_CASES), for working on one path: its tables, nothing written.
     console.log(`\n${report.mainTable(results, FIXED_QPS)}\n\n${report.costTable(results)}`);
-    for (const a of agents) console.log(`${a.label}: RSS after start ${report.mib(startRss[a.label]?.rssKb)}, peak (VmHWM) ${report.mib(memory(a.pid)?.hwmKb)}`);
+    for (const a of agents)
+      console.log(`${a.label}: RSS after start ${report.mib(startRss[a.label]?.rssKb)}, peak (VmHWM) ${report.mib(memory(a.pid)?.hwmKb)}`);
     return;
   }
   const cases = CASES.map((c) => results.find((r) => r.id === c.id)!);
@@ -292,22 +331,36 @@ async function main(): Promise<void> {
   if (cases.some((c) => fellBehind(c.agent.fixed) || fellBehind(c.dnsmasq.fixed))) table(report.MAIN_TABLE_FOOTNOTE);
   if (mesos.direct) {
     const d = mesos.direct;
-    table(`baseline: case 2 names asked straight of master 1: ${report.fmtInt(d.max.qps)} q/s unthrottled; p50 ${ms(d.fixed.p50Ms)} ms, p99 ${ms(d.fixed.p99Ms)} ms at ${FIXED_QPS} q/s`);
+    table(
+      `baseline: case 2 names asked straight of master 1: ${report.fmtInt(d.max.qps)} q/s unthrottled; p50 ${ms(d.fixed.p50Ms)} ms, p99 ${ms(d.fixed.p99Ms)} ms at ${FIXED_QPS} q/s`,
+    );
   }
   const noisy = report.noisyRunsText(cases);
   if (noisy) table(`\n${noisy}`);
   table(`\n${report.costTable(cases)}`);
   table(`\ncase 5, every master hung, dig +tries=1 +timeout=${DIG_TIMEOUT_S}:\n${report.allHungText(allHung, DIG_TIMEOUT_S)}`);
-  const bigLine = (label: string, d: DigResult) => `  ${label.padEnd(8)} ${d.rcode ?? 'no answer'}, ${d.answers} answers, ${d.bytes ?? '-'} bytes${d.truncated ? ', TC' : ''}`;
-  console.log(`\nbig.marathon.mesos (${BIG_TASKS} A) over UDP with EDNS 4096:\n${bigLine('master', truncation.master)}\n${bigLine('agent', truncation.agent)}\n${bigLine('dnsmasq', truncation.dnsmasq)}`);
+  const bigLine = (label: string, d: DigResult) =>
+    `  ${label.padEnd(8)} ${d.rcode ?? 'no answer'}, ${d.answers} answers, ${d.bytes ?? '-'} bytes${d.truncated ? ', TC' : ''}`;
+  console.log(
+    `\nbig.marathon.mesos (${BIG_TASKS} A) over UDP with EDNS 4096:\n${bigLine('master', truncation.master)}\n${bigLine('agent', truncation.agent)}\n${bigLine('dnsmasq', truncation.dnsmasq)}`,
+  );
   const bigCase = cases.find((c) => c.id === 'big')!;
-  console.log(`  agent TCP queries to masters per client query in case 6: ${report.fmtRatio(bigCase.agent.max.tcpServerQueriesPerQuery)} (the TCP retry at work)`);
+  console.log(
+    `  agent TCP queries to masters per client query in case 6: ${report.fmtRatio(bigCase.agent.max.tcpServerQueriesPerQuery)} (the TCP retry at work)`,
+  );
 
   console.log('\nagent memory:');
-  for (const a of agents) console.log(`  ${a.label.padEnd(14)} RSS after start ${report.mib(startRss[a.label]?.rssKb)}, peak (VmHWM) ${report.mib(peakRss[a.label]?.hwmKb)}`);
+  for (const a of agents)
+    console.log(
+      `  ${a.label.padEnd(14)} RSS after start ${report.mib(startRss[a.label]?.rssKb)}, peak (VmHWM) ${report.mib(peakRss[a.label]?.hwmKb)}`,
+    );
   if (soak) {
-    console.log(`  soak (${soak.target}): RSS ${report.mib(soak.before?.rssKb)} before, ${report.mib(soak.after?.rssKb)} after ${soak.seconds} s; lowest in the first and last third ${report.mib(report.rssFloorsKb(soak.samples)?.[0])} and ${report.mib(report.rssFloorsKb(soak.samples)?.[1])}`);
-    console.log(`  soak CPU: ${report.fmtInt(soak.run.cpuMsPer10k)} ms per 10k queries, ${report.fmtPct(soak.run.cpuPct)} of a CPU at ${report.fmtInt(soak.run.qps)} q/s (${FIXED_QPS} asked); lost ${soak.run.lost}`);
+    console.log(
+      `  soak (${soak.target}): RSS ${report.mib(soak.before?.rssKb)} before, ${report.mib(soak.after?.rssKb)} after ${soak.seconds} s; lowest in the first and last third ${report.mib(report.rssFloorsKb(soak.samples)?.[0])} and ${report.mib(report.rssFloorsKb(soak.samples)?.[1])}`,
+    );
+    console.log(
+      `  soak CPU: ${report.fmtInt(soak.run.cpuMsPer10k)} ms per 10k queries, ${report.fmtPct(soak.run.cpuPct)} of a CPU at ${report.fmtInt(soak.run.qps)} q/s (${FIXED_QPS} asked); lost ${soak.run.lost}`,
+    );
   }
   const logCounts = Object.fromEntries(agents.map((a) => [a.label, a.logCounts()]));
   for (const [label, counts] of Object.entries(logCounts)) {
@@ -332,9 +385,26 @@ notes: a/d = agent / dnsmasq. Latency is measured at ${FIXED_QPS} q/s (dnsperf -
        so its case 6 is one cheap UDP exchange that answers nothing; 6t is the client's TCP retry.`);
 
   const results_ = {
-    machine: { ...machine, otherCpuPctBeforeStart: busyBefore === null ? null : Math.round(busyBefore), pinning: pinned ? { peers: peerCpu, load: loadCpu } : null },
-    settings: { seconds: SECONDS, fixedQps: FIXED_QPS, soakSeconds: SOAK_SECONDS, clients: DNSPERF_CLIENTS, dnsperfTimeoutS: DNSPERF_TIMEOUT_S, digTimeoutS: DIG_TIMEOUT_S },
-    servers: { software: `nsd ${machine.nsd}`, port: servers.port, masters: servers.masters.map((s) => s.endpoint), upstreams: servers.upstreams.map((s) => s.endpoint), masterUdpLimitBytes: 512 },
+    machine: {
+      ...machine,
+      otherCpuPctBeforeStart: busyBefore === null ? null : Math.round(busyBefore),
+      pinning: pinned ? { peers: peerCpu, load: loadCpu } : null,
+    },
+    settings: {
+      seconds: SECONDS,
+      fixedQps: FIXED_QPS,
+      soakSeconds: SOAK_SECONDS,
+      clients: DNSPERF_CLIENTS,
+      dnsperfTimeoutS: DNSPERF_TIMEOUT_S,
+      digTimeoutS: DIG_TIMEOUT_S,
+    },
+    servers: {
+      software: `nsd ${machine.nsd}`,
+      port: servers.port,
+      masters: servers.masters.map((s) => s.endpoint),
+      upstreams: servers.upstreams.map((s) => s.endpoint),
+      masterUdpLimitBytes: 512,
+    },
     peers: Object.fromEntries(Object.values(peers).map((p) => [p.label, p.setup])),
     cases,
     allHung: { ...allHung, medianMs: { agent: report.timeToServfailMs(allHung.agent), dnsmasq: report.timeToServfailMs(allHung.dnsmasq) } },

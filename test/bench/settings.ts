@@ -26,7 +26,10 @@ export const FIXED_QPS = envInt('BENCH_QPS', 2000, 1, 100_000);
 export const SOAK_SECONDS = envInt('BENCH_SOAK_SECONDS', 60, 0, 3600);
 
 /** Case numbers or ids to run (e.g. "2,3" or "mesos"); empty runs them all. */
-export const ONLY_CASES = (process.env.BENCH_CASES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+export const ONLY_CASES = (process.env.BENCH_CASES ?? '')
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 /** Extra node flags for the agents, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile a case. */
 export const EXTRA_AGENT_FLAGS = (process.env.BENCH_AGENT_FLAGS ?? '').split(/\s+/).filter(Boolean);
 /** Keys laid over both agents' config files, as JSON, e.g. '{"serveStale":{"enabled":false}}', to compare one setting. */
@@ -39,7 +42,7 @@ function parseJsonObject(name: string): Record<string, unknown> {
   try {
     parsed = JSON.parse(v);
   } catch (e) {
-    throw new Error(`${name}: not JSON (${(e as Error).message})`);
+    throw new Error(`${name}: not JSON (${(e as Error).message})`, { cause: e });
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`${name}: expected a JSON object`);
   return parsed as Record<string, unknown>;

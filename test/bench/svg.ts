@@ -42,7 +42,8 @@ export function renderLatencySvg(chart: Chart): string {
   const finite = values.map((v) => Math.min(v, chart.capMs));
   const lo = Math.pow(10, Math.floor(Math.log10(Math.min(...finite, 1))));
   const hi = Math.pow(10, Math.ceil(Math.log10(Math.max(...finite, chart.capMs))));
-  const x = (ms: number) => LEFT + ((Math.log10(Math.min(Math.max(ms, lo), hi)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * plotW;
+  const x = (ms: number) =>
+    LEFT + ((Math.log10(Math.min(Math.max(ms, lo), hi)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * plotW;
 
   const out: string[] = [];
   let y = TOP;
@@ -53,15 +54,25 @@ export function renderLatencySvg(chart: Chart): string {
       const cy = y + BAR / 2;
       if (b.p50Ms != null) {
         const p50 = Math.min(b.p50Ms, chart.capMs);
-        out.push(`<rect x="${LEFT}" y="${y}" width="${(x(p50) - LEFT).toFixed(1)}" height="${BAR}" fill="${b.color}"><title>${esc(`${b.label}: p50 ${fmt(b.p50Ms)} ms`)}</title></rect>`);
+        out.push(
+          `<rect x="${LEFT}" y="${y}" width="${(x(p50) - LEFT).toFixed(1)}" height="${BAR}" fill="${b.color}"><title>${esc(`${b.label}: p50 ${fmt(b.p50Ms)} ms`)}</title></rect>`,
+        );
         let end = x(p50);
         if (b.p99Ms != null) {
           const capped = b.p99Ms > chart.capMs;
           end = x(Math.min(b.p99Ms, chart.capMs));
           out.push(`<line x1="${x(p50).toFixed(1)}" y1="${cy}" x2="${end.toFixed(1)}" y2="${cy}" stroke="${b.color}" stroke-width="1.5"/>`);
-          out.push(capped ? `<path d="M${end - 6},${cy - 4} L${end},${cy} L${end - 6},${cy + 4}" fill="none" stroke="${b.color}" stroke-width="1.5"/>` : `<line x1="${end.toFixed(1)}" y1="${y}" x2="${end.toFixed(1)}" y2="${y + BAR}" stroke="${b.color}" stroke-width="1.5"/>`);
+          out.push(
+            capped
+              ? `<path d="M${end - 6},${cy - 4} L${end},${cy} L${end - 6},${cy + 4}" fill="none" stroke="${b.color}" stroke-width="1.5"/>`
+              : `<line x1="${end.toFixed(1)}" y1="${y}" x2="${end.toFixed(1)}" y2="${y + BAR}" stroke="${b.color}" stroke-width="1.5"/>`,
+          );
         }
-        const text = b.note ?? (b.p99Ms != null ? `${fmt(b.p50Ms)} / ${Number.isFinite(b.p99Ms) ? `${fmt(b.p99Ms)} ms` : 'over 1% lost'}` : `${fmt(b.p50Ms)} ms`);
+        const text =
+          b.note ??
+          (b.p99Ms != null
+            ? `${fmt(b.p50Ms)} / ${Number.isFinite(b.p99Ms) ? `${fmt(b.p99Ms)} ms` : 'over 1% lost'}`
+            : `${fmt(b.p50Ms)} ms`);
         out.push(`<text x="${(end + 6).toFixed(1)}" y="${cy + 4}" class="val">${esc(`${b.label}  ${text}`)}</text>`);
       } else {
         out.push(`<text x="${LEFT + 4}" y="${cy + 4}" class="val">${esc(`${b.label}  ${b.note ?? 'not measured'}`)}</text>`);
@@ -76,16 +87,23 @@ export function renderLatencySvg(chart: Chart): string {
   for (let v = lo; v <= hi * 1.0001; v *= 10) {
     const gx = x(v).toFixed(1);
     axis.push(`<line x1="${gx}" y1="${TOP - 6}" x2="${gx}" y2="${bottom}" class="grid"/>`);
-    axis.push(`<text x="${gx}" y="${bottom + 16}" text-anchor="middle" class="tick">${v >= 1 ? v.toFixed(0) : Number(v.toPrecision(1))}</text>`);
+    axis.push(
+      `<text x="${gx}" y="${bottom + 16}" text-anchor="middle" class="tick">${v >= 1 ? v.toFixed(0) : Number(v.toPrecision(1))}</text>`,
+    );
   }
-  axis.push(`<text x="${LEFT + plotW / 2}" y="${bottom + 34}" text-anchor="middle" class="tick">milliseconds (log scale): bar to p50, whisker to p99; → beyond ${fmt(chart.capMs)} ms or lost</text>`);
+  axis.push(
+    `<text x="${LEFT + plotW / 2}" y="${bottom + 34}" text-anchor="middle" class="tick">milliseconds (log scale): bar to p50, whisker to p99; → beyond ${fmt(chart.capMs)} ms or lost</text>`,
+  );
 
   const legend = [
     ['agent', COLORS.agent],
     ['dnsmasq', COLORS.dnsmasq],
     ['master asked directly', COLORS.direct],
   ]
-    .map(([name, color], i) => `<rect x="${LEFT + i * 170}" y="${TOP - 26}" width="12" height="12" fill="${color}"/><text x="${LEFT + i * 170 + 18}" y="${TOP - 16}" class="val">${name}</text>`)
+    .map(
+      ([name, color], i) =>
+        `<rect x="${LEFT + i * 170}" y="${TOP - 26}" width="12" height="12" fill="${color}"/><text x="${LEFT + i * 170 + 18}" y="${TOP - 16}" class="val">${name}</text>`,
+    )
     .join('');
 
   const H = bottom + 48;

@@ -44,7 +44,8 @@ function installDebianPackages(packages: string[]): void {
   // bind port 53 on every address of the machine. policy-rc.d exit 101 ("action forbidden") is
   // Debian's own switch against that; ours is removed again once apt-get is done.
   const ownPolicy = !existsSync(POLICY_RC_D);
-  if (ownPolicy) writeFileSync(POLICY_RC_D, '#!/bin/sh\n# phalanx-dns bench: start no service while installing\nexit 101\n', { mode: 0o755 });
+  if (ownPolicy)
+    writeFileSync(POLICY_RC_D, '#!/bin/sh\n# phalanx-dns bench: start no service while installing\nexit 101\n', { mode: 0o755 });
   try {
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     for (const step of [

@@ -44,7 +44,15 @@ export function mesosZone(leader: string): string {
  * names, the agent one per zone).
  */
 export function upstreamZone(ttl: number): string {
-  const lines = ['$ORIGIN example.org.', `$TTL ${ttl}`, '@ SOA ns1.example.org. hostmaster.example.org. 1 60 180 86400 60', '@ NS ns1.example.org.', 'ns1 A 192.0.2.53', '@ A 192.0.2.1', 'www A 192.0.2.80'];
+  const lines = [
+    '$ORIGIN example.org.',
+    `$TTL ${ttl}`,
+    '@ SOA ns1.example.org. hostmaster.example.org. 1 60 180 86400 60',
+    '@ NS ns1.example.org.',
+    'ns1 A 192.0.2.53',
+    '@ A 192.0.2.1',
+    'www A 192.0.2.80',
+  ];
   for (let i = 0; i < UPSTREAM_HOSTS; i++) lines.push(`host-${pad(i)} A ${ip(3, i)}`);
   return lines.join('\n') + '\n';
 }

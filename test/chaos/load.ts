@@ -71,7 +71,16 @@ interface Pending {
   phase: string;
 }
 
-const ednsOpt = (udpPayloadSize: number): OptAnswer => ({ name: '.', type: 'OPT', udpPayloadSize, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] });
+const ednsOpt = (udpPayloadSize: number): OptAnswer => ({
+  name: '.',
+  type: 'OPT',
+  udpPayloadSize,
+  extendedRcode: 0,
+  ednsVersion: 0,
+  flags: 0,
+  flag_do: false,
+  options: [],
+});
 
 const emptyTally = (): Tally => ({ sent: 0, answered: 0, wrong: 0, lost: 0, servfail: 0, stale: 0, truncated: 0, rcodes: {} });
 
@@ -82,7 +91,9 @@ function recordsOf(p: DecodedPacket, q: Expected): { data: string[]; ttls: numbe
   const answers = (p.answers ?? []) as Array<{ type: string; name: string; ttl?: number; data: unknown }>;
   const of = answers.filter((a) => a.type === q.type && a.name.toLowerCase() === q.name.toLowerCase());
   return {
-    data: of.map((a) => (a.type === 'SRV' ? `${(a.data as { port: number }).port} ${(a.data as { target: string }).target}` : String(a.data))),
+    data: of.map((a) =>
+      a.type === 'SRV' ? `${(a.data as { port: number }).port} ${(a.data as { target: string }).target}` : String(a.data),
+    ),
     ttls: of.map((a) => a.ttl ?? 0),
   };
 }
@@ -119,7 +130,11 @@ export function runLoad(plan: LoadPlan): Promise<LoadResult> {
     }
     if (rcode === 'SERVFAIL') {
       if (plan.servfailAllowed?.(p.q, p.sentAt, answeredBefore.has(p.q.name))) return tally(p.phase, (t) => t.servfail++);
-      return wrong(p, `SERVFAIL while ${answeredBefore.has(p.q.name) ? 'a server or serve-stale' : 'a server'} could answer`, `sent in ${p.phase}`);
+      return wrong(
+        p,
+        `SERVFAIL while ${answeredBefore.has(p.q.name) ? 'a server or serve-stale' : 'a server'} could answer`,
+        `sent in ${p.phase}`,
+      );
     }
     if (rcode !== 'NOERROR') return wrong(p, rcode, 'every name asked exists');
     const { data, ttls } = recordsOf(r, p.q);
@@ -136,9 +151,18 @@ export function runLoad(plan: LoadPlan): Promise<LoadResult> {
     if (!stale && !truncated) answeredBefore.add(p.q.name);
   };
 
-  const queries = plan.names.map((q) =>
-    ({ type: 'query', id: 0, flags: dnsPacket.RECURSION_DESIRED, questions: [{ name: q.name, type: q.type as RecordType }], additionals: q.ednsSize ? [ednsOpt(q.ednsSize)] : [] }) satisfies Packet,
-  ).map((p) => dnsPacket.encode(p));
+  const queries = plan.names
+    .map(
+      (q) =>
+        ({
+          type: 'query',
+          id: 0,
+          flags: dnsPacket.RECURSION_DESIRED,
+          questions: [{ name: q.name, type: q.type as RecordType }],
+          additionals: q.ednsSize ? [ednsOpt(q.ednsSize)] : [],
+        }) satisfies Packet,
+    )
+    .map((p) => dnsPacket.encode(p));
 
   return new Promise((resolve) => {
     const sockets = Array.from({ length: SOCKETS }, () => ({ sock: dgram.createSocket('udp4'), pending: new Map<number, Pending>() }));

@@ -10,7 +10,16 @@ const int = (rnd: Random, n: number) => Math.floor(rnd() * n);
 const pick = <T>(rnd: Random, items: readonly T[]): T => items[int(rnd, items.length)];
 const bytes = (rnd: Random, n: number) => Buffer.from(Array.from({ length: n }, () => int(rnd, 256)));
 
-const OPT: OptAnswer = { name: '.', type: 'OPT', udpPayloadSize: 1232, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] };
+const OPT: OptAnswer = {
+  name: '.',
+  type: 'OPT',
+  udpPayloadSize: 1232,
+  extendedRcode: 0,
+  ednsVersion: 0,
+  flags: 0,
+  flag_do: false,
+  options: [],
+};
 const QUESTIONS: Array<[string, RecordType]> = [
   ['ready.spartan', 'A'],
   ['zk-1.zk', 'A'],
@@ -23,7 +32,15 @@ const QUESTIONS: Array<[string, RecordType]> = [
 
 /** The valid queries every mutation starts from: local, Mesos and upstream names, with and without EDNS. */
 export const BASE_QUERIES: Buffer[] = QUESTIONS.flatMap(([name, type], i) =>
-  [false, true].map((edns) => dnsPacket.encode({ type: 'query', id: 0x1000 + i, flags: dnsPacket.RECURSION_DESIRED, questions: [{ name, type }], additionals: edns ? [OPT] : [] } satisfies Packet)),
+  [false, true].map((edns) =>
+    dnsPacket.encode({
+      type: 'query',
+      id: 0x1000 + i,
+      flags: dnsPacket.RECURSION_DESIRED,
+      questions: [{ name, type }],
+      additionals: edns ? [OPT] : [],
+    } satisfies Packet),
+  ),
 );
 
 /** Offset of each label length octet of the question name (the name starts at 12). */
@@ -57,7 +74,14 @@ export type Mutation =
 export const NEVER_ANSWERED: ReadonlySet<Mutation> = new Set(['short-header', 'response-bit']);
 
 /** Mutations that keep a query's header intact (QR clear, 12 bytes or more): each must get a reply, an answer or an error code. */
-export const ALWAYS_ANSWERED: ReadonlySet<Mutation> = new Set(['bad-label-length', 'pointer-loop', 'forward-pointer', 'huge-counts', 'overlong-name', 'odd-opcode-edns']);
+export const ALWAYS_ANSWERED: ReadonlySet<Mutation> = new Set([
+  'bad-label-length',
+  'pointer-loop',
+  'forward-pointer',
+  'huge-counts',
+  'overlong-name',
+  'odd-opcode-edns',
+]);
 
 /** Relative weights: the ways most likely to reach deep parsing get the most packets. */
 export const MUTATION_WEIGHTS: Record<Mutation, number> = {
@@ -123,7 +147,8 @@ function mutate(kind: Mutation, rnd: Random, truncateAt: number): Buffer {
       return out;
     }
     case 'huge-counts': {
-      for (const at of [4, 6, 8, 10]) if (rnd() < 0.6) base.writeUInt16BE(pick(rnd, [0xffff, 0x8000, 2 + int(rnd, 100), int(rnd, 65536)]), at);
+      for (const at of [4, 6, 8, 10])
+        if (rnd() < 0.6) base.writeUInt16BE(pick(rnd, [0xffff, 0x8000, 2 + int(rnd, 100), int(rnd, 65536)]), at);
       return base;
     }
     case 'short-header':

@@ -20,7 +20,12 @@ export interface ProbeResult {
   ms: number;
 }
 
-export async function probe(host: string, port: number, p: Probe, opts: { tcp?: boolean; timeoutSec?: number; source?: string } = {}): Promise<ProbeResult> {
+export async function probe(
+  host: string,
+  port: number,
+  p: Probe,
+  opts: { tcp?: boolean; timeoutSec?: number; source?: string } = {},
+): Promise<ProbeResult> {
   const extra = [...(opts.tcp ? ['+tcp'] : []), ...(opts.source ? ['-b', opts.source] : [])];
   const started = performance.now();
   try {
@@ -29,6 +34,10 @@ export async function probe(host: string, port: number, p: Probe, opts: { tcp?: 
     const ok = r.status === 'NOERROR' && records.length === p.records.length && [...records].sort().join() === [...p.records].sort().join();
     return { ok, seen: `${r.status} ${records.sort().join(' ')}`.trim(), ms: performance.now() - started };
   } catch (err) {
-    return { ok: false, seen: err instanceof DigError && err.timedOut ? 'timed out' : (err as Error).message.slice(0, 200), ms: performance.now() - started };
+    return {
+      ok: false,
+      seen: err instanceof DigError && err.timedOut ? 'timed out' : (err as Error).message.slice(0, 200),
+      ms: performance.now() - started,
+    };
   }
 }

@@ -35,7 +35,21 @@ export interface CaseResult {
 }
 
 export function newCase(n: string, id: string, title: string): CaseResult {
-  return { n, id, title, sent: null, answered: null, wrong: null, lost: null, restarts: 0, peakRssKb: null, checks: [], details: [], data: {}, seconds: 0 };
+  return {
+    n,
+    id,
+    title,
+    sent: null,
+    answered: null,
+    wrong: null,
+    lost: null,
+    restarts: 0,
+    peakRssKb: null,
+    checks: [],
+    details: [],
+    data: {},
+    seconds: 0,
+  };
 }
 
 /** Records an assertion; the case fails when any is false. */
@@ -45,8 +59,10 @@ export function check(c: CaseResult, ok: boolean, what: string, seen: string): v
 
 export const passed = (c: CaseResult): boolean => c.error === undefined && c.checks.length > 0 && c.checks.every((k) => k.ok);
 
-export const fmtInt = (v: number | null | undefined): string => (v === null || v === undefined || Number.isNaN(v) ? '-' : Math.round(v).toLocaleString('en-US'));
-export const mib = (kb: number | null | undefined): string => (kb === null || kb === undefined || Number.isNaN(kb) ? '-' : `${(kb / 1024).toFixed(1)} MiB`);
+export const fmtInt = (v: number | null | undefined): string =>
+  v === null || v === undefined || Number.isNaN(v) ? '-' : Math.round(v).toLocaleString('en-US');
+export const mib = (kb: number | null | undefined): string =>
+  kb === null || kb === undefined || Number.isNaN(kb) ? '-' : `${(kb / 1024).toFixed(1)} MiB`;
 
 export function summaryTable(cases: CaseResult[]): string {
   const rows = [

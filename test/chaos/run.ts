@@ -27,7 +27,10 @@ import { type CaseResult, caseText, newCase, passed, summaryTable, writeResults 
 import { BACKSTOP_MS, RESULTS_JSON, SEED } from './settings.js';
 
 const CASES: ChaosCase[] = [fuzzCase, propertiesCase, spoofCase, floodCase, tcpAbuseCase, faultsCase];
-const ONLY = (process.env.CHAOS_CASES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const ONLY = (process.env.CHAOS_CASES ?? '')
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 
 installSignalHandlers('chaos');
 
@@ -45,8 +48,12 @@ async function main(): Promise<boolean> {
   const ctx: ChaosContext = { tools, servers, pinning, dir };
 
   console.log(`phalanx-dns chaos suite: seed ${SEED}, backstop ${BACKSTOP_MS / 1000} s`);
-  console.log(`machine: ${machine.nproc} CPUs (${machine.cpu}), Linux ${machine.kernel}, node ${machine.node}, dnsperf ${machine.dnsperf}, nsd ${machine.nsd}, ${machine.date}`);
-  console.log(`pinning: ${pinning ? `the agent on CPU ${cpus[0]}; this driver, nsd, dnsperf and dig on CPU ${cpus[1]}` : 'none (needs taskset and 2 CPUs)'}\n`);
+  console.log(
+    `machine: ${machine.nproc} CPUs (${machine.cpu}), Linux ${machine.kernel}, node ${machine.node}, dnsperf ${machine.dnsperf}, nsd ${machine.nsd}, ${machine.date}`,
+  );
+  console.log(
+    `pinning: ${pinning ? `the agent on CPU ${cpus[0]}; this driver, nsd, dnsperf and dig on CPU ${cpus[1]}` : 'none (needs taskset and 2 CPUs)'}\n`,
+  );
 
   const chosen = ONLY.length ? CASES.filter((k) => ONLY.includes(k.n) || ONLY.includes(k.id)) : CASES;
   const results: CaseResult[] = [];
@@ -67,7 +74,9 @@ async function main(): Promise<boolean> {
   const ok = results.length === chosen.length && results.every(passed);
   const seconds = (performance.now() - runStarted) / 1000;
   console.log(`\n${summaryTable(results)}\n`);
-  console.log(`${ok ? 'PASS' : 'FAIL'}: ${results.filter(passed).length} of ${chosen.length} cases passed in ${seconds.toFixed(0)} s (seed ${SEED})`);
+  console.log(
+    `${ok ? 'PASS' : 'FAIL'}: ${results.filter(passed).length} of ${chosen.length} cases passed in ${seconds.toFixed(0)} s (seed ${SEED})`,
+  );
   if (!ONLY.length) {
     writeResults(RESULTS_JSON, { machine, seed: SEED, seconds, passed: ok, cases: results });
     console.log(`results: ${RESULTS_JSON}`);

@@ -24,7 +24,12 @@ export function shebangLaunch(source: string): Launch {
   const first = source.slice(0, source.indexOf('\n'));
   const m = SHEBANG.exec(first);
   if (!m) throw new Error(`expected a "#!/usr/bin/env -S [NAME=value…] node --flag…" line, found: ${first}`);
-  const env = Object.fromEntries(m[1].split(' ').filter(Boolean).map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]));
+  const env = Object.fromEntries(
+    m[1]
+      .split(' ')
+      .filter(Boolean)
+      .map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]),
+  );
   return { env, node: m[2], nodeFlags: m[3].split(' ').filter(Boolean) };
 }
 

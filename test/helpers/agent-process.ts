@@ -6,7 +6,7 @@ import { isIPv6 } from 'node:net';
 import dnsPacket from 'dns-packet';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The checkout: the nearest folder up with a package.json (this file also runs from dist/). */
@@ -86,10 +86,14 @@ export class AgentProcess {
     const dir = mkdtempSync(join(tmpdir(), 'phalanx-test-'));
     const configPath = join(dir, 'config.json');
     writeFileSync(configPath, typeof config === 'string' ? config : JSON.stringify(config, null, 2));
-    const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), AGENT_MAIN, '--config', configPath, ...ALLOW_ROOT_ARGS, ...(opts.args ?? [])], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...opts.env },
-    });
+    const child = spawn(
+      process.execPath,
+      [...(opts.nodeArgs ?? []), AGENT_MAIN, '--config', configPath, ...ALLOW_ROOT_ARGS, ...(opts.args ?? [])],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, ...opts.env },
+      },
+    );
     const agent = new AgentProcess(child, configPath, dir);
     const listen = (config as { listen?: string[] }).listen?.[0];
     if ((opts.waitForListening ?? true) && listen) {
@@ -185,7 +189,12 @@ export class AgentProcess {
   }
 }
 
-const READY_QUERY = dnsPacket.encode({ type: 'query', id: 4242, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'A', name: 'ready.spartan' }] });
+const READY_QUERY = dnsPacket.encode({
+  type: 'query',
+  id: 4242,
+  flags: dnsPacket.RECURSION_DESIRED,
+  questions: [{ type: 'A', name: 'ready.spartan' }],
+});
 
 /** One ready.spartan query over UDP; true when any reply with its ID comes back in time. */
 function askReady(host: string, port: number, timeoutMs: number): Promise<boolean> {
@@ -204,10 +213,7 @@ function askReady(host: string, port: number, timeoutMs: number): Promise<boolea
 }
 
 /** Runs a program to completion and collects its output; rejects (after SIGKILL) past timeoutMs. */
-export function runToCompletion(
-  argv: string[],
-  timeoutMs = 10_000,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runToCompletion(argv: string[], timeoutMs = 10_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

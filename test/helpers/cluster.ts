@@ -9,7 +9,12 @@ export const NGINX_IPS = ['10.0.1.5', '10.0.1.6'];
 export function mesosRecords(extraTasks = 0): Answer[] {
   const records: Answer[] = [
     ...NGINX_IPS.map((ip): Answer => ({ name: 'nginx.marathon.mesos', type: 'A', ttl: 60, data: ip })),
-    { name: '_nginx._tcp.marathon.mesos', type: 'SRV', ttl: 60, data: { priority: 0, weight: 0, port: 31001, target: 'nginx-a1b2c.marathon.mesos' } },
+    {
+      name: '_nginx._tcp.marathon.mesos',
+      type: 'SRV',
+      ttl: 60,
+      data: { priority: 0, weight: 0, port: 31001, target: 'nginx-a1b2c.marathon.mesos' },
+    },
     { name: 'nginx-a1b2c.marathon.mesos', type: 'A', ttl: 60, data: '10.0.1.5' },
     { name: 'leader.mesos', type: 'A', ttl: 60, data: '127.0.0.11' },
   ];
@@ -44,7 +49,9 @@ export async function startCluster(opts: { masters?: number; upstreams?: number;
     masters.push(await FakeDnsServer.start({ address: `127.0.0.${11 + i}`, zone: 'mesos', records: mesosRecords(opts.bigTasks ?? 120) }));
   }
   for (let i = 0; i < (opts.upstreams ?? 2); i++) {
-    upstreams.push(await FakeDnsServer.start({ address: `127.0.0.${21 + i}`, zone: 'example.org', records: UPSTREAM_RECORDS, udpLimit: 'edns' }));
+    upstreams.push(
+      await FakeDnsServer.start({ address: `127.0.0.${21 + i}`, zone: 'example.org', records: UPSTREAM_RECORDS, udpLimit: 'edns' }),
+    );
   }
   const listenPort = await freePort('127.0.0.1');
   // Never the default 62080: a developer's own agent or demo may hold it.
@@ -84,7 +91,10 @@ export async function startCluster(opts: { masters?: number; upstreams?: number;
  * Fake masters on several loopback addresses sharing one port, as real Mesos-DNS instances share
  * mesos.port: discovery reports IPs only and the agent adds the port.
  */
-export async function startMastersOnOnePort(addresses: string[], records = mesosRecords(0)): Promise<{ port: number; masters: FakeDnsServer[] }> {
+export async function startMastersOnOnePort(
+  addresses: string[],
+  records = mesosRecords(0),
+): Promise<{ port: number; masters: FakeDnsServer[] }> {
   for (let attempt = 0; attempt < 20; attempt++) {
     const port = await freePort(addresses[0]);
     const masters: FakeDnsServer[] = [];

@@ -8,7 +8,10 @@ import { UPSTREAM_RECORDS, mesosRecords } from './cluster.js';
 import { FakeDnsServer } from '../../sim/fake-dns.js';
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { listen: { type: 'string', multiple: true }, zone: { type: 'string', default: 'example.org' } }, strict: true });
+  const { values } = parseArgs({
+    options: { listen: { type: 'string', multiple: true }, zone: { type: 'string', default: 'example.org' } },
+    strict: true,
+  });
   const listen = values.listen ?? [];
   const zone = values.zone;
   if (listen.length === 0 || (zone !== 'example.org' && zone !== 'mesos')) {

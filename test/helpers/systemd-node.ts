@@ -101,9 +101,27 @@ const MASKED = [
 /** Families masked whatever units of them are installed (timers included). */
 const MASKED_FAMILIES = /^(apt-daily|man-db|fstrim|e2scrub|dpkg-db-backup|postgresql)[\w@.-]*\.(service|timer)$/;
 /** Capabilities whose use reaches beyond the node's namespaces. */
-const DROPPED_CAPS = ['sys_module', 'sys_time', 'syslog', 'wake_alarm', 'sys_rawio', 'mac_admin', 'mac_override', 'block_suspend', 'sys_pacct', 'audit_control', 'audit_read'];
+const DROPPED_CAPS = [
+  'sys_module',
+  'sys_time',
+  'syslog',
+  'wake_alarm',
+  'sys_rawio',
+  'mac_admin',
+  'mac_override',
+  'block_suspend',
+  'sys_pacct',
+  'audit_control',
+  'audit_read',
+];
 /** The whole environment of commands run inside (never the test's own). */
-const BASE_ENV = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root', 'LANG=C.UTF-8', 'SYSTEMD_PAGER=', 'SYSTEMD_COLORS=0'];
+const BASE_ENV = [
+  'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+  'HOME=/root',
+  'LANG=C.UTF-8',
+  'SYSTEMD_PAGER=',
+  'SYSTEMD_COLORS=0',
+];
 
 // Runs as PID 1 of the new PID namespace: moves itself (alone) into the node's cgroup, then makes
 // the cgroup namespace there. $1 stage 2, $2 the cgroup's host path, the rest for stage 2.
@@ -218,10 +236,15 @@ exec setpriv --bounding-set ${DROPPED_CAPS.map((c) => `-${c}`).join(',')} -- env
 /** Runs a host command to completion, bounded by timeoutMs (killed with SIGKILL then). */
 function run(argv: string[], timeoutMs: number, input?: string): Promise<ExecResult> {
   return new Promise((resolve) => {
-    const child = execFile(argv[0], argv.slice(1), { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-      resolve({ code, stdout, stderr: stderr + (err && typeof err.code !== 'number' ? `\n${err.message}` : '') });
-    });
+    const child = execFile(
+      argv[0],
+      argv.slice(1),
+      { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 << 20 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+        resolve({ code, stdout, stderr: stderr + (err && typeof err.code !== 'number' ? `\n${err.message}` : '') });
+      },
+    );
     child.stdin?.on('error', () => undefined);
     child.stdin?.end(input ?? '');
   });
@@ -307,10 +330,30 @@ export class SystemdNode {
     mkdirSync(this.cgroupDir);
     const backstopSeconds = Math.ceil(lifetimeMs / 1000) + 10;
     this.chain = new LoggedProcess([
-      'timeout', '-s', 'KILL', `${backstopSeconds}s`,
-      'unshare', '--pid', '--kill-child=SIGKILL', '--mount', '--propagation', 'private', '--net', '--uts', '--ipc',
-      'sh', '-eu', '-c', STAGE1, `phalanx-node-${name}`, STAGE2, this.cgroupDir,
-      name, randomBytes(16).toString('hex'), show.join(':'), ...unitsToMask(),
+      'timeout',
+      '-s',
+      'KILL',
+      `${backstopSeconds}s`,
+      'unshare',
+      '--pid',
+      '--kill-child=SIGKILL',
+      '--mount',
+      '--propagation',
+      'private',
+      '--net',
+      '--uts',
+      '--ipc',
+      'sh',
+      '-eu',
+      '-c',
+      STAGE1,
+      `phalanx-node-${name}`,
+      STAGE2,
+      this.cgroupDir,
+      name,
+      randomBytes(16).toString('hex'),
+      show.join(':'),
+      ...unitsToMask(),
     ]);
     this.lifetimeTimer = setTimeout(() => {
       this.expired = true;
@@ -336,7 +379,7 @@ export class SystemdNode {
     } catch (err) {
       let diag = await node.diagnostics();
       await node.destroy().catch((e: Error) => (diag += `\n${e.message}`));
-      throw new Error(`node ${opts.name} did not boot: ${(err as Error).message}\n${diag}`);
+      throw new Error(`node ${opts.name} did not boot: ${(err as Error).message}\n${diag}`, { cause: err });
     }
   }
 
@@ -359,7 +402,8 @@ export class SystemdNode {
       if (this.initPid && comm(this.initPid) === 'systemd') {
         const nspid = /^NSpid:\s+(\d+)\s+(\d+)$/m.exec(readFileSync(`/proc/${this.initPid}/status`, 'utf8'));
         if (nspid?.[2] !== '1') throw new Error(`process ${this.initPid} is not PID 1 of the node's PID namespace`);
-        if (statSync(`/proc/${this.initPid}/root/`).dev === statSync('/').dev) throw new Error(`systemd (${this.initPid}) runs on the host's root`);
+        if (statSync(`/proc/${this.initPid}/root/`).dev === statSync('/').dev)
+          throw new Error(`systemd (${this.initPid}) runs on the host's root`);
         this.systemdPid = this.initPid;
         return;
       }
@@ -393,7 +437,8 @@ export class SystemdNode {
 
   /** systemd's PID, or an error when there is no live node to act on. */
   private live(): number {
-    if (this.destroying) throw new Error(`node ${this.name} was destroyed${this.expired ? ` (lifetime of ${this.lifetimeMs} ms over)` : ''}`);
+    if (this.destroying)
+      throw new Error(`node ${this.name} was destroyed${this.expired ? ` (lifetime of ${this.lifetimeMs} ms over)` : ''}`);
     if (!this.pid) throw new Error(`node ${this.name} has no systemd yet`);
     return this.pid;
   }

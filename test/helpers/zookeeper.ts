@@ -109,10 +109,9 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /** true when `p` settled within ms, false on timeout; never leaves a timer behind. */
 function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p.then(() => true),
-    new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms))),
-  ]).finally(() => clearTimeout(timer));
+  return Promise.race([p.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)))]).finally(() =>
+    clearTimeout(timer),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -209,7 +208,8 @@ export class ZooKeeperEnsemble {
     }
     const size = opts.size ?? ((opts.hosts?.length ?? 1) as 1 | 3);
     const hosts = opts.hosts ?? DEFAULT_HOSTS[size];
-    if (!hosts || hosts.length !== size) throw new Error(`ZooKeeperEnsemble: size ${size} needs ${size} hosts, got ${JSON.stringify(opts.hosts)}`);
+    if (!hosts || hosts.length !== size)
+      throw new Error(`ZooKeeperEnsemble: size ${size} needs ${size} hosts, got ${JSON.stringify(opts.hosts)}`);
     hosts.forEach(assertLoopback);
     const tickTime = opts.tickTime ?? 500;
     const timeoutMs = opts.timeoutMs ?? 30_000;
@@ -467,7 +467,10 @@ export async function connectZk(connectString: string, opts: { sessionTimeout?: 
   const timeoutMs = opts.timeoutMs ?? 10_000;
   try {
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`could not connect to ZooKeeper ${connectString} within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`could not connect to ZooKeeper ${connectString} within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       client.once('connected', () => {
         clearTimeout(timer);
         resolve();
@@ -529,8 +532,12 @@ export const zkGetChildren = (client: Client, path: string): Promise<string[]> =
   zkCall<string[]>(`getChildren ${path}`, (cb) => client.getChildren(path, cb));
 export const zkExists = async (client: Client, path: string): Promise<boolean> =>
   (await zkCall<Stat | null>(`exists ${path}`, (cb) => client.exists(path, cb as Cb<Stat>))) != null;
-export const zkCreate = (client: Client, path: string, data: string | Buffer = '', mode = zookeeper.CreateMode.PERSISTENT): Promise<string> =>
-  zkCall<string>(`create ${path}`, (cb) => client.create(path, Buffer.from(data), mode, cb));
+export const zkCreate = (
+  client: Client,
+  path: string,
+  data: string | Buffer = '',
+  mode = zookeeper.CreateMode.PERSISTENT,
+): Promise<string> => zkCall<string>(`create ${path}`, (cb) => client.create(path, Buffer.from(data), mode, cb));
 export const zkRemove = (client: Client, path: string): Promise<void> =>
   zkCall<void>(`remove ${path}`, (cb) => client.remove(path, (err) => cb(err, undefined)));
 

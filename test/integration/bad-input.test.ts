@@ -39,7 +39,13 @@ function udpExchange(payload: Buffer, waitMs = 400): Promise<Buffer | undefined>
 }
 
 function query(overrides: Partial<dnsPacket.Packet> = {}): Buffer {
-  return dnsPacket.encode({ type: 'query', id: 777, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'A', name: 'ready.spartan' }], ...overrides });
+  return dnsPacket.encode({
+    type: 'query',
+    id: 777,
+    flags: dnsPacket.RECURSION_DESIRED,
+    questions: [{ type: 'A', name: 'ready.spartan' }],
+    ...overrides,
+  });
 }
 
 /** The response code as dig would print it (dns-packet's types omit `rcode`). */
@@ -84,7 +90,12 @@ describe('malformed queries', () => {
 
   test('zero or two questions get FORMERR', async () => {
     expect(rcodeOf(await udpExchange(query({ questions: [] })))).toBe('FORMERR');
-    const two = query({ questions: [{ type: 'A', name: 'a.spartan' }, { type: 'A', name: 'b.spartan' }] });
+    const two = query({
+      questions: [
+        { type: 'A', name: 'a.spartan' },
+        { type: 'A', name: 'b.spartan' },
+      ],
+    });
     expect(rcodeOf(await udpExchange(two))).toBe('FORMERR');
   });
 
@@ -124,9 +135,7 @@ describe('limits', () => {
     cluster.masters[0].setBehaviour({ kind: 'slow', delayMs: 5000 });
     try {
       const overloadBefore = await metric('phalanx_dns_overload_total');
-      const results = await Promise.all(
-        Array.from({ length: 5 }, () => dig(HOST, cluster.listenPort, 'nginx.marathon.mesos')),
-      );
+      const results = await Promise.all(Array.from({ length: 5 }, () => dig(HOST, cluster.listenPort, 'nginx.marathon.mesos')));
       expect(results.map((r) => r.status)).toEqual(Array(5).fill('SERVFAIL'));
       expect((await metric('phalanx_dns_overload_total')) - overloadBefore).toBe(3);
       const times = results.map((r) => r.queryTimeMs ?? Infinity).sort((a, b) => a - b);
@@ -137,7 +146,6 @@ describe('limits', () => {
       cluster.masters[0].setBehaviour({ kind: 'answer' });
     }
   });
-
 
   test('TCP connections past tcp.maxConnections are closed at once; the others still work', async () => {
     const open: net.Socket[] = [];

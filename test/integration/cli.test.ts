@@ -113,7 +113,10 @@ describe('running as root', () => {
 
   test('with --allow-root it starts, and as root warns once', async () => {
     const port = await freePort('127.0.0.1');
-    const agent = await AgentProcess.start({ listen: [`127.0.0.1:${port}`], http: { enabled: false }, log: { level: 'info' } }, { args: ['--allow-root'] });
+    const agent = await AgentProcess.start(
+      { listen: [`127.0.0.1:${port}`], http: { enabled: false }, log: { level: 'info' } },
+      { args: ['--allow-root'] },
+    );
     try {
       await agent.waitForLog((l) => l.msg === 'phalanx-dns listening');
       const warnings = agent.logs.filter((l) => /running as root/.test(l.msg));

@@ -214,7 +214,10 @@ describe('per-client rate limit', () => {
     // Retries over TCP at once, five pipelined: still over the rate, so REFUSED. A token refills
     // every 200 ms, so on a busy machine one or two may be answered by the time they arrive.
     try {
-      const rcodes = await askTcpMany(sock, [1, 2, 3, 4, 5].map((i) => query(i)));
+      const rcodes = await askTcpMany(
+        sock,
+        [1, 2, 3, 4, 5].map((i) => query(i)),
+      );
       expect(rcodes.filter((r) => r !== 'NOERROR' && r !== 'REFUSED')).toEqual([]);
       expect(rcodes.filter((r) => r === 'REFUSED').length).toBeGreaterThanOrEqual(3);
     } finally {
@@ -229,12 +232,15 @@ describe('per-client rate limit', () => {
     for (let i = 0; i < 10 && last !== answeredAgain; i++) {
       await sleep(300);
       const r = await dig(HOST, cluster.listenPort, 'nginx.marathon.mesos', 'A', ['-b', client]);
-      last = `${r.status} ${r.answers.map((a) => a.data).sort().join(',')}`;
+      last = `${r.status} ${r.answers
+        .map((a) => a.data)
+        .sort()
+        .join(',')}`;
     }
     expect(last).toBe(answeredAgain);
   });
 
-  test('exempt addresses (by default loopback and the node\'s own) are never limited', async () => {
+  test("exempt addresses (by default loopback and the node's own) are never limited", async () => {
     agent = await AgentProcess.start(cluster.config({ rateLimit: { perClientQps: 5, burst: 5 } }));
     const before = await metric('phalanx_dns_refused_total', { reason: 'rate' });
     for (const client of ['127.0.0.1', '127.0.0.3']) {

@@ -22,7 +22,11 @@ const TIMEOUT_MS: number = JSON.parse(readFileSync(join(REPO_ROOT, 'deploy/demo/
 interface FixtureTask {
   name: string;
   state: string;
-  statuses: Array<{ state: string; timestamp: number; container_status?: { network_infos?: Array<{ ip_addresses?: Array<{ ip_address: string }> }> } }>;
+  statuses: Array<{
+    state: string;
+    timestamp: number;
+    container_status?: { network_infos?: Array<{ ip_addresses?: Array<{ ip_address: string }> }> };
+  }>;
   discovery?: { ports?: { ports?: Array<{ number: number; protocol: string }> } };
 }
 const fixture = JSON.parse(readFileSync(join(REPO_ROOT, 'deploy/demo/mesos-state.json'), 'utf8'));
@@ -35,7 +39,9 @@ const NGINX_IPS = nginxTasks
     return running.container_status!.network_infos![0].ip_addresses![0].ip_address;
   })
   .sort();
-const NGINX_TCP_PORTS = nginxTasks.flatMap((t) => t.discovery!.ports!.ports!.filter((p) => p.protocol === 'tcp').map((p) => p.number)).sort();
+const NGINX_TCP_PORTS = nginxTasks
+  .flatMap((t) => t.discovery!.ports!.ports!.filter((p) => p.protocol === 'tcp').map((p) => p.number))
+  .sort();
 const LEADER_IP = /@([\d.]+):/.exec(fixture.leader)![1];
 
 // ---- the demo process -----------------------------------------------------------------------------
@@ -68,7 +74,9 @@ class DemoProcess {
   waitForExit(timeoutMs: number): Promise<number | null> {
     return Promise.race([
       this.exited,
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`demo still running after ${timeoutMs} ms:\n${this.output}`)), timeoutMs).unref()),
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error(`demo still running after ${timeoutMs} ms:\n${this.output}`)), timeoutMs).unref(),
+      ),
     ]);
   }
 }
@@ -128,7 +136,9 @@ beforeAll(async () => {
     }),
   );
   demo = new DemoProcess(
-    spawn(process.execPath, [DEMO_MAIN, '--config', configPath, '--control', `${HOST}:${controlPort}`], { stdio: ['ignore', 'pipe', 'pipe'] }),
+    spawn(process.execPath, [DEMO_MAIN, '--config', configPath, '--control', `${HOST}:${controlPort}`], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
   );
   await demo.waitForOutput('Ctrl-C stops', 20_000);
   agentPid = (await request(controlPort, 'GET', '/')).body.agent.pid;
@@ -167,7 +177,7 @@ describe('npm start: the demo answers at once', () => {
     expect(demo.output).toContain('hang master 1');
   });
 
-  test('nginx.marathon.mesos A: the fixture\'s task IPs, authoritative, from the masters', async () => {
+  test("nginx.marathon.mesos A: the fixture's task IPs, authoritative, from the masters", async () => {
     expect(NGINX_IPS).toHaveLength(2);
     const r = await ask('nginx.marathon.mesos');
     expect(r.status).toBe('NOERROR');
@@ -176,7 +186,7 @@ describe('npm start: the demo answers at once', () => {
     expect(r.answers.every((a) => a.ttl === 60)).toBe(true);
   });
 
-  test('_nginx._tcp.marathon.mesos SRV: the fixture\'s ports, targets resolved in ADDITIONAL', async () => {
+  test("_nginx._tcp.marathon.mesos SRV: the fixture's ports, targets resolved in ADDITIONAL", async () => {
     const r = await ask('_nginx._tcp.marathon.mesos', 'SRV');
     expect(r.status).toBe('NOERROR');
     const srv = r.answers.map((a) => a.data.split(/\s+/));

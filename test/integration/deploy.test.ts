@@ -3,7 +3,18 @@
 // carries (DESTDIR, so the running system is never changed), uninstall putting the saved
 // resolv.conf back. The package itself, and the whole lifecycle under a real systemd: test/node/.
 import { execFile } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
@@ -13,7 +24,14 @@ import { agentLaunch, shebangLaunch } from '../helpers/agent-launch.js';
 import { runToCompletion } from '../helpers/logged-process.js';
 
 const DEPLOY = join(REPO_ROOT, 'deploy');
-const UNITS = ['phalanx-dns.socket', 'phalanx-dns.service', 'phalanx-watchdog.service', 'phalanx-watchdog.timer', 'phalanx-genresolv.service', 'phalanx-genresolv.timer'];
+const UNITS = [
+  'phalanx-dns.socket',
+  'phalanx-dns.service',
+  'phalanx-watchdog.service',
+  'phalanx-watchdog.timer',
+  'phalanx-genresolv.service',
+  'phalanx-genresolv.timer',
+];
 const PREFIX = '/usr/lib/phalanx-dns';
 const RUNTIME = `${PREFIX}/runtime/bin/node`;
 const PACKAGE_JSON = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8'));
@@ -70,7 +88,7 @@ describe('the systemd units', () => {
     expect(u.some((l) => l.startsWith('PrivateNetwork'))).toBe(false);
   });
 
-  test('the sockets: the example config\'s listen addresses, UDP and TCP, after the interface is up', () => {
+  test("the sockets: the example config's listen addresses, UDP and TCP, after the interface is up", () => {
     const u = unit('phalanx-dns.socket');
     expect(u).toContain('ExecStartPre=/usr/lib/phalanx-dns/deploy/spartan-interface.sh up');
     const listen = loadConfig(join(DEPLOY, 'config.example.json')).listen.map((e) => `${e.host}:${e.port}`);
@@ -94,9 +112,15 @@ describe('the systemd units', () => {
   test('the timers: watchdog a minute after boot then every minute, genresolv 5 s after boot then every minute, after the agent is ready', () => {
     expect(unit('phalanx-watchdog.timer')).toEqual(expect.arrayContaining(['OnBootSec=1min', 'OnUnitActiveSec=1min', 'AccuracySec=1s']));
     expect(unit('phalanx-genresolv.timer')).toEqual(expect.arrayContaining(['OnBootSec=5s', 'OnUnitActiveSec=1min', 'AccuracySec=1s']));
-    expect(unit('phalanx-watchdog.service')).toEqual(expect.arrayContaining(['Type=oneshot', 'ExecStart=/usr/bin/phalanx-watchdog --config /etc/phalanx-dns/config.json']));
+    expect(unit('phalanx-watchdog.service')).toEqual(
+      expect.arrayContaining(['Type=oneshot', 'ExecStart=/usr/bin/phalanx-watchdog --config /etc/phalanx-dns/config.json']),
+    );
     expect(unit('phalanx-genresolv.service')).toEqual(
-      expect.arrayContaining(['Type=oneshot', 'After=phalanx-dns.service', 'ExecStart=/usr/bin/phalanx-genresolv --config /etc/phalanx-dns/config.json']),
+      expect.arrayContaining([
+        'Type=oneshot',
+        'After=phalanx-dns.service',
+        'ExecStart=/usr/bin/phalanx-genresolv --config /etc/phalanx-dns/config.json',
+      ]),
     );
   });
 });
@@ -122,9 +146,15 @@ describe('install.sh and uninstall.sh (staged with DESTDIR)', () => {
       expect(statSync(join(pkg, 'dist', main, 'main.js')).mode & 0o111).toBe(0o111);
     }
     expect(statSync(join(pkg, 'deploy/spartan-interface.sh')).mode & 0o111).toBe(0o111);
-    expect(readFileSync(join(stage, 'etc/phalanx-dns/config.json'), 'utf8')).toBe(readFileSync(join(DEPLOY, 'config.example.json'), 'utf8'));
+    expect(readFileSync(join(stage, 'etc/phalanx-dns/config.json'), 'utf8')).toBe(
+      readFileSync(join(DEPLOY, 'config.example.json'), 'utf8'),
+    );
     expect(readdirSync(join(stage, 'lib/systemd/system')).sort()).toEqual([...UNITS].sort());
-    expect(readdirSync(join(stage, 'usr/share/man/man8')).sort()).toEqual(['phalanx-dns.8.gz', 'phalanx-genresolv.8.gz', 'phalanx-watchdog.8.gz']);
+    expect(readdirSync(join(stage, 'usr/share/man/man8')).sort()).toEqual([
+      'phalanx-dns.8.gz',
+      'phalanx-genresolv.8.gz',
+      'phalanx-watchdog.8.gz',
+    ]);
     expect(readdirSync(join(pkg, 'maintainer')).sort()).toEqual(['postinst', 'postrm', 'prerm']);
     // Production dependencies only, without their tests and docs; no second copy of the runtime.
     expect(existsSync(join(pkg, 'node_modules/systeminformation'))).toBe(true);
@@ -134,7 +164,7 @@ describe('install.sh and uninstall.sh (staged with DESTDIR)', () => {
     expect(readdirSync(join(pkg, 'dist')).sort()).toEqual(['agent', 'common', 'genresolv', 'watchdog']); // no demo, simulation or tests
   });
 
-  test('the commands run on the pinned runtime the tree carries, the agent with its #! line\'s memory settings', async () => {
+  test("the commands run on the pinned runtime the tree carries, the agent with its #! line's memory settings", async () => {
     const runtime = join(stage, RUNTIME.slice(1));
     const version = await runToCompletion([runtime, '--version'], 15_000);
     expect(version.stdout.trim()).toBe(`v${PINNED}`);
@@ -150,7 +180,11 @@ describe('install.sh and uninstall.sh (staged with DESTDIR)', () => {
     expect(launch).toEqual({ ...agentLaunch(), node: RUNTIME });
     const env = Object.entries(launch.env).map(([k, v]) => `${k}=${v}`);
     const direct = await runToCompletion(['env', ...env, runtime, ...launch.nodeFlags, agent, '--version'], 15_000);
-    expect({ code: direct.exit.code, stdout: direct.stdout.trim(), stderr: direct.stderr }).toEqual({ code: 0, stdout: `phalanx-dns ${PACKAGE_JSON.version}`, stderr: '' });
+    expect({ code: direct.exit.code, stdout: direct.stdout.trim(), stderr: direct.stderr }).toEqual({
+      code: 0,
+      stdout: `phalanx-dns ${PACKAGE_JSON.version}`,
+      stderr: '',
+    });
   });
 
   test('the installed units pass systemd-analyze verify, with no warnings', async () => {
@@ -160,7 +194,10 @@ describe('install.sh and uninstall.sh (staged with DESTDIR)', () => {
     mkdirSync(verifyDir);
     for (const name of UNITS) {
       const text = readFileSync(join(stage, 'lib/systemd/system', name), 'utf8');
-      writeFileSync(join(verifyDir, name), text.replaceAll('/usr/bin/phalanx-', `${stage}/usr/bin/phalanx-`).replaceAll(`${PREFIX}/`, `${pkg}/`));
+      writeFileSync(
+        join(verifyDir, name),
+        text.replaceAll('/usr/bin/phalanx-', `${stage}/usr/bin/phalanx-`).replaceAll(`${PREFIX}/`, `${pkg}/`),
+      );
     }
     // verify also looks up each Documentation= man page: the staged ones.
     const r = await sh(['systemd-analyze', 'verify', ...UNITS.map((u) => join(verifyDir, u))], { MANPATH: join(stage, 'usr/share/man') });

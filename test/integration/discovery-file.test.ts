@@ -25,7 +25,11 @@ function writeList(content: unknown): void {
   renameSync(listFile + '.tmp', listFile);
 }
 
-async function enumerate(): Promise<{ discovery: Record<string, unknown>; mesos: { masters: Array<{ address: string }> }; zookeeper: string[] }> {
+async function enumerate(): Promise<{
+  discovery: Record<string, unknown>;
+  mesos: { masters: Array<{ address: string }> };
+  zookeeper: string[];
+}> {
   return (await fetch(`http://${HOST}:${httpPort}/v1/enumerate`)).json() as never;
 }
 

@@ -70,7 +70,10 @@ async function currentMasters(r: Running): Promise<string[]> {
 async function askedMasters(r: Running, queries = 6): Promise<string[]> {
   for (const m of masters) m.resetQueries();
   for (let i = 0; i < queries; i++) expect((await dig(HOST, r.listenPort, 'nginx.marathon.mesos')).status).toBe('NOERROR');
-  return masters.filter((m) => m.queryCount() > 0).map((m) => m.address).sort();
+  return masters
+    .filter((m) => m.queryCount() > 0)
+    .map((m) => m.address)
+    .sort();
 }
 
 describe('one ZooKeeper server', () => {
@@ -178,7 +181,6 @@ describe('session expiry', () => {
     await nextLog(r.agent, from, (l) => /masters changed/.test(l.msg) && (l.masters as string[]).includes('127.0.0.13'), 20_000);
     expect(await currentMasters(r)).toEqual(['127.0.0.13']);
   });
-
 });
 
 describe('a three-node ensemble', () => {

@@ -34,16 +34,27 @@ beforeEach(() => {
 
 function config(fields: Record<string, unknown>): string {
   const path = join(dir, `config-${++seq}.json`);
-  writeFileSync(path, JSON.stringify({ http: { enabled: false }, ...fields, genresolv: { timeoutMs: 300, ...(fields.genresolv as object) } }));
+  writeFileSync(
+    path,
+    JSON.stringify({ http: { enabled: false }, ...fields, genresolv: { timeoutMs: 300, ...(fields.genresolv as object) } }),
+  );
   return path;
 }
 
-const genresolv = (configPath: string, output = resolvConf, extra: string[] = []) => runTool(GENRESOLV_MAIN, ['--config', configPath, '--output', output, ...extra]);
-const nameservers = (path = resolvConf) => readFileSync(path, 'utf8').split('\n').filter((l) => l.startsWith('nameserver '));
+const genresolv = (configPath: string, output = resolvConf, extra: string[] = []) =>
+  runTool(GENRESOLV_MAIN, ['--config', configPath, '--output', output, ...extra]);
+const nameservers = (path = resolvConf) =>
+  readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('nameserver '));
 
 describe('phalanx-genresolv', () => {
   test('lists only the agent addresses that answer, on port 53, and saves the original once', async () => {
-    const c = config({ listen: [`${DEAD}:53`, `${AGENT}:53`, '127.0.0.1:5353'], upstreams: ['127.0.0.21'], genresolv: { search: ['marathon.mesos'] } });
+    const c = config({
+      listen: [`${DEAD}:53`, `${AGENT}:53`, '127.0.0.1:5353'],
+      upstreams: ['127.0.0.21'],
+      genresolv: { search: ['marathon.mesos'] },
+    });
     const r = await genresolv(c);
     expect(r.exit.code).toBe(0);
     expect(nameservers()).toEqual([`nameserver ${AGENT}`]);
@@ -73,7 +84,9 @@ describe('phalanx-genresolv', () => {
     const r = await genresolv(c);
     expect(r.exit.code).toBe(0);
     expect(nameservers()).toEqual(['nameserver 127.0.0.21', 'nameserver 127.0.0.23', 'nameserver 127.0.0.24']);
-    expect(readFileSync(resolvConf, 'utf8')).toContain('# Nameservers: the upstream resolvers, because the phalanx-dns agent does not answer ready.spartan.');
+    expect(readFileSync(resolvConf, 'utf8')).toContain(
+      '# Nameservers: the upstream resolvers, because the phalanx-dns agent does not answer ready.spartan.',
+    );
     expect(r.logs.map((l) => l.msg)).toEqual([
       '127.0.0.22:5353 ("upstreams") skipped: resolv.conf cannot give a port, so only port-53 addresses can be listed',
       'only the first 3 upstreams are listed (glibc reads at most 3): 127.0.0.25 left out',
@@ -103,7 +116,9 @@ describe('phalanx-genresolv', () => {
     const missing = join(dir, 'no-such-dir', 'resolv.conf');
     const r = await genresolv(c, missing);
     expect(r.exit.code).toBe(1);
-    expect(r.logs.at(-1)?.msg).toMatch(new RegExp(`^cannot write ${missing}: ENOENT.*The old file is kept; check the path and permissions`));
+    expect(r.logs.at(-1)?.msg).toMatch(
+      new RegExp(`^cannot write ${missing}: ENOENT.*The old file is kept; check the path and permissions`),
+    );
   });
 
   test('a relative --output is taken from the working directory', async () => {
@@ -119,12 +134,25 @@ describe('phalanx-genresolv', () => {
     writeFileSync(hostFile, 'nameserver 192.0.2.10\n');
     const c = config({ listen: [`${DEAD}:53`], upstreams: ['127.0.0.21'] });
     const r = await runToCompletion([
-      'unshare', '--mount', '--propagation', 'private', '/bin/sh', '-c',
+      'unshare',
+      '--mount',
+      '--propagation',
+      'private',
+      '/bin/sh',
+      '-c',
       'mount --bind "$1" "$2" && exec "$3" "$4" --config "$5" --output "$2"',
-      'sh', hostFile, resolvConf, process.execPath, GENRESOLV_MAIN, c,
+      'sh',
+      hostFile,
+      resolvConf,
+      process.execPath,
+      GENRESOLV_MAIN,
+      c,
     ]);
     expect(r.exit.code).toBe(0);
-    expect(r.logs.at(-1)).toMatchObject({ method: 'in-place', msg: `wrote ${resolvConf} in place (it is a mount point, so it cannot be replaced): nameservers 127.0.0.21 (upstreams: the agent does not answer)` });
+    expect(r.logs.at(-1)).toMatchObject({
+      method: 'in-place',
+      msg: `wrote ${resolvConf} in place (it is a mount point, so it cannot be replaced): nameservers 127.0.0.21 (upstreams: the agent does not answer)`,
+    });
     // The write went through the mount into the host's file; the original seen through it was saved.
     expect(nameservers(hostFile)).toEqual(['nameserver 127.0.0.21']);
     expect(readFileSync(`${resolvConf}.orig`, 'utf8')).toBe('nameserver 192.0.2.10\n');
@@ -179,7 +207,9 @@ describe('phalanx-genresolv command line', () => {
     writeFileSync(path, JSON.stringify({ genresolv: { options: ['timeout 1'] } }));
     const r = await runTool(GENRESOLV_MAIN, ['--config', path, '--output', resolvConf]);
     expect(r.exit.code).toBe(2);
-    expect(r.stderr.trim()).toBe(`phalanx-genresolv: config ${path}: key "genresolv.options[0]": "timeout 1" is not valid; expected resolv.conf options such as "timeout:1"`);
+    expect(r.stderr.trim()).toBe(
+      `phalanx-genresolv: config ${path}: key "genresolv.options[0]": "timeout 1" is not valid; expected resolv.conf options such as "timeout:1"`,
+    );
     expect(readFileSync(resolvConf, 'utf8')).toBe(ORIGINAL);
   });
 
@@ -196,5 +226,9 @@ describe('phalanx-genresolv command line', () => {
 
 test('the agent used here really is on port 53 of its own loopback address', () => {
   // Guards the premise of this file: resolv.conf can only name port-53 servers.
-  expect(execFileSync('dig', ['+short', '+tries=1', '+timeout=2', `@${AGENT}`, 'ready.spartan']).toString().trim()).toBe('127.0.0.1');
+  expect(
+    execFileSync('dig', ['+short', '+tries=1', '+timeout=2', `@${AGENT}`, 'ready.spartan'])
+      .toString()
+      .trim(),
+  ).toBe('127.0.0.1');
 });

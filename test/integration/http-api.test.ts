@@ -16,9 +16,7 @@ beforeAll(async () => {
   cluster = await startCluster({ masters: 3, upstreams: 1, bigTasks: 0 });
   const port = await freePort(API_HOST);
   api = `http://${API_HOST}:${port}`;
-  agent = await AgentProcess.start(
-    cluster.config({ http: { listen: `${API_HOST}:${port}` }, zk: { servers: ['10.0.0.1', '10.0.0.2'] } }),
-  );
+  agent = await AgentProcess.start(cluster.config({ http: { listen: `${API_HOST}:${port}` }, zk: { servers: ['10.0.0.1', '10.0.0.2'] } }));
 });
 afterAll(async () => {
   await agent?.stop();
@@ -104,7 +102,12 @@ describe('JSON endpoints', () => {
     expect(r.body.localZones.map((z: { zone: string }) => z.zone).sort()).toEqual(['localhost', 'spartan', 'zk']);
     expect(r.body.mesos.masters).toHaveLength(3);
     expect(r.body.mesos.masters[0]).toEqual(
-      expect.objectContaining({ address: cluster.masters[0].endpoint, up: true, failures: expect.any(Number), successes: expect.any(Number) }),
+      expect.objectContaining({
+        address: cluster.masters[0].endpoint,
+        up: true,
+        failures: expect.any(Number),
+        successes: expect.any(Number),
+      }),
     );
     expect(r.body.mesos.masters.reduce((n: number, m: { successes: number }) => n + m.successes, 0)).toBeGreaterThan(0);
     expect(r.body.upstreams[0].address).toBe(cluster.upstreams[0].endpoint);
@@ -166,7 +169,9 @@ describe('metrics', () => {
       for (let i = 0; i < 6; i++) await dig(HOST, cluster.listenPort, 'nginx.marathon.mesos');
       await new Promise((r) => setTimeout(r, 900)); // the losers run on to their deadline
       expect(await metricValue('worker_failures_total', labels)).toBeGreaterThan(before);
-      expect(await metricValue('phalanx_dns_mismatched_replies_total', { upstream_address: liar.endpoint, reason: 'id' })).toBeGreaterThan(mismatchBefore);
+      expect(await metricValue('phalanx_dns_mismatched_replies_total', { upstream_address: liar.endpoint, reason: 'id' })).toBeGreaterThan(
+        mismatchBefore,
+      );
     } finally {
       silent.setBehaviour({ kind: 'answer' });
       liar.setBehaviour({ kind: 'answer' });

@@ -74,12 +74,17 @@ class AgentSupervisor {
 const supervisor = new AgentSupervisor();
 
 const genresolv = () => runTool(GENRESOLV_MAIN, ['--config', configPath, '--output', resolvConf], { prefix: ns.prefix });
-const nameserversIn = (text: string) => text.split('\n').filter((l) => l.startsWith('nameserver ')).map((l) => l.slice('nameserver '.length));
+const nameserversIn = (text: string) =>
+  text
+    .split('\n')
+    .filter((l) => l.startsWith('nameserver '))
+    .map((l) => l.slice('nameserver '.length));
 
 /** What an application on the node gets: glibc's resolver, reading the namespace's resolv.conf. */
 async function lookup(name: string): Promise<string> {
   const r = await ns.exec(['getent', 'ahostsv4', name], 20_000);
-  if (r.code !== 0) throw new Error(`getent ahostsv4 ${name} failed (${r.code}) with resolv.conf:\n${readFileSync(resolvConf, 'utf8')}\n${r.stderr}`);
+  if (r.code !== 0)
+    throw new Error(`getent ahostsv4 ${name} failed (${r.code}) with resolv.conf:\n${readFileSync(resolvConf, 'utf8')}\n${r.stderr}`);
   return r.stdout.split(/\s+/)[0];
 }
 
@@ -97,7 +102,16 @@ beforeAll(async () => {
   // Only DNS for host names in here, whatever the host's nsswitch.conf says.
   writeFileSync(join(ns.etcDir, 'nsswitch.conf'), 'hosts: dns\n');
   writeConfig();
-  const upstreams = ns.spawn([process.execPath, FAKE_DNS_MAIN, '--listen', '127.0.0.21:53', '--listen', '127.0.0.22:53', '--listen', '127.0.0.23:5353']);
+  const upstreams = ns.spawn([
+    process.execPath,
+    FAKE_DNS_MAIN,
+    '--listen',
+    '127.0.0.21:53',
+    '--listen',
+    '127.0.0.22:53',
+    '--listen',
+    '127.0.0.23:5353',
+  ]);
   await upstreams.waitForLog((l) => 'listening' in l);
 });
 
@@ -148,7 +162,9 @@ describe('a node in a network namespace', () => {
     const r = await genresolv();
     expect(r.exit.code).toBe(0);
     expect(nameserversIn(readFileSync(resolvConf, 'utf8'))).toEqual(['127.0.0.21', '127.0.0.22']);
-    expect(r.logs.map((l) => l.msg)).toContain('127.0.0.23:5353 ("upstreams") skipped: resolv.conf cannot give a port, so only port-53 addresses can be listed');
+    expect(r.logs.map((l) => l.msg)).toContain(
+      '127.0.0.23:5353 ("upstreams") skipped: resolv.conf cannot give a port, so only port-53 addresses can be listed',
+    );
     expect(await lookup('www.example.org')).toBe('192.0.2.80'); // the node still resolves
   });
 

@@ -159,7 +159,9 @@ describe('serve-stale and the rest of the agent', () => {
 
     agent.rewriteConfig(defaultsConfig({ serveStale: { enabled: false } }));
     agent.signal('SIGHUP');
-    await agent.waitForLog((l) => l.msg === 'config reloaded' && (l.config as { serveStale: { enabled: boolean } }).serveStale.enabled === false);
+    await agent.waitForLog(
+      (l) => l.msg === 'config reloaded' && (l.config as { serveStale: { enabled: boolean } }).serveStale.enabled === false,
+    );
     expect((await ask('nginx.marathon.mesos')).status).toBe('SERVFAIL');
   });
 

@@ -80,9 +80,16 @@ describe('phalanx-watchdog', () => {
     expect(r.exit.code).toBe(1);
     expect(readFileSync(marker, 'utf8')).toBe('restarted\n'); // exactly once
     const [first, second, done] = r.logs;
-    expect(first).toMatchObject({ level: 'warn', round: 1, retryInMs: 200, msg: `the agent does not answer ready.spartan on 127.0.0.1:${port}; asking again in 0.2 s` });
+    expect(first).toMatchObject({
+      level: 'warn',
+      round: 1,
+      retryInMs: 200,
+      msg: `the agent does not answer ready.spartan on 127.0.0.1:${port}; asking again in 0.2 s`,
+    });
     expect(second).toMatchObject({ level: 'error', round: 2 });
-    expect(second.addresses).toEqual([{ address: `127.0.0.1:${port}`, ok: false, reason: 'refused: nothing listens there (the agent is not running)' }]);
+    expect(second.addresses).toEqual([
+      { address: `127.0.0.1:${port}`, ok: false, reason: 'refused: nothing listens there (the agent is not running)' },
+    ]);
     expect(second.msg).toBe(
       `the agent has not answered ready.spartan on 127.0.0.1:${port} for 2 rounds 0.2 s apart; ` +
         'no process listens on these addresses (TCP): the agent is not running. ' +
@@ -104,7 +111,14 @@ describe('phalanx-watchdog', () => {
     expect(second.addresses).toEqual([{ address: `127.0.0.1:${port}`, ok: false, reason: 'no answer within 300 ms' }]);
     const seen = second.agent as { processes: Array<Record<string, unknown>>; note?: string };
     expect(seen.processes).toEqual([
-      expect.objectContaining({ pid, name: 'node', state: 'stopped', cpuPercent: expect.any(Number), memPercent: expect.any(Number), memRssKiB: expect.any(Number) }),
+      expect.objectContaining({
+        pid,
+        name: 'node',
+        state: 'stopped',
+        cpuPercent: expect.any(Number),
+        memPercent: expect.any(Number),
+        memRssKiB: expect.any(Number),
+      }),
     ]);
     expect(seen.processes[0].command).toContain('dist/agent/main.js');
     expect(second.msg).toMatch(new RegExp(`pid ${pid} \\(node\\) stopped, CPU [0-9.]+%, memory [0-9.]+% \\(RSS \\d+ MiB\\)`));
@@ -133,7 +147,9 @@ describe('phalanx-watchdog', () => {
     const { path, marker } = watchdogConfig(port, { enabled: false });
     const r = await watchdog(path);
     expect(r.exit.code).toBe(3);
-    expect(r.logs.at(-1)?.msg).toContain(`Not restarting it: "watchdog.enabled" is false (would run: /bin/sh -c echo restarted >> ${marker})`);
+    expect(r.logs.at(-1)?.msg).toContain(
+      `Not restarting it: "watchdog.enabled" is false (would run: /bin/sh -c echo restarted >> ${marker})`,
+    );
     expect(existsSync(marker)).toBe(false);
   });
 
@@ -158,7 +174,9 @@ describe('phalanx-watchdog command line', () => {
     expect(r.exit.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toContain(`phalanx-watchdog: config ${path}: key "watchdog.restartCommand": program "no-such-restart-tool" is not an executable file in PATH`);
+    expect(r.stderr).toContain(
+      `phalanx-watchdog: config ${path}: key "watchdog.restartCommand": program "no-such-restart-tool" is not an executable file in PATH`,
+    );
   });
 
   test('a bad value names the file and the key', async () => {
@@ -166,7 +184,9 @@ describe('phalanx-watchdog command line', () => {
     writeFileSync(path, JSON.stringify({ listen: ['127.0.0.1:5353'], watchdog: { retryDelayMs: 'soon' } }));
     const r = await watchdog(path);
     expect(r.exit.code).toBe(2);
-    expect(r.stderr.trim()).toBe(`phalanx-watchdog: config ${path}: key "watchdog.retryDelayMs": "soon" is not valid; expected an integer from 0 to 600000`);
+    expect(r.stderr.trim()).toBe(
+      `phalanx-watchdog: config ${path}: key "watchdog.retryDelayMs": "soon" is not valid; expected an integer from 0 to 600000`,
+    );
   });
 
   test('a missing config file', async () => {

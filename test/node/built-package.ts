@@ -24,7 +24,10 @@ export function buildPackage(version: string, outputDir: string): Promise<string
       'bash',
       [join(REPO_ROOT, 'deploy/package.sh'), '--version', version, '--fast', '--output', outputDir],
       { timeout: 180_000, killSignal: 'SIGKILL' },
-      (err, _stdout, stderr) => (err ? reject(new Error(`deploy/package.sh --version ${version} failed: ${stderr || err.message}`)) : resolve(join(outputDir, `phalanx-dns_${version}_amd64.deb`))),
+      (err, _stdout, stderr) =>
+        err
+          ? reject(new Error(`deploy/package.sh --version ${version} failed: ${stderr || err.message}`))
+          : resolve(join(outputDir, `phalanx-dns_${version}_amd64.deb`)),
     );
   });
 }

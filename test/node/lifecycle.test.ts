@@ -56,14 +56,27 @@ async function eventually(probe: () => Promise<boolean>, timeoutMs: number, what
 
 const mainPid = async () => Number((await run(['systemctl', 'show', '--value', '-p', 'MainPID', 'phalanx-dns.service'])).trim());
 const digShort = async (server: string, name: string) =>
-  (await node.exec(['dig', '+short', '+tries=1', '+timeout=1', `@${server}`, name])).stdout.split('\n').filter((l) => l && !l.startsWith(';'));
+  (await node.exec(['dig', '+short', '+tries=1', '+timeout=1', `@${server}`, name])).stdout
+    .split('\n')
+    .filter((l) => l && !l.startsWith(';'));
 const answers = async (server: string) => (await digShort(server, 'ready.spartan')).includes('127.0.0.1');
 const resolvConf = () => readFileSync(node.path('/etc/resolv.conf'), 'utf8');
-const nameservers = () => resolvConf().split('\n').filter((l) => l.startsWith('nameserver ')).map((l) => l.slice('nameserver '.length));
-const getent = async (name: string) => (await node.exec(['getent', 'ahostsv4', name], { timeoutMs: 20_000 })).stdout.split('\n')[0]?.split(/\s+/)[0];
+const nameservers = () =>
+  resolvConf()
+    .split('\n')
+    .filter((l) => l.startsWith('nameserver '))
+    .map((l) => l.slice('nameserver '.length));
+const getent = async (name: string) =>
+  (await node.exec(['getent', 'ahostsv4', name], { timeoutMs: 20_000 })).stdout.split('\n')[0]?.split(/\s+/)[0];
 /** Files named for the product in the system's directories (the harness's own journald drop-in aside). */
 const leftovers = async () =>
-  (await run(['sh', '-c', 'find /etc /usr /lib /var /run -name "*phalanx*" ! -path "/var/log/journal/*" ! -path "/run/log/*" ! -path /etc/systemd/journald.conf.d/phalanx-node.conf'])).trim();
+  (
+    await run([
+      'sh',
+      '-c',
+      'find /etc /usr /lib /var /run -name "*phalanx*" ! -path "/var/log/journal/*" ! -path "/run/log/*" ! -path /etc/systemd/journald.conf.d/phalanx-node.conf',
+    ])
+  ).trim();
 /** Processes of the node whose executable lies under `prefix`. */
 function processesRunning(prefix: string): string[] {
   return readdirSync(node.path('/proc'))
@@ -81,7 +94,11 @@ const procStatus = (pid: number) => readFileSync(node.path(`/proc/${pid}/status`
 const writeConfig = (config: object) => writeFileSync(node.path('/etc/phalanx-dns/config.json'), JSON.stringify(config, null, 2) + '\n');
 /** GET on the agent's HTTP API, from inside the node. */
 async function api(path: string): Promise<unknown> {
-  const out = await run([process.execPath, '-e', `fetch('http://127.0.0.1:62080${path}').then(r => r.text()).then(t => process.stdout.write(t))`]);
+  const out = await run([
+    process.execPath,
+    '-e',
+    `fetch('http://127.0.0.1:62080${path}').then(r => r.text()).then(t => process.stdout.write(t))`,
+  ]);
   return JSON.parse(out);
 }
 
@@ -121,7 +138,13 @@ beforeAll(async () => {
   writeFileSync(node.path('/etc/resolv.conf'), ORIGINAL_RESOLV_CONF);
   // A node with no Node.js of its own: the package must bring what it runs on.
   await run(['rm', '-f', '/usr/bin/node', '/usr/bin/nodejs', '/usr/local/bin/node']);
-  const masters = node.spawn([process.execPath, FAKE_DNS_MAIN, '--zone', 'mesos', ...CONFIG.mesos.masters.flatMap((m) => ['--listen', `${m}:61053`])]);
+  const masters = node.spawn([
+    process.execPath,
+    FAKE_DNS_MAIN,
+    '--zone',
+    'mesos',
+    ...CONFIG.mesos.masters.flatMap((m) => ['--listen', `${m}:61053`]),
+  ]);
   const upstreams = node.spawn([process.execPath, FAKE_DNS_MAIN, ...CONFIG.upstreams.flatMap((u) => ['--listen', `${u}:53`])]);
   await Promise.all([masters.waitForLog((l) => 'listening' in l), upstreams.waitForLog((l) => 'listening' in l)]);
 }, 240_000);
@@ -138,7 +161,10 @@ describe('phalanx-dns on a node under a real systemd', () => {
     mkdirSync(node.path('/opt/phalanx-dns/dist/agent'), { recursive: true });
     writeFileSync(node.path('/opt/phalanx-dns/dist/agent/main.js'), '');
     await run(['ln', '-s', '/opt/phalanx-dns/dist/agent/main.js', '/usr/local/bin/phalanx-dns']);
-    writeFileSync(node.path('/etc/systemd/system/phalanx-dns.service'), '[Service]\nExecStart=/usr/local/bin/phalanx-dns --config /etc/phalanx-dns/config.json\n');
+    writeFileSync(
+      node.path('/etc/systemd/system/phalanx-dns.service'),
+      '[Service]\nExecStart=/usr/local/bin/phalanx-dns --config /etc/phalanx-dns/config.json\n',
+    );
 
     const out = await run(['dpkg', '-i', '/tmp/phalanx-dns.deb']);
     for (const legacy of ['/opt/phalanx-dns', '/usr/local/bin/phalanx-dns', '/etc/systemd/system/phalanx-dns.service']) {
@@ -160,7 +186,11 @@ describe('phalanx-dns on a node under a real systemd', () => {
     const out = await run(['dpkg-reconfigure', 'phalanx-dns'], 120_000);
     expect(out).toContain(`phalanx-dns ${PACKAGE_VERSION} is running on its sockets`);
     for (const unit of ['phalanx-dns.socket', 'phalanx-dns.service', 'phalanx-watchdog.timer', 'phalanx-genresolv.timer']) {
-      expect({ unit, active: (await node.systemctl('is-active', unit)).stdout.trim(), enabled: (await node.systemctl('is-enabled', unit)).stdout.trim() }).toEqual({
+      expect({
+        unit,
+        active: (await node.systemctl('is-active', unit)).stdout.trim(),
+        enabled: (await node.systemctl('is-enabled', unit)).stdout.trim(),
+      }).toEqual({
         unit,
         active: 'active',
         enabled: 'enabled',
@@ -175,13 +205,19 @@ describe('phalanx-dns on a node under a real systemd', () => {
     expect(status).toMatch(/\nCapBnd:\t0000000000000400\n/);
     // The bundled runtime, started through the #! line with the agent's memory settings.
     expect(processesRunning('/usr/lib/phalanx-dns/')).toEqual([`${pid} /usr/lib/phalanx-dns/runtime/bin/node`]);
-    expect(readFileSync(node.path(`/proc/${pid}/cmdline`), 'utf8').split('\0')).toEqual(expect.arrayContaining(['--max-semi-space-size=2', '--heap-growing-percent=80']));
+    expect(readFileSync(node.path(`/proc/${pid}/cmdline`), 'utf8').split('\0')).toEqual(
+      expect.arrayContaining(['--max-semi-space-size=2', '--heap-growing-percent=80']),
+    );
     expect(readFileSync(node.path(`/proc/${pid}/environ`), 'utf8').split('\0')).toContain('MALLOC_ARENA_MAX=1');
 
-    expect((await run(['ip', '-4', '-o', 'address', 'show', 'dev', 'spartan'])).match(/inet (\S+)/g)).toEqual(AGENT_ADDRESSES.map((a) => `inet ${a}/32`));
+    expect((await run(['ip', '-4', '-o', 'address', 'show', 'dev', 'spartan'])).match(/inet (\S+)/g)).toEqual(
+      AGENT_ADDRESSES.map((a) => `inet ${a}/32`),
+    );
     for (const a of AGENT_ADDRESSES) expect({ a, answers: await answers(a) }).toEqual({ a, answers: true });
     // Its sockets came from phalanx-dns.socket, so they outlive the process.
-    expect(await node.journal('phalanx-dns.service')).toContain('"fromSystemd":["udp 198.51.100.1:53","tcp 198.51.100.1:53","udp 198.51.100.2:53"');
+    expect(await node.journal('phalanx-dns.service')).toContain(
+      '"fromSystemd":["udp 198.51.100.1:53","tcp 198.51.100.1:53","udp 198.51.100.2:53"',
+    );
     expect((await run(['systemctl', 'show', '--value', '-p', 'StatusText', 'phalanx-dns.service'])).trim()).toBe(
       'serving 198.51.100.1:53, 198.51.100.2:53, 198.51.100.3:53',
     );
@@ -198,7 +234,11 @@ describe('phalanx-dns on a node under a real systemd', () => {
     const before = await mainPid();
     const lookups = await lookupsDuring(async () => {
       await run(['kill', '-9', String(before)]);
-      const ms = await eventually(async () => (await mainPid()) !== before && (await mainPid()) !== 0 && (await answers('198.51.100.1')), 10_000, 'the agent back after kill -9');
+      const ms = await eventually(
+        async () => (await mainPid()) !== before && (await mainPid()) !== 0 && (await answers('198.51.100.1')),
+        10_000,
+        'the agent back after kill -9',
+      );
       report.push(`kill -9: answering again after ${ms} ms`);
       expect(ms).toBeLessThan(2000);
     });
@@ -209,12 +249,19 @@ describe('phalanx-dns on a node under a real systemd', () => {
   test('kill -STOP: the watchdog timer restarts the hung agent after two failed rounds, and the journal says what it saw', async () => {
     mkdirSync(node.path('/etc/systemd/system/phalanx-watchdog.timer.d'), { recursive: true });
     // Every 2 s from now on, instead of a minute after boot and every minute.
-    writeFileSync(node.path('/etc/systemd/system/phalanx-watchdog.timer.d/test.conf'), '[Timer]\nOnActiveSec=1s\nOnUnitActiveSec=2s\nAccuracySec=100ms\n');
+    writeFileSync(
+      node.path('/etc/systemd/system/phalanx-watchdog.timer.d/test.conf'),
+      '[Timer]\nOnActiveSec=1s\nOnUnitActiveSec=2s\nAccuracySec=100ms\n',
+    );
     await run(['systemctl', 'daemon-reload']);
     await run(['systemctl', 'restart', 'phalanx-watchdog.timer']);
     const hung = await mainPid();
     await run(['kill', '-STOP', String(hung)]);
-    const ms = await eventually(async () => (await mainPid()) !== hung && (await answers('198.51.100.1')), 30_000, 'the hung agent restarted by the watchdog');
+    const ms = await eventually(
+      async () => (await mainPid()) !== hung && (await answers('198.51.100.1')),
+      30_000,
+      'the hung agent restarted by the watchdog',
+    );
     report.push(`SIGSTOP: restarted by the watchdog and answering ${ms} ms later (timer every 2 s, two rounds 1 s apart)`);
     const errors = await node.journal('phalanx-watchdog.service', ['-p', 'err']);
     expect(errors).toContain(`pid ${hung} (node) stopped`);
@@ -245,7 +292,9 @@ describe('phalanx-dns on a node under a real systemd', () => {
     expect(config.upstreams).toEqual(['127.0.0.22:53', '127.0.0.21:53']);
     expect(config.rateLimit.perClientQps).toBe(777);
     expect(await mainPid()).toBe(pid);
-    expect((await run(['systemctl', 'show', '--value', '-p', 'ActiveState,SubState', 'phalanx-dns.service'])).split('\n').slice(0, 2)).toEqual(['active', 'running']);
+    expect(
+      (await run(['systemctl', 'show', '--value', '-p', 'ActiveState,SubState', 'phalanx-dns.service'])).split('\n').slice(0, 2),
+    ).toEqual(['active', 'running']);
   });
 
   test('warnings and errors reach the journal at their own priority', async () => {

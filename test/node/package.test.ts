@@ -19,9 +19,14 @@ beforeAll(() => {
 
 function sh(argv: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(argv[0], argv.slice(1), { env: { ...process.env, ...env }, timeout: 170_000, killSignal: 'SIGKILL', maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
+    execFile(
+      argv[0],
+      argv.slice(1),
+      { env: { ...process.env, ...env }, timeout: 170_000, killSignal: 'SIGKILL', maxBuffer: 64 << 20 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -51,7 +56,10 @@ describe('the Debian package', () => {
     expect((await sh(['dpkg-deb', '--extract', deb, tree])).code).toBe(0);
     for (const script of ['postinst', 'prerm', 'postrm']) {
       const text = readFileSync(join(control, script), 'utf8');
-      expect({ script, same: text === readFileSync(join(tree, 'usr/lib/phalanx-dns/maintainer', script), 'utf8') }).toEqual({ script, same: true });
+      expect({ script, same: text === readFileSync(join(tree, 'usr/lib/phalanx-dns/maintainer', script), 'utf8') }).toEqual({
+        script,
+        same: true,
+      });
       expect({ script, syntax: (await sh(['sh', '-n', join(control, script)])).code }).toEqual({ script, syntax: 0 });
       expect(text.split('\n')).not.toContain('#LAYOUT#'); // the layout is inlined
     }
@@ -64,7 +72,15 @@ describe('the Debian package', () => {
     const listing = (await sh(['dpkg-deb', '--contents', deb])).stdout
       .split('\n')
       .filter(Boolean)
-      .map((l) => l.split(/\s+/).slice(5).join(' ').replace(/^\./, '').replace(/ -> .*$/, '').replace(/\/$/, ''))
+      .map((l) =>
+        l
+          .split(/\s+/)
+          .slice(5)
+          .join(' ')
+          .replace(/^\./, '')
+          .replace(/ -> .*$/, '')
+          .replace(/\/$/, ''),
+      )
       .filter((p) => p !== '');
     const found = (await sh(['find', staged, '-mindepth', '1'])).stdout
       .split('\n')

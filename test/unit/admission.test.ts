@@ -64,14 +64,41 @@ describe('the node: default ACL and exempt list', () => {
   const interfaces: Interfaces = {
     lo: [
       { address: '127.0.0.1', netmask: '255.0.0.0', family: 'IPv4', mac: '00:00:00:00:00:00', internal: true, cidr: '127.0.0.1/8' },
-      { address: '::1', netmask: 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', family: 'IPv6', mac: '00:00:00:00:00:00', internal: true, cidr: '::1/128', scopeid: 0 },
+      {
+        address: '::1',
+        netmask: 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff',
+        family: 'IPv6',
+        mac: '00:00:00:00:00:00',
+        internal: true,
+        cidr: '::1/128',
+        scopeid: 0,
+      },
     ],
     eth0: [
       { address: '10.0.4.17', netmask: '255.255.240.0', family: 'IPv4', mac: '02:00:00:00:00:01', internal: false, cidr: '10.0.4.17/20' },
-      { address: 'fd00::17', netmask: 'ffff:ffff:ffff:ffff::', family: 'IPv6', mac: '02:00:00:00:00:01', internal: false, cidr: 'fd00::17/64', scopeid: 0 },
+      {
+        address: 'fd00::17',
+        netmask: 'ffff:ffff:ffff:ffff::',
+        family: 'IPv6',
+        mac: '02:00:00:00:00:01',
+        internal: false,
+        cidr: 'fd00::17/64',
+        scopeid: 0,
+      },
     ],
-    docker0: [{ address: '172.17.0.1', netmask: '255.255.0.0', family: 'IPv4', mac: '02:00:00:00:00:02', internal: false, cidr: '172.17.0.1/16' }],
-    spartan: [{ address: '198.51.100.1', netmask: '255.255.255.255', family: 'IPv4', mac: '02:00:00:00:00:03', internal: false, cidr: '198.51.100.1/32' }],
+    docker0: [
+      { address: '172.17.0.1', netmask: '255.255.0.0', family: 'IPv4', mac: '02:00:00:00:00:02', internal: false, cidr: '172.17.0.1/16' },
+    ],
+    spartan: [
+      {
+        address: '198.51.100.1',
+        netmask: '255.255.255.255',
+        family: 'IPv4',
+        mac: '02:00:00:00:00:03',
+        internal: false,
+        cidr: '198.51.100.1/32',
+      },
+    ],
   };
   const text = (list: Cidr[]) => list.map(formatCidr);
 
@@ -93,7 +120,7 @@ describe('the node: default ACL and exempt list', () => {
     expect(acl.has('203.0.113.9')).toBe(false);
   });
 
-  test('the exempt list: loopback plus the node\'s own addresses, not their networks', () => {
+  test("the exempt list: loopback plus the node's own addresses, not their networks", () => {
     const exempt = new NetworkSet(nodeAddresses(interfaces));
     expect(exempt.has('127.0.0.1')).toBe(true);
     expect(exempt.has('127.0.0.53')).toBe(true);

@@ -36,7 +36,12 @@ describe('how long a reply may be cached', () => {
     expect(cacheableTtl(nodata, scanMessage(nodata))).toBe(10);
   });
   test('never: errors, truncated replies, negative answers without SOA', () => {
-    for (const m of [reply({ rcode: 2 }), reply({ rcode: 5 }), reply({ flags: dnsPacket.TRUNCATED_RESPONSE, answers: [a(60)] }), reply({ rcode: 3 })]) {
+    for (const m of [
+      reply({ rcode: 2 }),
+      reply({ rcode: 5 }),
+      reply({ flags: dnsPacket.TRUNCATED_RESPONSE, answers: [a(60)] }),
+      reply({ rcode: 3 }),
+    ]) {
       expect(cacheableTtl(m, scanMessage(m))).toBe(0);
     }
   });

@@ -31,8 +31,13 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-const ORIGINAL = '# the node\'s own\nnameserver 192.0.2.53\nsearch corp.example\n';
-const agentConf = renderResolvConf({ nameservers: ['198.51.100.1', '198.51.100.2'], source: 'agent', search: [], options: ['timeout:1', 'attempts:3'] });
+const ORIGINAL = "# the node's own\nnameserver 192.0.2.53\nsearch corp.example\n";
+const agentConf = renderResolvConf({
+  nameservers: ['198.51.100.1', '198.51.100.2'],
+  source: 'agent',
+  search: [],
+  options: ['timeout:1', 'attempts:3'],
+});
 const upstreamConf = renderResolvConf({ nameservers: ['10.0.0.2'], source: 'upstreams', search: [], options: ['timeout:1', 'attempts:3'] });
 
 const failingRename = (code: string) => ({

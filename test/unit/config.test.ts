@@ -144,9 +144,7 @@ describe('endpoints and port defaults', () => {
       '10.0.0.1:61053',
       '10.0.0.2:8053',
     ]);
-    expect(parseConfig({ mesos: { port: 5300, masters: ['10.0.0.1'] } }).mesos.masters.map(formatEndpoint)).toEqual([
-      '10.0.0.1:5300',
-    ]);
+    expect(parseConfig({ mesos: { port: 5300, masters: ['10.0.0.1'] } }).mesos.masters.map(formatEndpoint)).toEqual(['10.0.0.1:5300']);
   });
 
   test('zk servers keep only the host (port 2181 implied or given)', () => {
@@ -390,7 +388,13 @@ describe('log.level', () => {
 
 describe('serveStale', () => {
   test('on by default: 10,000 answers, 16 MiB, a day old at most, served with TTL 30 (RFC 8767)', () => {
-    expect(parseConfig({}).serveStale).toEqual({ enabled: true, maxEntries: 10_000, maxBytes: 16_777_216, maxStaleSec: 86_400, ttlSec: 30 });
+    expect(parseConfig({}).serveStale).toEqual({
+      enabled: true,
+      maxEntries: 10_000,
+      maxBytes: 16_777_216,
+      maxStaleSec: 86_400,
+      ttlSec: 30,
+    });
     expect(parseConfig({ serveStale: {} }).serveStale).toEqual(parseConfig({}).serveStale);
   });
 
@@ -475,7 +479,12 @@ describe('acl and rateLimit', () => {
       maxConnectionsPerClient: 4,
       queryTimeoutMs: 250,
     });
-    expectGoodMessage(configError({ tcp: { maxConnectionsPerClient: 0 } }), 'tcp.maxConnectionsPerClient', 0, 'an integer from 1 to 100000');
+    expectGoodMessage(
+      configError({ tcp: { maxConnectionsPerClient: 0 } }),
+      'tcp.maxConnectionsPerClient',
+      0,
+      'an integer from 1 to 100000',
+    );
     expectGoodMessage(configError({ tcp: { queryTimeoutMs: 50 } }), 'tcp.queryTimeoutMs', 50, 'an integer from 100 to 600000');
   });
 });

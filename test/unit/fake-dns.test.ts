@@ -128,7 +128,12 @@ test("'forge-first' races every UDP reply with three forgeries, then sends the r
   sock.send(dnsPacket.encode({ type: 'query', id: 7, questions: [{ name: 'leader.mesos', type: 'A' }] }), server.port, server.address);
   await new Promise((r) => setTimeout(r, 300));
   sock.close();
-  const summary = got.map(({ port, msg }) => [port === server.port ? 'port' : 'other port', msg.id, msg.questions?.[0].name, (msg.answers?.[0] as { data?: string }).data]);
+  const summary = got.map(({ port, msg }) => [
+    port === server.port ? 'port' : 'other port',
+    msg.id,
+    msg.questions?.[0].name,
+    (msg.answers?.[0] as { data?: string }).data,
+  ]);
   expect(summary).toEqual(
     expect.arrayContaining([
       ['port', 8, 'leader.mesos', '203.0.113.66'],
@@ -225,9 +230,7 @@ test('freePort gives a port both UDP and TCP can bind, and a fixed port can be u
   const fixed = await FakeDnsServer.start({ address: '127.0.0.2', port, zone: 'example.org', records: [] });
   try {
     expect(fixed.endpoint).toBe(`127.0.0.2:${port}`);
-    expect((await dig('127.0.0.2', port, 'example.org', 'NS', ['+tcp'], { timeoutSec: 2 })).answers[0].data).toBe(
-      'ns1.example.org.',
-    );
+    expect((await dig('127.0.0.2', port, 'example.org', 'NS', ['+tcp'], { timeoutSec: 2 })).answers[0].data).toBe('ns1.example.org.');
   } finally {
     await fixed.stop();
   }

@@ -43,10 +43,12 @@ describe('record listings', () => {
   });
 
   test('services join SRV targets with additional addresses, case-insensitively; missing ones get ""', () => {
-    const srv = (target: string, port: number) => ({ name: '_s._tcp.m', type: 'SRV' as const, data: { target, port, priority: 0, weight: 0 } });
-    expect(
-      serviceEntries('_s._tcp.m', [srv('A.m', 1), srv('b.m', 2)], [{ name: 'a.m', type: 'A', data: '10.0.0.9' }]),
-    ).toEqual([
+    const srv = (target: string, port: number) => ({
+      name: '_s._tcp.m',
+      type: 'SRV' as const,
+      data: { target, port, priority: 0, weight: 0 },
+    });
+    expect(serviceEntries('_s._tcp.m', [srv('A.m', 1), srv('b.m', 2)], [{ name: 'a.m', type: 'A', data: '10.0.0.9' }])).toEqual([
       { service: '_s._tcp.m', host: 'A.m', ip: '10.0.0.9', port: '1' },
       { service: '_s._tcp.m', host: 'b.m', ip: '', port: '2' },
     ]);

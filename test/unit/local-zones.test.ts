@@ -3,15 +3,7 @@
 import { describe, expect, test } from '@jest/globals';
 import dnsPacket from 'dns-packet';
 import type { Answer } from 'dns-packet';
-import {
-  LOCAL_TTL,
-  type Zone,
-  answerFromZone,
-  findZone,
-  localhostZone,
-  spartanZone,
-  zkZone,
-} from '../../agent/zones/local-zones.js';
+import { LOCAL_TTL, type Zone, answerFromZone, findZone, localhostZone, spartanZone, zkZone } from '../../agent/zones/local-zones.js';
 import { ZK_NAMES, zkHostsByName } from '../../agent/zones/zk-ensemble.js';
 
 const TYPE: Record<string, number> = { A: 1, NS: 2, SOA: 6, TXT: 16, AAAA: 28, SRV: 33, ANY: 255 };
@@ -182,7 +174,11 @@ describe('zk zone wrap-around', () => {
     expect(a.rcode).toBe('NXDOMAIN');
     expect(a.answers).toEqual([]);
     expect(a.authorities).toEqual([expect.objectContaining({ type: 'SOA', name: 'zk' })]);
-    expect(ask(z, 'zk', 'ANY').answers.map((r) => r.type).sort()).toEqual(['NS', 'SOA']);
+    expect(
+      ask(z, 'zk', 'ANY')
+        .answers.map((r) => r.type)
+        .sort(),
+    ).toEqual(['NS', 'SOA']);
   });
 
   test('IPv6 ZooKeepers get AAAA records (and NODATA for A)', () => {
@@ -225,8 +221,12 @@ describe('localhost zone', () => {
   const z = localhostZone();
 
   test('A 127.0.0.1 and AAAA ::1, TTL 5', () => {
-    expect(ask(z, 'localhost', 'A').answers).toEqual([expect.objectContaining({ name: 'localhost', type: 'A', ttl: 5, data: '127.0.0.1' })]);
-    expect(ask(z, 'localhost', 'AAAA').answers).toEqual([expect.objectContaining({ name: 'localhost', type: 'AAAA', ttl: 5, data: '::1' })]);
+    expect(ask(z, 'localhost', 'A').answers).toEqual([
+      expect.objectContaining({ name: 'localhost', type: 'A', ttl: 5, data: '127.0.0.1' }),
+    ]);
+    expect(ask(z, 'localhost', 'AAAA').answers).toEqual([
+      expect.objectContaining({ name: 'localhost', type: 'AAAA', ttl: 5, data: '::1' }),
+    ]);
   });
 
   test('a name below localhost is NXDOMAIN', () => {
@@ -242,7 +242,14 @@ describe('rotation (round robin)', () => {
     const orders = [0, 1, 2, 3].map((rot) => ask(z, 'localhost', 'ANY', rot).answers.map(key));
     const first = orders[0];
     expect(first).toHaveLength(4); // SOA, NS, A, AAAA
-    expect([...first].sort()).toEqual([key(ask(z, 'localhost', 'A').answers[0]), key(ask(z, 'localhost', 'AAAA').answers[0]), 'NS "ns.spartan"', `SOA ${JSON.stringify(EXPECTED_SOA)}`].sort());
+    expect([...first].sort()).toEqual(
+      [
+        key(ask(z, 'localhost', 'A').answers[0]),
+        key(ask(z, 'localhost', 'AAAA').answers[0]),
+        'NS "ns.spartan"',
+        `SOA ${JSON.stringify(EXPECTED_SOA)}`,
+      ].sort(),
+    );
     // Four different first records across four rotations.
     expect(new Set(orders.map((o) => o[0])).size).toBe(4);
     for (let rot = 0; rot < 4; rot++) {

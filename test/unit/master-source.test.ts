@@ -50,13 +50,16 @@ describe('master source in the config', () => {
     expect((err as Error).message).toContain('"mesos.masters" is already set');
   });
 
-  test.each(['zk://zk1.internal:2181/mesos', 'http://10.0.0.1/mesos', 'zk://10.0.0.1:2181', 'zk://10.0.0.1:99999/mesos', 'zk://10.0.0.1/me sos'])(
-    'bad ZooKeeper URL %s is refused',
-    (url) => {
-      expect(parseZooKeeperUrl(url)).toBeUndefined();
-      expect(() => parseConfig({ mesos: { zookeeper: url } })).toThrow(/key "mesos.zookeeper"/);
-    },
-  );
+  test.each([
+    'zk://zk1.internal:2181/mesos',
+    'http://10.0.0.1/mesos',
+    'zk://10.0.0.1:2181',
+    'zk://10.0.0.1:99999/mesos',
+    'zk://10.0.0.1/me sos',
+  ])('bad ZooKeeper URL %s is refused', (url) => {
+    expect(parseZooKeeperUrl(url)).toBeUndefined();
+    expect(() => parseConfig({ mesos: { zookeeper: url } })).toThrow(/key "mesos.zookeeper"/);
+  });
 
   test('redactUrl keeps the user, hides the password', () => {
     expect(redactUrl('http://a:b@h:1/p')).toBe('http://a:REDACTED@h:1/p');
@@ -65,6 +68,8 @@ describe('master source in the config', () => {
 
   test('timing defaults follow dcos-dns: refresh 120 s, retry 5 s', () => {
     const c = parseConfig({});
-    expect([c.mesos.refreshMs, c.mesos.retryMs, c.mesos.requestTimeoutMs, c.mesos.zkSessionTimeoutMs]).toEqual([120_000, 5000, 10_000, 10_000]);
+    expect([c.mesos.refreshMs, c.mesos.retryMs, c.mesos.requestTimeoutMs, c.mesos.zkSessionTimeoutMs]).toEqual([
+      120_000, 5000, 10_000, 10_000,
+    ]);
   });
 });

@@ -35,8 +35,7 @@ describe('RFC 1123 labels (the default)', () => {
       'fdgsf---gs7-fgs--d7fddg1234567890123456789012345678901234567891',
     '%%fdgsf---gs7-fgs--d7fddg123456789012345678901234567890123456789---123':
       'fdgsf---gs7-fgs--d7fddg1234567890123456789012345678901234567891',
-    '##fdgsf---gs7-fgs--d7fddg123456789012345678901234567890123456789-':
-      'fdgsf---gs7-fgs--d7fddg123456789012345678901234567890123456789',
+    '##fdgsf---gs7-fgs--d7fddg123456789012345678901234567890123456789-': 'fdgsf---gs7-fgs--d7fddg123456789012345678901234567890123456789',
     ['hello' + '-'.repeat(56) + 'f']: 'hello' + '-'.repeat(56) + 'f',
     'apiserver.myservice': 'apiserver-myservice',
     'My_App.V2': 'my-app-v2',

@@ -5,13 +5,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, test } from '@jest/globals';
 import dnsPacket from 'dns-packet';
 import { type MesosRecord, mesosRecords, slaveIdTail, taskHash } from '../../sim/mesos-state/records.js';
-import {
-  type MesosState,
-  type MesosTask,
-  MesosStateError,
-  parseMesosState,
-  portsOf,
-} from '../../sim/mesos-state/state.js';
+import { type MesosState, type MesosTask, MesosStateError, parseMesosState, portsOf } from '../../sim/mesos-state/state.js';
 
 const FIXTURE = parseMesosState(JSON.parse(readFileSync(new URL('../../deploy/demo/mesos-state.json', import.meta.url), 'utf8')));
 
@@ -34,7 +28,7 @@ describe('the fixture: two nginx tasks on marathon', () => {
   const C1 = 'nginx-r15z7-s1.marathon'; // nginx.7e9c1a2b-…, agent …-S1
   const C2 = 'nginx-nomjn-s2.marathon'; // nginx.8f0d2b3c-…, agent …-S2
 
-  test('task.framework.domain: the tasks\' own IPs (from their TASK_RUNNING network_infos)', () => {
+  test("task.framework.domain: the tasks' own IPs (from their TASK_RUNNING network_infos)", () => {
     expect(values(rs, 'nginx.marathon.mesos', 'A')).toEqual(['10.0.1.11', '10.0.1.12']);
   });
 
@@ -123,7 +117,7 @@ describe('the fixture: two nginx tasks on marathon', () => {
     expect(dnsPacket.decode(buf).answers).toHaveLength(rs.length);
   });
 
-  test('the Mesos-DNS servers\' own addresses become A records for the SOA mname', () => {
+  test("the Mesos-DNS servers' own addresses become A records for the SOA mname", () => {
     const withNs = mesosRecords(FIXTURE, { nameserverIPs: ['127.0.0.11', 'fd00::11'] });
     expect(values(withNs, 'ns1.mesos', 'A')).toEqual(['127.0.0.11']);
     expect(values(withNs, 'ns1.mesos', 'AAAA')).toEqual(['fd00::11']);
@@ -155,7 +149,9 @@ function state(tasks: MesosTask[], extra: Partial<MesosState> = {}, framework = 
 
 describe('tasks without DiscoveryInfo', () => {
   // car-store.43758382-… hashes to "zinaz"; agent …-0 → "0" (Mesos-DNS's own test data).
-  const rs = mesosRecords(state([task({ id: 'car-store.43758382-562f-11e4-a088-c20493233aa5', name: 'car.store', resources: { ports: '[31364-31365]' } })]));
+  const rs = mesosRecords(
+    state([task({ id: 'car-store.43758382-562f-11e4-a088-c20493233aa5', name: 'car.store', resources: { ports: '[31364-31365]' } })]),
+  );
 
   test('a dotted task name becomes one label: car.store → car-store', () => {
     expect(names(rs)).toContain('car-store.marathon.mesos');
@@ -183,10 +179,25 @@ describe('tasks without DiscoveryInfo', () => {
 describe('tasks with DiscoveryInfo', () => {
   const di = {
     name: 'liquor.store',
-    ports: { ports: [{ number: 80, protocol: 'tcp', name: 'http' }, { number: 443, protocol: 'tcp', name: 'https' }, { number: 53, protocol: '', name: '' }] },
+    ports: {
+      ports: [
+        { number: 80, protocol: 'tcp', name: 'http' },
+        { number: 443, protocol: 'tcp', name: 'https' },
+        { number: 53, protocol: '', name: '' },
+      ],
+    },
   };
   // liquor-store.b8db9f73-… hashes to "4dfjd" (Mesos-DNS's generator test expects liquor-store-4dfjd-0).
-  const rs = mesosRecords(state([task({ id: 'liquor-store.b8db9f73-562f-11e4-a088-c20493233aa5', name: 'ignored name', discovery: di, resources: { ports: '[31354-31354]' } })]));
+  const rs = mesosRecords(
+    state([
+      task({
+        id: 'liquor-store.b8db9f73-562f-11e4-a088-c20493233aa5',
+        name: 'ignored name',
+        discovery: di,
+        resources: { ports: '[31354-31354]' },
+      }),
+    ]),
+  );
 
   test('the DiscoveryInfo name, mangled, replaces the task name', () => {
     expect(names(rs)).toContain('liquor-store.marathon.mesos');
@@ -212,7 +223,9 @@ describe('tasks with DiscoveryInfo', () => {
 });
 
 describe('task IP sources (first populated source wins)', () => {
-  const netinfo = (...ips: string[]) => ({ container_status: { network_infos: [{ ip_addresses: ips.map((ip_address) => ({ ip_address })) }] } });
+  const netinfo = (...ips: string[]) => ({
+    container_status: { network_infos: [{ ip_addresses: ips.map((ip_address) => ({ ip_address })) }] },
+  });
   const label = (key: string, value: string) => ({ labels: [{ key, value }] });
   const MESOS = 'MesosContainerizer.NetworkSettings.IPAddress';
   const DOCKER = 'Docker.NetworkSettings.IPAddress';
@@ -222,7 +235,9 @@ describe('task IP sources (first populated source wins)', () => {
   };
 
   test('netinfo first, then the Mesos containerizer label, then the agent (the default order)', () => {
-    expect(ips(task({ id: 'web.1', name: 'web', statuses: [running(1, { ...netinfo('10.3.0.9'), ...label(MESOS, '10.3.0.3') })] }))).toEqual(['10.3.0.9']);
+    expect(
+      ips(task({ id: 'web.1', name: 'web', statuses: [running(1, { ...netinfo('10.3.0.9'), ...label(MESOS, '10.3.0.3') })] })),
+    ).toEqual(['10.3.0.9']);
     expect(ips(task({ id: 'web.1', name: 'web', statuses: [running(1, label(MESOS, '10.3.0.3'))] }))).toEqual(['10.3.0.3']);
     expect(ips(task({ id: 'web.1', name: 'web', statuses: [running(1)] }))).toEqual(['1.2.3.11']);
   });
@@ -238,7 +253,12 @@ describe('task IP sources (first populated source wins)', () => {
     const t = task({
       id: 'web.1',
       name: 'web',
-      statuses: [running(5, netinfo('10.0.0.5')), running(9, netinfo('10.0.0.9')), { state: 'TASK_STARTING', timestamp: 10, ...netinfo('10.0.0.10') }, running(2, netinfo('10.0.0.2'))],
+      statuses: [
+        running(5, netinfo('10.0.0.5')),
+        running(9, netinfo('10.0.0.9')),
+        { state: 'TASK_STARTING', timestamp: 10, ...netinfo('10.0.0.10') },
+        running(2, netinfo('10.0.0.2')),
+      ],
     });
     expect(ips(t)).toEqual(['10.0.0.9']);
   });
@@ -247,7 +267,16 @@ describe('task IP sources (first populated source wins)', () => {
     const t = task({
       id: 'web.1',
       name: 'web',
-      statuses: [running(1, { container_status: { network_infos: [{ ip_addresses: [{ ip_address: '12.0.1.2' }, { ip_address: 'fd01:b:0::1:8000:2' }, { ip_address: 'nope' }] }, { ip_address: '12.0.1.3' }] } })],
+      statuses: [
+        running(1, {
+          container_status: {
+            network_infos: [
+              { ip_addresses: [{ ip_address: '12.0.1.2' }, { ip_address: 'fd01:b:0::1:8000:2' }, { ip_address: 'nope' }] },
+              { ip_address: '12.0.1.3' },
+            ],
+          },
+        }),
+      ],
     });
     expect(ips(t)).toEqual(['12.0.1.2', '12.0.1.3', 'fd01:b::1:8000:2']);
   });
@@ -255,7 +284,9 @@ describe('task IP sources (first populated source wins)', () => {
 
 describe('which tasks and agents get records', () => {
   test('only TASK_RUNNING tasks', () => {
-    const rs = mesosRecords(state([task({ id: 'web.1', name: 'web', state: 'TASK_KILLED' }), task({ id: 'db.1', name: 'db', state: 'TASK_STAGING' })]));
+    const rs = mesosRecords(
+      state([task({ id: 'web.1', name: 'web', state: 'TASK_KILLED' }), task({ id: 'db.1', name: 'db', state: 'TASK_STAGING' })]),
+    );
     expect([...names(rs)].filter((n) => n.includes('web') || n.includes('db'))).toEqual([]);
   });
 
@@ -275,7 +306,19 @@ describe('which tasks and agents get records', () => {
 
   test('agent addresses come from the agent PID; hostnames are never looked up', () => {
     const noIp = { id: 'x-S7', hostname: 'agent-c.example' };
-    const rs = mesosRecords(state([task({ id: 'web.1', name: 'web', slave_id: 'x-S7', statuses: [running(1, { container_status: { network_infos: [{ ip_address: '10.9.9.9' }] } })] })], { slaves: [noIp] }));
+    const rs = mesosRecords(
+      state(
+        [
+          task({
+            id: 'web.1',
+            name: 'web',
+            slave_id: 'x-S7',
+            statuses: [running(1, { container_status: { network_infos: [{ ip_address: '10.9.9.9' }] } })],
+          }),
+        ],
+        { slaves: [noIp] },
+      ),
+    );
     expect(values(rs, 'slave.mesos', 'A')).toEqual([]);
     expect(values(rs, 'web.marathon.mesos', 'A')).toEqual(['10.9.9.9']); // its own IP still
     expect(values(rs, 'web.marathon.slave.mesos', 'A')).toEqual([]);
@@ -289,7 +332,9 @@ describe('which tasks and agents get records', () => {
   });
 
   test('IPv6 agents give AAAA records', () => {
-    const rs = mesosRecords(state([task({ id: 'web.1', name: 'web', slave_id: 'v6-S3' })], { slaves: [{ id: 'v6-S3', pid: 'slave(1)@[2001:db8::1]:5051' }] }));
+    const rs = mesosRecords(
+      state([task({ id: 'web.1', name: 'web', slave_id: 'v6-S3' })], { slaves: [{ id: 'v6-S3', pid: 'slave(1)@[2001:db8::1]:5051' }] }),
+    );
     expect(values(rs, 'slave.mesos', 'AAAA')).toEqual(['2001:db8::1']);
     expect(values(rs, 'web.marathon.slave.mesos', 'AAAA')).toEqual(['2001:db8::1']);
     expect(values(rs, 'web.marathon.mesos', 'AAAA')).toEqual(['2001:db8::1']);
@@ -297,8 +342,10 @@ describe('which tasks and agents get records', () => {
 });
 
 describe('name mangling in context', () => {
-  test('the seed\'s example: task apiserver.myservice on framework marathon.prod', () => {
-    const rs = mesosRecords(state([task({ id: 'a.1', name: 'apiserver.myservice', resources: { ports: '[8080-8080]' } })], {}, 'marathon.prod'));
+  test("the seed's example: task apiserver.myservice on framework marathon.prod", () => {
+    const rs = mesosRecords(
+      state([task({ id: 'a.1', name: 'apiserver.myservice', resources: { ports: '[8080-8080]' } })], {}, 'marathon.prod'),
+    );
     expect(names(rs)).toContain('apiserver-myservice.marathon.prod.mesos');
     expect(names(rs)).toContain('_apiserver-myservice._tcp.marathon.prod.mesos');
   });
@@ -342,7 +389,11 @@ describe('options', () => {
 
   test('SOA names and serial', () => {
     const rs = mesosRecords(FIXTURE, { soaMname: 'mesosdns1.sfo.widgets.com.', serial: 1600000000 });
-    expect(rs.find((r) => r.type === 'SOA')?.data).toMatchObject({ mname: 'mesosdns1.sfo.widgets.com', rname: 'root.mesosdns1.sfo.widgets.com', serial: 1600000000 });
+    expect(rs.find((r) => r.type === 'SOA')?.data).toMatchObject({
+      mname: 'mesosdns1.sfo.widgets.com',
+      rname: 'root.mesosdns1.sfo.widgets.com',
+      serial: 1600000000,
+    });
     expect(values(rs, 'mesos', 'NS')).toEqual(['mesosdns1.sfo.widgets.com']);
   });
 });

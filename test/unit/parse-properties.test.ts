@@ -27,26 +27,60 @@ const plausibleBytes = fc
   .map(([counts, body]) => Buffer.concat([queryHeader(counts), Buffer.from(body)]));
 /** Labels made of length octets and bytes, overlong names and pointers included. */
 const labelSoup = fc
-  .array(fc.oneof(fc.integer({ min: 0, max: 63 }).chain((n) => fc.constant([n, ...Array(n).fill(0x61)])), fc.constant([0xc0, 12]), fc.constant([0xc0, 0xff]), fc.constant([0x40])), { maxLength: 8 })
+  .array(
+    fc.oneof(
+      fc.integer({ min: 0, max: 63 }).chain((n) => fc.constant([n, ...Array(n).fill(0x61)])),
+      fc.constant([0xc0, 12]),
+      fc.constant([0xc0, 0xff]),
+      fc.constant([0x40]),
+    ),
+    { maxLength: 8 },
+  )
   .map((parts) => Buffer.concat([queryHeader([1, 0, 0, 0]), Buffer.from(parts.flat()), Buffer.from([0, 0, 1, 0, 1])]));
 /** Names right at the RFC 1035 limit of 255 octets, where off-by-one errors live. */
 const nearLimit = fc
   .tuple(fc.integer({ min: 250, max: 258 }), fc.array(fc.integer({ min: 40, max: 63 }), { minLength: 3, maxLength: 3 }))
   .map(([total, first]) => [...first, total - first.reduce((n, l) => n + l + 1, 0) - 2])
   .filter((lengths) => lengths[3] >= 1 && lengths[3] <= 63)
-  .map((lengths) => Buffer.concat([queryHeader([1, 0, 0, 0]), ...lengths.map((n) => Buffer.from([n, ...Array(n).fill(0x61)])), Buffer.from([0, 0, 1, 0, 1])]));
+  .map((lengths) =>
+    Buffer.concat([
+      queryHeader([1, 0, 0, 0]),
+      ...lengths.map((n) => Buffer.from([n, ...Array(n).fill(0x61)])),
+      Buffer.from([0, 0, 1, 0, 1]),
+    ]),
+  );
 const messages = fc.oneof(anyBytes, plausibleBytes, labelSoup, nearLimit);
 
 // ---- valid queries ---------------------------------------------------------------------------
 
 /** A label dns-packet can carry as written: 1–63 bytes of printable ASCII other than the dot. */
-const label = fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_*'.split('')), minLength: 1, maxLength: 63 });
+const label = fc.string({
+  unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_*'.split('')),
+  minLength: 1,
+  maxLength: 63,
+});
 /** Names within the RFC 1035 limit: at most 255 octets on the wire. */
-const name = fc.array(label, { minLength: 1, maxLength: 6 }).filter((labels) => labels.reduce((n, l) => n + l.length + 1, 1) <= 255).map((labels) => labels.join('.'));
+const name = fc
+  .array(label, { minLength: 1, maxLength: 6 })
+  .filter((labels) => labels.reduce((n, l) => n + l.length + 1, 1) <= 255)
+  .map((labels) => labels.join('.'));
 // dns-packet encodes ANY (255) though its types leave it out.
 const TYPES = ['A', 'AAAA', 'SRV', 'TXT', 'MX', 'NS', 'SOA', 'CNAME', 'PTR', 'ANY', 'CAA', 'NAPTR'] as RecordType[];
 const CLASSES = ['IN', 'CH', 'HS', 'ANY'] as const;
-const TYPE_CODES: Record<string, number> = { A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, MX: 15, TXT: 16, AAAA: 28, SRV: 33, NAPTR: 35, ANY: 255, CAA: 257 };
+const TYPE_CODES: Record<string, number> = {
+  A: 1,
+  NS: 2,
+  CNAME: 5,
+  SOA: 6,
+  PTR: 12,
+  MX: 15,
+  TXT: 16,
+  AAAA: 28,
+  SRV: 33,
+  NAPTR: 35,
+  ANY: 255,
+  CAA: 257,
+};
 const CLASS_CODES: Record<string, number> = { IN: 1, CH: 3, HS: 4, ANY: 255 };
 
 // dns-packet writes a size of 0 as 4096, so sizes start at 1.
@@ -63,9 +97,26 @@ type ValidQuery = typeof validQuery extends fc.Arbitrary<infer T> ? T : never;
 
 function encode(q: ValidQuery): Buffer {
   const additionals: Answer[] = q.edns
-    ? [{ name: '.', type: 'OPT', udpPayloadSize: q.edns.udpPayloadSize, extendedRcode: 0, ednsVersion: 0, flags: q.edns.dnssecOk ? dnsPacket.DNSSEC_OK : 0, flag_do: q.edns.dnssecOk, options: [] }]
+    ? [
+        {
+          name: '.',
+          type: 'OPT',
+          udpPayloadSize: q.edns.udpPayloadSize,
+          extendedRcode: 0,
+          ednsVersion: 0,
+          flags: q.edns.dnssecOk ? dnsPacket.DNSSEC_OK : 0,
+          flag_do: q.edns.dnssecOk,
+          options: [],
+        },
+      ]
     : [];
-  const packet: Packet = { type: 'query', id: q.id, flags: q.rd ? RD : 0, questions: [{ name: q.name, type: q.type, class: q.qclass }], additionals };
+  const packet: Packet = {
+    type: 'query',
+    id: q.id,
+    flags: q.rd ? RD : 0,
+    questions: [{ name: q.name, type: q.type, class: q.qclass }],
+    additionals,
+  };
   return dnsPacket.encode(packet);
 }
 
@@ -163,7 +214,12 @@ describe('valid queries encoded with dns-packet', () => {
   test('shapeResponse output decodes, carries the client ID and question, and fits its limit', () => {
     // A server's reply to the same question spelled in lower case, with a random number of
     // records, cut to a random client limit.
-    const server = fc.record({ id: fc.integer({ min: 0, max: 0xffff }), answers: fc.nat(60), additionals: fc.nat(10), limit: fc.integer({ min: 512, max: 65535 }) });
+    const server = fc.record({
+      id: fc.integer({ min: 0, max: 0xffff }),
+      answers: fc.nat(60),
+      additionals: fc.nat(10),
+      limit: fc.integer({ min: 512, max: 65535 }),
+    });
     fc.assert(
       fc.property(validQuery, server, (q, s) => {
         const query = encode(q);
@@ -171,7 +227,13 @@ describe('valid queries encoded with dns-packet', () => {
         if (parsed.kind !== 'query') throw new Error(parsed.kind);
         const p = parsed.query;
         const records = (n: number, base: number): Answer[] =>
-          Array.from({ length: n }, (_, i) => ({ name: p.name || '.', type: 'A', class: 'IN', ttl: 60, data: `10.${base}.${i >> 8}.${i & 255}` }));
+          Array.from({ length: n }, (_, i) => ({
+            name: p.name || '.',
+            type: 'A',
+            class: 'IN',
+            ttl: 60,
+            data: `10.${base}.${i >> 8}.${i & 255}`,
+          }));
         const serverReply = dnsPacket.encode({
           type: 'response',
           id: s.id,
@@ -180,7 +242,12 @@ describe('valid queries encoded with dns-packet', () => {
           answers: records(s.answers, 1),
           additionals: records(s.additionals, 2),
         });
-        const reply = shapeResponse(serverReply, scanMessage(serverReply), { id: p.id, question: p.question, edns: p.edns, limit: s.limit });
+        const reply = shapeResponse(serverReply, scanMessage(serverReply), {
+          id: p.id,
+          question: p.question,
+          edns: p.edns,
+          limit: s.limit,
+        });
         expectAnswers(reply, query);
         // Whole records only: never more than the client can take, unless the bare question is more.
         expect(reply.length).toBeLessThanOrEqual(Math.max(s.limit, HEADER_LEN + p.question.length + (p.edns ? 11 : 0)));

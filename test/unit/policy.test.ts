@@ -119,7 +119,7 @@ describe('random tie-break', () => {
     }
   });
 
-  test('the caller\'s list is not reordered', () => {
+  test("the caller's list is not reordered", () => {
     const servers = [s('a', 3), s('b', 0), s('c', 1)];
     chooseServers(servers, 'all', seededRandom(10));
     expect(names(servers)).toEqual(['a', 'b', 'c']);

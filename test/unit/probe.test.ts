@@ -12,7 +12,12 @@ const READY: Answer[] = [{ name: 'ready.spartan', type: 'A', data: '127.0.0.1' }
 const servers: FakeDnsServer[] = [];
 
 async function fake(opts: { records?: Answer[]; behaviour?: Behaviour; address?: string } = {}): Promise<FakeDnsServer> {
-  const s = await FakeDnsServer.start({ zone: 'spartan', records: opts.records ?? READY, behaviour: opts.behaviour, address: opts.address });
+  const s = await FakeDnsServer.start({
+    zone: 'spartan',
+    records: opts.records ?? READY,
+    behaviour: opts.behaviour,
+    address: opts.address,
+  });
   servers.push(s);
   return s;
 }

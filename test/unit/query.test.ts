@@ -84,7 +84,12 @@ describe('FORMERR', () => {
     header.writeUInt16BE(0x7777, 0);
     header.writeUInt16BE(RD, 2);
     header.writeUInt16BE(1, 4);
-    for (const body of [Buffer.from([0x80, 0x01, 0x02]), Buffer.from([0x05, 0x61]), Buffer.alloc(0), Buffer.from([0xc0, 0x0c, 0, 1, 0, 1])]) {
+    for (const body of [
+      Buffer.from([0x80, 0x01, 0x02]),
+      Buffer.from([0x05, 0x61]),
+      Buffer.alloc(0),
+      Buffer.from([0xc0, 0x0c, 0, 1, 0, 1]),
+    ]) {
       const out = expectError(parseQuery(Buffer.concat([header, body])));
       expect(out.readUInt16BE(0)).toBe(0x7777);
       expect(rcodeOf(out)).toBe(Rcode.FORMERR);

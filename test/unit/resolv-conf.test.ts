@@ -36,7 +36,12 @@ describe('renderResolvConf', () => {
   });
 
   test('search domains, in order, on one line; the header says when upstreams stand in', () => {
-    const text = renderResolvConf({ nameservers: ['10.0.0.2'], source: 'upstreams', search: ['marathon.mesos', 'mesos'], options: ['ndots:2'] });
+    const text = renderResolvConf({
+      nameservers: ['10.0.0.2'],
+      source: 'upstreams',
+      search: ['marathon.mesos', 'mesos'],
+      options: ['ndots:2'],
+    });
     expect(text).toContain('# Nameservers: the upstream resolvers, because the phalanx-dns agent does not answer ready.spartan.\n');
     expect(text).toContain('\nnameserver 10.0.0.2\nsearch marathon.mesos mesos\noptions ndots:2\n');
   });
@@ -48,7 +53,9 @@ describe('renderResolvConf', () => {
   });
 
   test('IPv6 nameservers are written without brackets', () => {
-    expect(renderResolvConf({ nameservers: ['fd01:d::c633:6401'], source: 'agent', search: [], options: [] })).toContain('\nnameserver fd01:d::c633:6401\n');
+    expect(renderResolvConf({ nameservers: ['fd01:d::c633:6401'], source: 'agent', search: [], options: [] })).toContain(
+      '\nnameserver fd01:d::c633:6401\n',
+    );
   });
 
   test('never a file without a nameserver (dcos-dns wrote a bare "nameserver" line)', () => {
@@ -81,7 +88,9 @@ describe('resolvConfCandidates', () => {
   test('only port 53 can be listed; the rest is skipped with a message naming the key', () => {
     const c = resolvConfCandidates([ep('127.0.0.1:5353'), ep('198.51.100.1:53')], 'listen');
     expect(c.usable).toEqual([ep('198.51.100.1:53')]);
-    expect(c.skipped).toEqual(['127.0.0.1:5353 ("listen") skipped: resolv.conf cannot give a port, so only port-53 addresses can be listed']);
+    expect(c.skipped).toEqual([
+      '127.0.0.1:5353 ("listen") skipped: resolv.conf cannot give a port, so only port-53 addresses can be listed',
+    ]);
   });
 });
 
@@ -101,7 +110,9 @@ describe('chooseNameservers', () => {
   test('upstreams on other ports are skipped with a message', () => {
     const c = chooseNameservers([silent('198.51.100.1:53')], [ep('10.0.0.2:5353'), ep('10.0.0.3')]);
     expect(c.nameservers).toEqual(['10.0.0.3']);
-    expect(c.notes).toEqual(['10.0.0.2:5353 ("upstreams") skipped: resolv.conf cannot give a port, so only port-53 addresses can be listed']);
+    expect(c.notes).toEqual([
+      '10.0.0.2:5353 ("upstreams") skipped: resolv.conf cannot give a port, so only port-53 addresses can be listed',
+    ]);
   });
 
   test(`at most ${MAXNS} upstreams (glibc MAXNS), the rest named in a note`, () => {
@@ -135,6 +146,8 @@ describe('chooseNameservers', () => {
   });
 
   test('nothing to list without upstreams says that instead', () => {
-    expect(chooseNameservers([], []).notes).toEqual(['nothing to list: the agent has no port-53 address in "listen", and no "upstreams" are configured']);
+    expect(chooseNameservers([], []).notes).toEqual([
+      'nothing to list: the agent has no port-53 address in "listen", and no "upstreams" are configured',
+    ]);
   });
 });

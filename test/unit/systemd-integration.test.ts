@@ -29,7 +29,11 @@ describe('the kernel socket table', () => {
     await new Promise<void>((r) => tcp.listen(0, '127.0.0.8', r));
     const seen = [...readSocketTable().values()].map((s) => `${s.transport} ${s.endpoint.host}:${s.endpoint.port}`);
     expect(seen).toEqual(
-      expect.arrayContaining([`udp 127.0.0.7:${udp.address().port}`, `udp ::1:${udp6.address().port}`, `tcp 127.0.0.8:${(tcp.address() as net.AddressInfo).port}`]),
+      expect.arrayContaining([
+        `udp 127.0.0.7:${udp.address().port}`,
+        `udp ::1:${udp6.address().port}`,
+        `tcp 127.0.0.8:${(tcp.address() as net.AddressInfo).port}`,
+      ]),
     );
   });
 
@@ -88,7 +92,7 @@ describe('sockets from systemd (sd_listen_fds)', () => {
 });
 
 describe('journal priorities', () => {
-  test("pino levels map to syslog priorities: warn 4, error 3, fatal 2, info 6, debug 7", () => {
+  test('pino levels map to syslog priorities: warn 4, error 3, fatal 2, info 6, debug 7', () => {
     expect([10, 20, 30, 40, 50, 60].map(syslogPriority)).toEqual([7, 7, 6, 4, 3, 2]);
   });
 

@@ -36,8 +36,20 @@ function hostMounts(): Set<string> {
   );
 }
 
-const hostLinks = () => execFileSync('ip', ['-o', 'link'], { encoding: 'utf8' }).split('\n').map((l) => l.split(':')[1]?.trim()).filter(Boolean);
-const HOST_SYSCTLS = ['kernel/core_pattern', 'kernel/hostname', 'kernel/pid_max', 'fs/file-max', 'fs/nr_open', 'net/ipv4/ip_forward', 'net/unix/max_dgram_qlen'];
+const hostLinks = () =>
+  execFileSync('ip', ['-o', 'link'], { encoding: 'utf8' })
+    .split('\n')
+    .map((l) => l.split(':')[1]?.trim())
+    .filter(Boolean);
+const HOST_SYSCTLS = [
+  'kernel/core_pattern',
+  'kernel/hostname',
+  'kernel/pid_max',
+  'fs/file-max',
+  'fs/nr_open',
+  'net/ipv4/ip_forward',
+  'net/unix/max_dgram_qlen',
+];
 const sysctls = () => HOST_SYSCTLS.map((k) => `${k}=${readFileSync(`/proc/sys/${k}`, 'utf8').trim()}`);
 const digest = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
@@ -112,7 +124,9 @@ describe('SystemdNode', () => {
     expect((await node.exec(['touch', `${shown}/new`])).stderr).toContain('Read-only file system');
     expect((await node.exec(['rm', `${shown}/file`])).code).not.toBe(0);
     expect((await node.exec(['findmnt', '-rn', '-o', 'OPTIONS', '-M', shown])).stdout).toMatch(/^ro,/);
-    await expect(SystemdNode.boot({ name: 'never', lifetimeMs: 1000, show: ['/tmp/../etc'] })).rejects.toThrow('is not an absolute path of a directory');
+    await expect(SystemdNode.boot({ name: 'never', lifetimeMs: 1000, show: ['/tmp/../etc'] })).rejects.toThrow(
+      'is not an absolute path of a directory',
+    );
   });
 
   it('boots to running in a few seconds, as PID 1 of its own namespaces and cgroup', async () => {
@@ -125,15 +139,28 @@ describe('SystemdNode', () => {
     expect((await node.exec(['cat', '/proc/1/cgroup'])).stdout.split('\n')).toContain('0::/init.scope');
     expect(existsSync(`${node.cgroupDir}/init.scope`)).toBe(true);
     expect(readFileSync(`${node.cgroupDir}/init.scope/cgroup.procs`, 'utf8').trim()).toBe(String(node.pid));
-    const masked = ['systemd-sysctl.service', 'systemd-timesyncd.service', 'systemd-udevd.service', 'apt-daily.timer', 'postgresql.service', 'getty@tty1.service'];
+    const masked = [
+      'systemd-sysctl.service',
+      'systemd-timesyncd.service',
+      'systemd-udevd.service',
+      'apt-daily.timer',
+      'postgresql.service',
+      'getty@tty1.service',
+    ];
     expect((await node.systemctl('is-enabled', ...masked)).stdout.trim().split('\n')).toEqual(masked.map(() => 'masked'));
     // Own root and fresh tmpfs for /tmp, /run, /var/tmp; the host's tree is not mounted inside.
     const mounts = (await node.exec(['findmnt', '-rn', '-o', 'TARGET,FSTYPE'])).stdout;
-    for (const m of ['/ overlay', '/tmp tmpfs', '/run tmpfs', '/var/tmp tmpfs', '/dev tmpfs', '/sys/fs/cgroup cgroup2']) expect(mounts).toContain(`${m}\n`);
+    for (const m of ['/ overlay', '/tmp tmpfs', '/run tmpfs', '/var/tmp tmpfs', '/dev tmpfs', '/sys/fs/cgroup cgroup2'])
+      expect(mounts).toContain(`${m}\n`);
     expect((await node.exec(['ls', '-A', '/tmp'])).stdout).not.toContain(`phalanx-node-sentinel-${tag}`);
     expect(readFileSync(node.path('/etc/hostname'), 'utf8')).toBe(`${name}\n`);
     // Only loopback, no route anywhere.
-    expect((await node.exec(['ip', '-o', 'link'])).stdout.trim().split('\n').map((l) => l.split(':')[1].trim())).toEqual(['lo']);
+    expect(
+      (await node.exec(['ip', '-o', 'link'])).stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split(':')[1].trim()),
+    ).toEqual(['lo']);
     expect((await node.exec(['ip', 'route'])).stdout.trim()).toBe('');
     // Kernel sysctls are read-only inside (the write would be a no-op on the host anyway); the
     // network namespace's own ones are writable.
@@ -174,7 +201,11 @@ ExecStart=/usr/local/bin/phalanx-sandboxed
     const start = await node.systemctl('start', 'sandboxed.service');
     expect(start.code).toBe(0);
     let log = '';
-    await eventually(async () => (log = await node.journal('sandboxed.service')).includes('bound 53'), 10_000, 'the unit did not bind port 53').catch(async (e: Error) => {
+    await eventually(
+      async () => (log = await node.journal('sandboxed.service')).includes('bound 53'),
+      10_000,
+      'the unit did not bind port 53',
+    ).catch(async (e: Error) => {
       throw new Error(`${e.message}\n${log}\n${await node.diagnostics()}`);
     });
     expect(log).toContain('pre as uid 0');
@@ -237,7 +268,14 @@ ExecReload=/bin/kill -HUP $MAINPID
 
   it('fires a timer', async () => {
     // Timers are coalesced within AccuracySec= (1 min by default): tests that wait for one set it.
-    const r = await node.exec(['systemd-run', '--on-active=1', '--timer-property=AccuracySec=10ms', '--unit=tick', '/bin/echo', `tick ${tag}`]);
+    const r = await node.exec([
+      'systemd-run',
+      '--on-active=1',
+      '--timer-property=AccuracySec=10ms',
+      '--unit=tick',
+      '/bin/echo',
+      `tick ${tag}`,
+    ]);
     expect(r.code).toBe(0);
     await eventually(async () => (await node.journal('tick.service')).includes(`tick ${tag}`), 10_000, 'the timer did not fire');
   });
@@ -267,7 +305,9 @@ ExecReload=/bin/kill -HUP $MAINPID
 
   it('passes input and environment to exec, bounds it in time, and spawns processes that destroy() ends', async () => {
     expect(await node.exec(['cat'], { input: 'some input' })).toEqual({ code: 0, stdout: 'some input', stderr: '' });
-    expect((await node.exec(['sh', '-c', 'echo "$GREETING $HOME"; env | grep -c JEST_WORKER_ID'], { env: { GREETING: 'hi' } })).stdout).toBe('hi /root\n0\n');
+    expect(
+      (await node.exec(['sh', '-c', 'echo "$GREETING $HOME"; env | grep -c JEST_WORKER_ID'], { env: { GREETING: 'hi' } })).stdout,
+    ).toBe('hi /root\n0\n');
     const t0 = Date.now();
     expect((await node.exec(['sleep', '30'], { timeoutMs: 500 })).code).not.toBe(0);
     expect(Date.now() - t0).toBeLessThan(5000);

@@ -215,7 +215,10 @@ describe('replies that are not ours', () => {
   test('a reply with our ID but another question is reported as a mismatch', async () => {
     server.setBehaviour({ kind: 'wrong-question' });
     const mismatches: string[] = [];
-    await expectFailure(askTcp('big0.mesos', 200, (r) => void mismatches.push(r)), 'timeout');
+    await expectFailure(
+      askTcp('big0.mesos', 200, (r) => void mismatches.push(r)),
+      'timeout',
+    );
     expect(mismatches).toEqual(['question']);
   });
 });

@@ -295,7 +295,13 @@ describe('shapeResponse', () => {
   });
 
   test('sets QR even on a message built without it, and the extra flags asked for', () => {
-    const local = dnsPacket.encode({ type: 'query', id: 0, flags: AA, questions: [serverQuestion], answers: aRecords('www.example.com', 1) });
+    const local = dnsPacket.encode({
+      type: 'query',
+      id: 0,
+      flags: AA,
+      questions: [serverQuestion],
+      answers: aRecords('www.example.com', 1),
+    });
     const out = shape(local, { setFlags: RA });
     expect(flagsOf(out) & QR).toBe(QR);
     expect(flagsOf(out) & RA).toBe(RA);
@@ -340,7 +346,16 @@ describe('shapeResponse', () => {
       questions: [serverQuestion],
       answers: aRecords('www.example.com', 1),
       additionals: [
-        { name: '.', type: 'OPT', udpPayloadSize: 4096, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [{ code: 3, data: Buffer.from('nsid') } as never] },
+        {
+          name: '.',
+          type: 'OPT',
+          udpPayloadSize: 4096,
+          extendedRcode: 0,
+          ednsVersion: 0,
+          flags: 0,
+          flag_do: false,
+          options: [{ code: 3, data: Buffer.from('nsid') } as never],
+        },
       ],
     });
     for (const dnssecOk of [false, true]) {
@@ -391,7 +406,11 @@ describe('shapeResponse', () => {
   test('the EDNS size of the client is the limit, our OPT included', () => {
     const msg = reply({ id: 1, questions: [{ name: 'big.example.com', type: 'A' }], answers: aRecords('big.example.com', 100) });
     expect(msg.length).toBeGreaterThan(1232);
-    const out = shape(msg, { question: questionBytes('big.example.com'), edns: { udpSize: 1232, version: 0, dnssecOk: false }, limit: 1232 });
+    const out = shape(msg, {
+      question: questionBytes('big.example.com'),
+      edns: { udpSize: 1232, version: 0, dnssecOk: false },
+      limit: 1232,
+    });
     expect(out.length).toBeLessThanOrEqual(1232);
     expect(out.length).toBeGreaterThan(1232 - 31); // filled up to the last whole record
     const d = dnsPacket.decode(out);
@@ -429,8 +448,18 @@ describe('shapeResponse', () => {
       id: 1,
       questions: [{ name: '_web._tcp.marathon.mesos', type: 'SRV' }],
       answers: [
-        { name: '_web._tcp.marathon.mesos', type: 'SRV', ttl: 60, data: { target: 'web-1.marathon.mesos', port: 31000, priority: 0, weight: 0 } },
-        { name: '_web._tcp.marathon.mesos', type: 'SRV', ttl: 60, data: { target: 'web-2.marathon.mesos', port: 31001, priority: 0, weight: 0 } },
+        {
+          name: '_web._tcp.marathon.mesos',
+          type: 'SRV',
+          ttl: 60,
+          data: { target: 'web-1.marathon.mesos', port: 31000, priority: 0, weight: 0 },
+        },
+        {
+          name: '_web._tcp.marathon.mesos',
+          type: 'SRV',
+          ttl: 60,
+          data: { target: 'web-2.marathon.mesos', port: 31001, priority: 0, weight: 0 },
+        },
       ],
       additionals: aRecords('web-1.marathon.mesos', 30),
     });

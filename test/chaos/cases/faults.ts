@@ -47,7 +47,10 @@ export const faultsCase: ChaosCase = {
   async run(ctx, c) {
     const records = mesosRecords(BIG_TASKS);
     const { port: mesosPort, masters } = await startMastersOnOnePort(MASTER_IPS, records);
-    const upstreams = [await FakeDnsServer.start({ address: '127.0.0.21', zone: 'example.org', records: UPSTREAM_RECORDS, udpLimit: 'edns' }), await FakeDnsServer.start({ address: '127.0.0.22', zone: 'example.org', records: UPSTREAM_RECORDS, udpLimit: 'edns' })];
+    const upstreams = [
+      await FakeDnsServer.start({ address: '127.0.0.21', zone: 'example.org', records: UPSTREAM_RECORDS, udpLimit: 'edns' }),
+      await FakeDnsServer.start({ address: '127.0.0.22', zone: 'example.org', records: UPSTREAM_RECORDS, udpLimit: 'edns' }),
+    ];
     const stopAll = () => Promise.all([...masters, ...upstreams].map((s) => s.stop()));
     onCleanup(stopAll);
     const listFile = join(ctx.dir, 'master_list');
@@ -144,7 +147,11 @@ export const faultsCase: ChaosCase = {
         phase: () => current,
         staleTtl: STALE_TTL,
         servfailAllowed: (q, sentAt, answeredBefore) =>
-          q.route === 'mesos' && !answeredBefore && allDown !== undefined && sentAt >= allDown.from - FAULTS_TIMEOUT_MS && sentAt <= allDown.to + 1000,
+          q.route === 'mesos' &&
+          !answeredBefore &&
+          allDown !== undefined &&
+          sentAt >= allDown.from - FAULTS_TIMEOUT_MS &&
+          sentAt <= allDown.to + 1000,
       });
       const t0 = Date.now();
       for (const [i, p] of phases.entries()) {
@@ -161,7 +168,9 @@ export const faultsCase: ChaosCase = {
       c.lost = result.lost;
       c.restarts = agent.restarts;
       c.peakRssKb = agent.peakRssKb();
-      c.details.push(`${fmtInt(FAULTS_QPS)} q/s for ${seconds} s, ${NAMES.length} names (Mesos, upstream, and one answer over 512 bytes asked with EDNS 4096), every reply checked; per phase (${FAULTS_PHASE_SECONDS} s each):`);
+      c.details.push(
+        `${fmtInt(FAULTS_QPS)} q/s for ${seconds} s, ${NAMES.length} names (Mesos, upstream, and one answer over 512 bytes asked with EDNS 4096), every reply checked; per phase (${FAULTS_PHASE_SECONDS} s each):`,
+      );
       for (const p of phases) {
         const t = result.byPhase[p.name];
         c.details.push(`  ${p.name.padEnd(24)} ${t ? tallyText(t) : 'no queries'}`);
@@ -171,14 +180,45 @@ export const faultsCase: ChaosCase = {
       const listLost = logsFrom(marks.listLost ?? 0, /master discovery failed/);
       const reloadFailed = logsFrom(marks.broken ?? 0, /config reload failed/);
       const reloaded = logsFrom(marks.restored ?? 0, /^config reloaded/);
-      c.details.push(`agent log: ${listLost.length ? `"${listLost[0].msg}" (${String(listLost[0].err ?? '')})` : 'no discovery failure logged'}; ${reloadFailed.length ? `"${reloadFailed[0].msg}"` : 'no reload failure logged'}; ${reloaded.length ? '"config reloaded"' : 'no reload logged'}`);
+      c.details.push(
+        `agent log: ${listLost.length ? `"${listLost[0].msg}" (${String(listLost[0].err ?? '')})` : 'no discovery failure logged'}; ${reloadFailed.length ? `"${reloadFailed[0].msg}"` : 'no reload failure logged'}; ${reloaded.length ? '"config reloaded"' : 'no reload logged'}`,
+      );
 
-      check(c, result.sent >= FAULTS_QPS * seconds * 0.95, `the load ran through every phase (${fmtInt(FAULTS_QPS * seconds)} queries)`, fmtInt(result.sent));
-      check(c, result.wrong === 0, 'every reply correct: exactly the records of the name; SERVFAIL only while nothing could answer', `${result.wrong} wrong (${Object.entries(result.wrongReasons).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'})`);
+      check(
+        c,
+        result.sent >= FAULTS_QPS * seconds * 0.95,
+        `the load ran through every phase (${fmtInt(FAULTS_QPS * seconds)} queries)`,
+        fmtInt(result.sent),
+      );
+      check(
+        c,
+        result.wrong === 0,
+        'every reply correct: exactly the records of the name; SERVFAIL only while nothing could answer',
+        `${result.wrong} wrong (${
+          Object.entries(result.wrongReasons)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ') || 'none'
+        })`,
+      );
       check(c, result.lost === 0, `every query answered within ${LOAD_REPLY_TIMEOUT_MS} ms`, `${result.lost} lost`);
-      check(c, staleWhileDown > 0, 'with every master stopped, names asked before are answered from serve-stale (TTL 30)', `${fmtInt(staleWhileDown)} stale answers`);
-      check(c, listLost.length > 0, 'the lost master list is noticed (and the masters kept: answers go on)', listLost.length ? 'logged' : 'not logged');
-      check(c, reloadFailed.length > 0 && reloaded.length > 0, 'a broken config on SIGHUP is refused and the running one kept; the fixed one is loaded', `${reloadFailed.length ? 'refused' : 'not refused'}, ${reloaded.length ? 'reloaded' : 'not reloaded'}`);
+      check(
+        c,
+        staleWhileDown > 0,
+        'with every master stopped, names asked before are answered from serve-stale (TTL 30)',
+        `${fmtInt(staleWhileDown)} stale answers`,
+      );
+      check(
+        c,
+        listLost.length > 0,
+        'the lost master list is noticed (and the masters kept: answers go on)',
+        listLost.length ? 'logged' : 'not logged',
+      );
+      check(
+        c,
+        reloadFailed.length > 0 && reloaded.length > 0,
+        'a broken config on SIGHUP is refused and the running one kept; the fixed one is loaded',
+        `${reloadFailed.length ? 'refused' : 'not refused'}, ${reloaded.length ? 'reloaded' : 'not reloaded'}`,
+      );
       check(c, c.restarts === 0, 'the same agent process throughout', `pid ${agent.pid}`);
       c.data = { names: NAMES.map((n) => n.name), phaseSeconds: FAULTS_PHASE_SECONDS, result };
     } finally {

@@ -27,7 +27,12 @@ function floodLines(): string[] {
 }
 
 /** Polls a Mesos name with dig until it is answered correctly; bounded by `attempts`. */
-async function timeToCorrectAnswer(host: string, port: number, since: number, attempts = 10): Promise<{ ms: number | null; seen: string[] }> {
+async function timeToCorrectAnswer(
+  host: string,
+  port: number,
+  since: number,
+  attempts = 10,
+): Promise<{ ms: number | null; seen: string[] }> {
   const seen: string[] = [];
   for (let i = 0; i < attempts; i++) {
     const r = await probe(host, port, NGINX, { timeoutSec: 1 });
@@ -49,7 +54,10 @@ export const floodCase: ChaosCase = {
     // to the masters, the agent's costliest path and the one with state per query in flight.
     // (With the cache the agent answers ~55k q/s here, more than dnsperf can send twice over
     // from one CPU.)
-    const agent = await ChaosAgent.start({ upstreams: s.upstreams.map((u) => u.endpoint), mesos: { masters: s.masters.map((m) => m.endpoint) }, cache: { enabled: false } }, ctx.pinning);
+    const agent = await ChaosAgent.start(
+      { upstreams: s.upstreams.map((u) => u.endpoint), mesos: { masters: s.masters.map((m) => m.endpoint) }, cache: { enabled: false } },
+      ctx.pinning,
+    );
     try {
       const run = { endpoint: agent.endpoint, file, verbose: false };
       // Enough queries outstanding that the agent, not the round trip, sets the figure.
@@ -62,7 +70,10 @@ export const floodCase: ChaosCase = {
       const recovery = await timeToCorrectAnswer(agent.host, agent.port, ended);
       const samples = agent.stopSampling();
 
-      const wrongRcodes = (r: Record<string, number>) => Object.entries(r).filter(([k]) => k !== 'NOERROR' && k !== 'SERVFAIL').reduce((n, [, v]) => n + v, 0);
+      const wrongRcodes = (r: Record<string, number>) =>
+        Object.entries(r)
+          .filter(([k]) => k !== 'NOERROR' && k !== 'SERVFAIL')
+          .reduce((n, [, v]) => n + v, 0);
       c.sent = capacity.sent + flood.sent;
       c.answered = capacity.completed + flood.completed;
       c.wrong = wrongRcodes(capacity.rcodes) + wrongRcodes(flood.rcodes);
@@ -73,8 +84,13 @@ export const floodCase: ChaosCase = {
       // The floor of the GC sawtooth, first third against last (single readings swing ±15 MiB).
       const floors = rssFloorsKb(samples.slice(FLOOD_WARMUP_S));
       const growthKb = floors && floors[1] - floors[0];
-      const rcodes = (r: Record<string, number>) => Object.entries(r).map(([k, v]) => `${k} ${fmtInt(v)}`).join(', ');
-      c.details.push(`capacity (dnsperf unthrottled, ${FLOOD_CAPACITY_SECONDS} s, local and Mesos names): ${fmtInt(capacity.qps)} q/s, lost ${fmtInt(capacity.lost)} (${rcodes(capacity.rcodes)})`);
+      const rcodes = (r: Record<string, number>) =>
+        Object.entries(r)
+          .map(([k, v]) => `${k} ${fmtInt(v)}`)
+          .join(', ');
+      c.details.push(
+        `capacity (dnsperf unthrottled, ${FLOOD_CAPACITY_SECONDS} s, local and Mesos names): ${fmtInt(capacity.qps)} q/s, lost ${fmtInt(capacity.lost)} (${rcodes(capacity.rcodes)})`,
+      );
       c.details.push(
         `flood at ${fmtInt(rate)} q/s for ${FLOOD_SECONDS} s (dnsperf -Q, up to ${fmtInt(FLOOD_MAX_OUTSTANDING)} outstanding): sent ${fmtInt(flood.sent)} (${fmtInt(flood.sent / FLOOD_SECONDS)}/s), answered ${fmtInt(flood.completed)} (${fmtInt(flood.qps)}/s), lost ${fmtInt(flood.lost)} (${rcodes(flood.rcodes)})`,
       );
@@ -83,8 +99,18 @@ export const floodCase: ChaosCase = {
       );
       c.details.push(`after the flood: ${recovery.seen.join('; ')}`);
       check(c, c.restarts === 0, 'the same agent process at the end', `pid ${agent.pid}`);
-      check(c, (c.peakRssKb ?? Infinity) < FLOOD_RSS_LIMIT_MIB * 1024, `peak RSS (VmHWM) under ${FLOOD_RSS_LIMIT_MIB} MiB`, mib(c.peakRssKb));
-      check(c, growthKb !== null && growthKb < FLOOD_RSS_GROWTH_MIB * 1024, `RSS does not grow during the flood (its floor rises less than ${FLOOD_RSS_GROWTH_MIB} MiB)`, growthKb === null ? 'too few samples' : `${(growthKb / 1024).toFixed(1)} MiB`);
+      check(
+        c,
+        (c.peakRssKb ?? Infinity) < FLOOD_RSS_LIMIT_MIB * 1024,
+        `peak RSS (VmHWM) under ${FLOOD_RSS_LIMIT_MIB} MiB`,
+        mib(c.peakRssKb),
+      );
+      check(
+        c,
+        growthKb !== null && growthKb < FLOOD_RSS_GROWTH_MIB * 1024,
+        `RSS does not grow during the flood (its floor rises less than ${FLOOD_RSS_GROWTH_MIB} MiB)`,
+        growthKb === null ? 'too few samples' : `${(growthKb / 1024).toFixed(1)} MiB`,
+      );
       check(c, c.wrong === 0, 'no answer but NOERROR or SERVFAIL (every name exists)', `${c.wrong}`);
       check(
         c,
@@ -92,7 +118,16 @@ export const floodCase: ChaosCase = {
         `${NGINX.name} answered correctly within ${FLOOD_RECOVERY_MS} ms of dnsperf's exit`,
         recovery.ms === null ? 'never, in 10 tries' : `${recovery.ms.toFixed(0)} ms`,
       );
-      c.data = { capacity, rateQps: rate, flood, rssBeforeKb: rss0?.rssKb, rssSamplesKb: samples.map((m) => m.rssKb), rssGrowthKb: growthKb, recoveryMs: recovery.ms, recovery: recovery.seen };
+      c.data = {
+        capacity,
+        rateQps: rate,
+        flood,
+        rssBeforeKb: rss0?.rssKb,
+        rssSamplesKb: samples.map((m) => m.rssKb),
+        rssGrowthKb: growthKb,
+        recoveryMs: recovery.ms,
+        recovery: recovery.seen,
+      };
     } finally {
       await agent.stop();
     }

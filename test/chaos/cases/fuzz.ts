@@ -9,7 +9,16 @@ import { throwIfAborted } from '../../bench/cleanup.js';
 import type { Servers } from '../../bench/servers.js';
 import { ChaosAgent } from '../agent.js';
 import type { ChaosCase } from '../context.js';
-import { ALWAYS_ANSWERED, BASE_QUERIES, type Mutation, MUTATION_WEIGHTS, NEVER_ANSWERED, mutationPicker, mutator, seededRandom } from '../mutate.js';
+import {
+  ALWAYS_ANSWERED,
+  BASE_QUERIES,
+  type Mutation,
+  MUTATION_WEIGHTS,
+  NEVER_ANSWERED,
+  mutationPicker,
+  mutator,
+  seededRandom,
+} from '../mutate.js';
 import { NGINX, READY, probe } from '../probes.js';
 import { type CaseResult, check, fmtInt, mib } from '../report.js';
 import {
@@ -71,13 +80,23 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The kernel's count of UDP datagrams dropped for a full receive buffer (this network namespace). */
 function udpRcvbufErrors(): number | null {
-  const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Udp:'));
+  const lines = readFileSync('/proc/net/snmp', 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('Udp:'));
   if (lines.length < 2) return null;
   const i = lines[0].split(/\s+/).indexOf('RcvbufErrors');
   return i < 0 ? null : Number(lines[1].split(/\s+/)[i]);
 }
 
-async function fuzzUdp(agent: ChaosAgent, c: CaseResult): Promise<{ sent: number; replies: Replies; byKind: Record<string, { sent: number; replies: number; rcodes: Record<string, number> }>; probesLost: number }> {
+async function fuzzUdp(
+  agent: ChaosAgent,
+  c: CaseResult,
+): Promise<{
+  sent: number;
+  replies: Replies;
+  byKind: Record<string, { sent: number; replies: number; rcodes: Record<string, number> }>;
+  probesLost: number;
+}> {
   const rnd = seededRandom(SEED);
   const nextKind = mutationPicker(rnd);
   const make = mutator(rnd);
@@ -157,7 +176,10 @@ async function fuzzUdp(agent: ChaosAgent, c: CaseResult): Promise<{ sent: number
     `UDP: ${fmtInt(sent)} packets in ${seconds.toFixed(1)} s (${fmtInt(sent / seconds)}/s, ${FUZZ_UDP_WINDOW} per ready.spartan probe), seed ${SEED}; ${fmtInt(replies.count)} replies (${rcodesText(replies.rcodes)}); ` +
       `kernel receive-buffer drops during the run: ${drops0 === null || drops1 === null ? 'unknown' : fmtInt(drops1 - drops0)}`,
   );
-  for (const [kind, k] of Object.entries(byKind)) c.details.push(`  ${kind.padEnd(17)} sent ${fmtInt(k.sent).padStart(6)}, replies ${fmtInt(k.replies).padStart(6)} (${rcodesText(k.rcodes) || 'none'})`);
+  for (const [kind, k] of Object.entries(byKind))
+    c.details.push(
+      `  ${kind.padEnd(17)} sent ${fmtInt(k.sent).padStart(6)}, replies ${fmtInt(k.replies).padStart(6)} (${rcodesText(k.rcodes) || 'none'})`,
+    );
   return { sent, replies, byKind, probesLost };
 }
 
@@ -256,13 +278,22 @@ function tcpJobs(): TcpJob[] {
   }
   for (let i = 0; i < FUZZ_TCP_HALF_CONNS; i++) {
     const q = frame(BASE_QUERIES[i % BASE_QUERIES.length]);
-    jobs.push({ kind: 'half-frame', data: q.subarray(0, 1 + Math.floor(rnd() * (q.length - 1))), frames: 1, ids: new Set(), then: 'destroy' });
+    jobs.push({
+      kind: 'half-frame',
+      data: q.subarray(0, 1 + Math.floor(rnd() * (q.length - 1))),
+      frames: 1,
+      ids: new Set(),
+      then: 'destroy',
+    });
   }
   // Interleaved, so that every kind meets the others on the agent at once.
   return jobs.sort(() => rnd() - 0.5);
 }
 
-async function fuzzTcp(agent: ChaosAgent, c: CaseResult): Promise<{ frames: number; replies: Replies; notClosed: number; pipelinedMissing: number }> {
+async function fuzzTcp(
+  agent: ChaosAgent,
+  c: CaseResult,
+): Promise<{ frames: number; replies: Replies; notClosed: number; pipelinedMissing: number }> {
   const jobs = tcpJobs();
   const replies = newReplies();
   const byKind: Record<string, { conns: number; frames: number; replies: number; notClosed: number }> = {};
@@ -286,9 +317,13 @@ async function fuzzTcp(agent: ChaosAgent, c: CaseResult): Promise<{ frames: numb
   await Promise.all(Array.from({ length: FUZZ_TCP_CONCURRENCY }, worker));
   const frames = Object.values(byKind).reduce((n, k) => n + k.frames, 0);
   const notClosed = Object.values(byKind).reduce((n, k) => n + k.notClosed, 0);
-  c.details.push(`TCP: ${fmtInt(jobs.length)} connections, ${fmtInt(frames)} frames in ${((performance.now() - started) / 1000).toFixed(1)} s, ${FUZZ_TCP_CONCURRENCY} at a time; ${fmtInt(replies.count)} replies (${rcodesText(replies.rcodes)})`);
+  c.details.push(
+    `TCP: ${fmtInt(jobs.length)} connections, ${fmtInt(frames)} frames in ${((performance.now() - started) / 1000).toFixed(1)} s, ${FUZZ_TCP_CONCURRENCY} at a time; ${fmtInt(replies.count)} replies (${rcodesText(replies.rcodes)})`,
+  );
   for (const [kind, k] of Object.entries(byKind)) {
-    c.details.push(`  ${kind.padEnd(17)} ${fmtInt(k.conns).padStart(4)} connections, ${fmtInt(k.frames).padStart(6)} frames, replies ${fmtInt(k.replies).padStart(6)}${kind === 'half-frame' ? ', closed by the client' : `, not closed by the agent ${k.notClosed}`}`);
+    c.details.push(
+      `  ${kind.padEnd(17)} ${fmtInt(k.conns).padStart(4)} connections, ${fmtInt(k.frames).padStart(6)} frames, replies ${fmtInt(k.replies).padStart(6)}${kind === 'half-frame' ? ', closed by the client' : `, not closed by the agent ${k.notClosed}`}`,
+    );
   }
   return { frames, replies, notClosed, pipelinedMissing };
 }
@@ -326,15 +361,50 @@ async function runFuzz(agent: ChaosAgent, c: CaseResult): Promise<void> {
   c.peakRssKb = agent.peakRssKb();
   const errors = agent.proc.logs.filter((l) => l.level === 'error' || l.level === 'fatal');
   check(c, udp.sent + tcp.frames >= 100_000, 'sent 100,000 packets and frames or more', fmtInt(udp.sent + tcp.frames));
-  check(c, c.wrong === 0, 'every reply is a well-formed response to an ID sent, and nothing answers a response or a short header', `${c.wrong} wrong of ${fmtInt(c.answered)}`);
-  check(c, unanswered === 0, `every UDP packet with a query header gets a reply (${[...ALWAYS_ANSWERED].join(', ')})`, `${fmtInt(unanswered)} unanswered`);
+  check(
+    c,
+    c.wrong === 0,
+    'every reply is a well-formed response to an ID sent, and nothing answers a response or a short header',
+    `${c.wrong} wrong of ${fmtInt(c.answered)}`,
+  );
+  check(
+    c,
+    unanswered === 0,
+    `every UDP packet with a query header gets a reply (${[...ALWAYS_ANSWERED].join(', ')})`,
+    `${fmtInt(unanswered)} unanswered`,
+  );
   check(c, udp.probesLost === 0, 'ready.spartan answered after every window of packets', `${udp.probesLost} probes unanswered`);
-  check(c, tcp.pipelinedMissing === 0, `every one of ${FUZZ_TCP_PIPELINE_FRAMES} pipelined valid queries on a connection answered`, `${tcp.pipelinedMissing} missing`);
-  check(c, tcp.notClosed === 0, `the agent closes every connection within ${FUZZ_TCP_CLOSE_WAIT_MS} ms of the client's end`, `${tcp.notClosed} left open`);
-  check(c, c.restarts === 0, 'the same agent process throughout', c.restarts ? `exited: ${agent.proc.exitCode ?? agent.proc.child.signalCode}` : `pid ${agent.pid}`);
+  check(
+    c,
+    tcp.pipelinedMissing === 0,
+    `every one of ${FUZZ_TCP_PIPELINE_FRAMES} pipelined valid queries on a connection answered`,
+    `${tcp.pipelinedMissing} missing`,
+  );
+  check(
+    c,
+    tcp.notClosed === 0,
+    `the agent closes every connection within ${FUZZ_TCP_CLOSE_WAIT_MS} ms of the client's end`,
+    `${tcp.notClosed} left open`,
+  );
+  check(
+    c,
+    c.restarts === 0,
+    'the same agent process throughout',
+    c.restarts ? `exited: ${agent.proc.exitCode ?? agent.proc.child.signalCode}` : `pid ${agent.pid}`,
+  );
   check(c, ready.ok, 'ready.spartan answered correctly afterwards', ready.seen);
   check(c, nginx.ok, `${NGINX.name} answered correctly afterwards`, nginx.seen);
-  check(c, (c.peakRssKb ?? Infinity) < FUZZ_RSS_LIMIT_MIB * 1024, `peak RSS (VmHWM) under ${FUZZ_RSS_LIMIT_MIB} MiB`, `${mib(c.peakRssKb)} (RSS now ${mib(mem?.rssKb)})`);
-  check(c, errors.length === 0, 'no error logged (a query that failed unexpectedly logs one)', errors.length ? `${errors.length}: ${errors[0].msg}` : 'none');
+  check(
+    c,
+    (c.peakRssKb ?? Infinity) < FUZZ_RSS_LIMIT_MIB * 1024,
+    `peak RSS (VmHWM) under ${FUZZ_RSS_LIMIT_MIB} MiB`,
+    `${mib(c.peakRssKb)} (RSS now ${mib(mem?.rssKb)})`,
+  );
+  check(
+    c,
+    errors.length === 0,
+    'no error logged (a query that failed unexpectedly logs one)',
+    errors.length ? `${errors.length}: ${errors[0].msg}` : 'none',
+  );
   c.data = { seed: SEED, udp: { sent: udp.sent, replies: udp.replies, byKind: udp.byKind, probesLost: udp.probesLost }, tcp, memory: mem };
 }

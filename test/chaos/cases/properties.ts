@@ -22,7 +22,20 @@ export const propertiesCase: ChaosCase = {
   async run(ctx, c) {
     const out = join(ctx.dir, 'properties.json');
     const jest = join(REPO_ROOT, 'node_modules/jest/bin/jest.js');
-    const r = await runToCompletion([process.execPath, '--experimental-vm-modules', '--disable-warning=ExperimentalWarning', jest, '--config', join(REPO_ROOT, 'jest.config.js'), '--json', `--outputFile=${out}`, join(REPO_ROOT, SUITE)], 120_000);
+    const r = await runToCompletion(
+      [
+        process.execPath,
+        '--experimental-vm-modules',
+        '--disable-warning=ExperimentalWarning',
+        jest,
+        '--config',
+        join(REPO_ROOT, 'jest.config.js'),
+        '--json',
+        `--outputFile=${out}`,
+        join(REPO_ROOT, SUITE),
+      ],
+      120_000,
+    );
     let json: JestJson | undefined;
     try {
       json = JSON.parse(readFileSync(out, 'utf8')) as JestJson;
@@ -30,8 +43,16 @@ export const propertiesCase: ChaosCase = {
       c.details.push(`jest wrote no results (exit ${r.code}): ${r.stderr.slice(-1500)}`);
     }
     const tests = json?.testResults.flatMap((t) => t.assertionResults) ?? [];
-    for (const t of tests) c.details.push(`${t.status === 'passed' ? 'ok  ' : 'FAIL'} ${t.title}${t.duration ? ` (${t.duration} ms)` : ''}${t.failureMessages.length ? `\n${t.failureMessages.join('\n').slice(0, 1500)}` : ''}`);
-    check(c, r.code === 0 && tests.length >= 5, `every property of ${SUITE} holds`, `${json?.numPassedTests ?? 0} passed, ${json?.numFailedTests ?? 0} failed (jest exit ${r.code})`);
+    for (const t of tests)
+      c.details.push(
+        `${t.status === 'passed' ? 'ok  ' : 'FAIL'} ${t.title}${t.duration ? ` (${t.duration} ms)` : ''}${t.failureMessages.length ? `\n${t.failureMessages.join('\n').slice(0, 1500)}` : ''}`,
+      );
+    check(
+      c,
+      r.code === 0 && tests.length >= 5,
+      `every property of ${SUITE} holds`,
+      `${json?.numPassedTests ?? 0} passed, ${json?.numFailedTests ?? 0} failed (jest exit ${r.code})`,
+    );
     c.data = { suite: SUITE, tests };
   },
 };

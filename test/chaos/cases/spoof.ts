@@ -34,10 +34,15 @@ export const spoofCase: ChaosCase = {
     const masters: FakeDnsServer[] = [];
     onCleanup(() => Promise.all(masters.map((m) => m.stop())));
     for (const address of MASTERS) {
-      masters.push(await FakeDnsServer.start({ address, zone: 'mesos', records, behaviour: { kind: 'forge-first', forgedAddress: FORGED_ADDRESS } }));
+      masters.push(
+        await FakeDnsServer.start({ address, zone: 'mesos', records, behaviour: { kind: 'forge-first', forgedAddress: FORGED_ADDRESS } }),
+      );
     }
     // The answer cache on, keeping Mesos answers long enough to be asked again from it.
-    const agent = await ChaosAgent.start({ mesos: { masters: masters.map((m) => m.endpoint) }, timeoutMs: 1000, cache: { enabled: true, mesosMaxTtlSec: 60 } }, ctx.pinning);
+    const agent = await ChaosAgent.start(
+      { mesos: { masters: masters.map((m) => m.endpoint) }, timeoutMs: 1000, cache: { enabled: true, mesosMaxTtlSec: 60 } },
+      ctx.pinning,
+    );
     try {
       const plan = { host: agent.host, port: agent.port, names, replyTimeoutMs: LOAD_REPLY_TIMEOUT_MS, count: names.length, seconds: 30 };
       const first = await runLoad({ ...plan, qps: SPOOF_QPS });
@@ -64,12 +69,33 @@ export const spoofCase: ChaosCase = {
       c.peakRssKb = agent.peakRssKb();
       c.details.push(`first pass (${SPOOF_QPS} q/s, every name a cache miss): ${tallyText(first)}`);
       c.details.push(`second pass (${SPOOF_QPS * 2} q/s, from the cache): ${tallyText(second)}; cache hits ${fmtInt(hits)}`);
-      c.details.push(`forged replies sent by the masters: ${fmtInt(forged)}; dropped and counted by the agent: ${fmtInt(dropped)} (${Object.entries(byReason).map(([k, v]) => `${k} ${fmtInt(v)}`).join(', ')})`);
+      c.details.push(
+        `forged replies sent by the masters: ${fmtInt(forged)}; dropped and counted by the agent: ${fmtInt(dropped)} (${Object.entries(
+          byReason,
+        )
+          .map(([k, v]) => `${k} ${fmtInt(v)}`)
+          .join(', ')})`,
+      );
       for (const s of [...first.wrongSamples, ...second.wrongSamples]) c.details.push(`wrong: ${s}`);
-      check(c, first.sent === names.length && first.wrong === 0 && first.lost === 0 && first.servfail === 0, `every one of ${fmtInt(names.length)} answers carries exactly the real address, never ${FORGED_ADDRESS}`, `${first.wrong} wrong, ${first.lost} lost of ${fmtInt(first.sent)}`);
-      check(c, second.wrong === 0 && second.lost === 0 && hits >= names.length, 'asked again, every answer comes from the cache and is the real one', `${hits} hits, ${second.wrong} wrong, ${second.lost} lost of ${fmtInt(second.sent)}`);
+      check(
+        c,
+        first.sent === names.length && first.wrong === 0 && first.lost === 0 && first.servfail === 0,
+        `every one of ${fmtInt(names.length)} answers carries exactly the real address, never ${FORGED_ADDRESS}`,
+        `${first.wrong} wrong, ${first.lost} lost of ${fmtInt(first.sent)}`,
+      );
+      check(
+        c,
+        second.wrong === 0 && second.lost === 0 && hits >= names.length,
+        'asked again, every answer comes from the cache and is the real one',
+        `${hits} hits, ${second.wrong} wrong, ${second.lost} lost of ${fmtInt(second.sent)}`,
+      );
       check(c, forgedDuringSecond === 0, 'no server asked the second time', `${forgedDuringSecond} forged replies sent`);
-      check(c, dropped >= forged * 0.95 && ['id', 'question', 'source'].every((r) => (byReason[r] ?? 0) > 0), 'phalanx_dns_mismatched_replies_total counts the forgeries, by each reason (id, question, source)', `${fmtInt(dropped)} of ${fmtInt(forged)}`);
+      check(
+        c,
+        dropped >= forged * 0.95 && ['id', 'question', 'source'].every((r) => (byReason[r] ?? 0) > 0),
+        'phalanx_dns_mismatched_replies_total counts the forgeries, by each reason (id, question, source)',
+        `${fmtInt(dropped)} of ${fmtInt(forged)}`,
+      );
       check(c, c.restarts === 0, 'the same agent process throughout', `pid ${agent.pid}`);
       c.data = { forgedAddress: FORGED_ADDRESS, first, second, cacheHits: hits, forgeriesSent: forged, mismatched: byReason };
     } finally {

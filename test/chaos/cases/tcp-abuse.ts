@@ -67,7 +67,9 @@ export const tcpAbuseCase: ChaosCase = {
       // Stay well within the open-files limit: the driver holds at most every idle connection.
       const limit = openFilesLimit();
       const idleCount = Math.max(0, Math.min(ABUSE_IDLE_CONNS, limit - 1000));
-      c.details.push(`open-files limit of this process: ${limit === Infinity ? 'unlimited' : fmtInt(limit)}; idle connections: ${fmtInt(idleCount)}${idleCount < ABUSE_IDLE_CONNS ? ` (fewer than ${fmtInt(ABUSE_IDLE_CONNS)}: the limit)` : ''}`);
+      c.details.push(
+        `open-files limit of this process: ${limit === Infinity ? 'unlimited' : fmtInt(limit)}; idle connections: ${fmtInt(idleCount)}${idleCount < ABUSE_IDLE_CONNS ? ` (fewer than ${fmtInt(ABUSE_IDLE_CONNS)}: the limit)` : ''}`,
+      );
 
       const started = performance.now();
       const deadline = started + ABUSE_SECONDS * 1000;
@@ -85,7 +87,7 @@ export const tcpAbuseCase: ChaosCase = {
       // Idle connections, opened steadily over the first two thirds, round robin over the abusers.
       const opener = (async () => {
         const openFor = ABUSE_SECONDS * 1000 * (2 / 3);
-        for (let i = 0; i < idleCount && performance.now() < deadline; ) {
+        for (let i = 0; i < idleCount && performance.now() < deadline;) {
           throwIfAborted();
           const due = Math.min(idleCount, Math.ceil(((performance.now() - started) / openFor) * idleCount));
           for (; i < due; i++) open(agent.host, agent.port, ABUSER_ADDRESSES[i % ABUSER_ADDRESSES.length], idle);
@@ -113,15 +115,24 @@ export const tcpAbuseCase: ChaosCase = {
       const waitUntil = performance.now() + ABUSE_TCP.idleTimeoutMs + 2000;
       while ([...idle, ...slow].some((k) => k.closedAt === undefined) && performance.now() < waitUntil) await sleep(100);
 
-      const metrics = { rejected: await agent.series('phalanx_dns_tcp_connections_rejected_total'), closed: await agent.series('phalanx_dns_tcp_connections_closed_total') };
+      const metrics = {
+        rejected: await agent.series('phalanx_dns_tcp_connections_rejected_total'),
+        closed: await agent.series('phalanx_dns_tcp_connections_closed_total'),
+      };
       const idleOpen = idle.filter((k) => k.closedAt === undefined).length;
-      const idleRejected = idle.filter((k) => k.closedAt !== undefined && k.closedAt - (k.connectedAt ?? k.openedAt) < REJECTED_WITHIN_MS).length;
-      const heldMs = idle.filter((k) => k.closedAt !== undefined && k.closedAt - (k.connectedAt ?? k.openedAt) >= REJECTED_WITHIN_MS).map((k) => k.closedAt! - (k.connectedAt ?? k.openedAt));
+      const idleRejected = idle.filter(
+        (k) => k.closedAt !== undefined && k.closedAt - (k.connectedAt ?? k.openedAt) < REJECTED_WITHIN_MS,
+      ).length;
+      const heldMs = idle
+        .filter((k) => k.closedAt !== undefined && k.closedAt - (k.connectedAt ?? k.openedAt) >= REJECTED_WITHIN_MS)
+        .map((k) => k.closedAt! - (k.connectedAt ?? k.openedAt));
       const slowStarted = slow.filter((k) => k.firstByteAt !== undefined);
       const slowLate = slowStarted.filter((k) => k.closedAt === undefined || k.closedAt - k.firstByteAt! > ABUSE_TCP.queryTimeoutMs + 1500);
       const slowRejected = slow.filter((k) => k.firstByteAt === undefined && k.closedAt !== undefined).length;
       const probesOk = (list: ProbeResult[]) => list.filter((p) => p.ok).length;
-      const failures = [...udpProbes.map((p) => ['udp', p] as const), ...tcpProbes.map((p) => ['tcp', p] as const)].filter(([, p]) => !p.ok);
+      const failures = [...udpProbes.map((p) => ['udp', p] as const), ...tcpProbes.map((p) => ['tcp', p] as const)].filter(
+        ([, p]) => !p.ok,
+      );
 
       c.sent = udpProbes.length + tcpProbes.length;
       c.answered = [...udpProbes, ...tcpProbes].filter((p) => !/timed out/.test(p.seen)).length;
@@ -129,22 +140,65 @@ export const tcpAbuseCase: ChaosCase = {
       c.lost = c.sent - c.answered;
       c.restarts = agent.restarts;
       c.peakRssKb = agent.peakRssKb();
-      c.details.push(`limits: ${JSON.stringify(ABUSE_TCP)}; abusers from ${ABUSER_ADDRESSES.join(', ')} (idle) and ${SLOW_SENDER_ADDRESS} (slow); dig from 127.0.0.1`);
+      c.details.push(
+        `limits: ${JSON.stringify(ABUSE_TCP)}; abusers from ${ABUSER_ADDRESSES.join(', ')} (idle) and ${SLOW_SENDER_ADDRESS} (slow); dig from 127.0.0.1`,
+      );
       c.details.push(
         `idle: ${fmtInt(idle.length)} opened; ${fmtInt(idleRejected)} refused at once, ${fmtInt(heldMs.length)} held then closed (after ${heldMs.length ? `${(Math.min(...heldMs) / 1000).toFixed(1)}–${(Math.max(...heldMs) / 1000).toFixed(1)} s` : '-'}), ${idleOpen} still open`,
       );
-      c.details.push(`slow senders: ${slow.length} opened, ${slowRejected} refused at once, ${slowStarted.length} started a ${SLOW_LENGTH}-byte message a byte a second; closed after ${slowStarted.filter((k) => k.closedAt !== undefined).map((k) => ((k.closedAt! - k.firstByteAt!) / 1000).toFixed(1)).join(', ') || '-'} s`);
+      c.details.push(
+        `slow senders: ${slow.length} opened, ${slowRejected} refused at once, ${slowStarted.length} started a ${SLOW_LENGTH}-byte message a byte a second; closed after ${
+          slowStarted
+            .filter((k) => k.closedAt !== undefined)
+            .map((k) => ((k.closedAt! - k.firstByteAt!) / 1000).toFixed(1))
+            .join(', ') || '-'
+        } s`,
+      );
       c.details.push(`agent metrics: rejected ${JSON.stringify(metrics.rejected)}, closed ${JSON.stringify(metrics.closed)}`);
-      c.details.push(`well-behaved clients: dig UDP ${probesOk(udpProbes)}/${udpProbes.length}, dig +tcp ${probesOk(tcpProbes)}/${tcpProbes.length} correct; slowest ${Math.max(0, ...[...udpProbes, ...tcpProbes].map((p) => p.ms)).toFixed(0)} ms`);
+      c.details.push(
+        `well-behaved clients: dig UDP ${probesOk(udpProbes)}/${udpProbes.length}, dig +tcp ${probesOk(tcpProbes)}/${tcpProbes.length} correct; slowest ${Math.max(0, ...[...udpProbes, ...tcpProbes].map((p) => p.ms)).toFixed(0)} ms`,
+      );
       for (const [t, p] of failures.slice(0, 5)) c.details.push(`wrong: dig ${t}: ${p.seen}`);
       check(c, idle.length >= Math.min(1000, idleCount), 'thousands of idle connections opened', fmtInt(idle.length));
-      check(c, udpProbes.length >= 10 && probesOk(udpProbes) === udpProbes.length, `dig over UDP answers ${NGINX.name} correctly throughout`, `${probesOk(udpProbes)} of ${udpProbes.length}`);
-      check(c, tcpProbes.length >= 10 && probesOk(tcpProbes) === tcpProbes.length, `dig +tcp answers ${NGINX.name} correctly throughout`, `${probesOk(tcpProbes)} of ${tcpProbes.length}`);
-      check(c, idleOpen === 0, `every idle connection closed by the agent (refused, or after idleTimeoutMs ${ABUSE_TCP.idleTimeoutMs})`, `${idleOpen} of ${idle.length} still open`);
-      check(c, idleRejected > 0 && (metrics.rejected['reason="per_client"'] ?? 0) > 0, 'connections over tcp.maxConnectionsPerClient refused', `${fmtInt(idleRejected)} refused at once`);
-      check(c, slowStarted.length > 0 && slowLate.length === 0, `every slow sender closed within queryTimeoutMs (${ABUSE_TCP.queryTimeoutMs} ms) + 1.5 s of its first byte`, `${slowLate.length} of ${slowStarted.length} late or open`);
+      check(
+        c,
+        udpProbes.length >= 10 && probesOk(udpProbes) === udpProbes.length,
+        `dig over UDP answers ${NGINX.name} correctly throughout`,
+        `${probesOk(udpProbes)} of ${udpProbes.length}`,
+      );
+      check(
+        c,
+        tcpProbes.length >= 10 && probesOk(tcpProbes) === tcpProbes.length,
+        `dig +tcp answers ${NGINX.name} correctly throughout`,
+        `${probesOk(tcpProbes)} of ${tcpProbes.length}`,
+      );
+      check(
+        c,
+        idleOpen === 0,
+        `every idle connection closed by the agent (refused, or after idleTimeoutMs ${ABUSE_TCP.idleTimeoutMs})`,
+        `${idleOpen} of ${idle.length} still open`,
+      );
+      check(
+        c,
+        idleRejected > 0 && (metrics.rejected['reason="per_client"'] ?? 0) > 0,
+        'connections over tcp.maxConnectionsPerClient refused',
+        `${fmtInt(idleRejected)} refused at once`,
+      );
+      check(
+        c,
+        slowStarted.length > 0 && slowLate.length === 0,
+        `every slow sender closed within queryTimeoutMs (${ABUSE_TCP.queryTimeoutMs} ms) + 1.5 s of its first byte`,
+        `${slowLate.length} of ${slowStarted.length} late or open`,
+      );
       check(c, c.restarts === 0, 'the same agent process throughout', `pid ${agent.pid}`);
-      c.data = { limits: ABUSE_TCP, openFilesLimit: limit, idle: { opened: idle.length, refused: idleRejected, heldThenClosed: heldMs.length, stillOpen: idleOpen }, slow: { opened: slow.length, refused: slowRejected, started: slowStarted.length, late: slowLate.length }, metrics, probes: { udp: udpProbes, tcp: tcpProbes } };
+      c.data = {
+        limits: ABUSE_TCP,
+        openFilesLimit: limit,
+        idle: { opened: idle.length, refused: idleRejected, heldThenClosed: heldMs.length, stillOpen: idleOpen },
+        slow: { opened: slow.length, refused: slowRejected, started: slowStarted.length, late: slowLate.length },
+        metrics,
+        probes: { udp: udpProbes, tcp: tcpProbes },
+      };
     } finally {
       for (const k of [...idle, ...slow]) k.sock.destroy();
       await agent.stop();
