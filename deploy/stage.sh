@@ -9,7 +9,7 @@
 #   /usr/bin/phalanx-*          links to the three commands, whose #! lines name that runtime
 #   /etc/phalanx-dns/config.json   the example (a placeholder: nothing starts with it)
 #   /lib/systemd/system/        the socket, the agent, the watchdog and genresolv units and timers
-#   /usr/share/doc/phalanx-dns/ README, copyright (every bundled license), changelog; man pages in man8
+#   /usr/share/doc/phalanx-dns/ README and docs/, copyright (every bundled license), changelog; man pages in man8
 #
 # Usage: deploy/stage.sh DIR [--version VERSION]
 set -euo pipefail
@@ -120,6 +120,11 @@ mkdir -p "$root$DOCDIR" "$root$MANDIR"
 node "$SRC/deploy/debian/copyright.mjs" "$pkg" "$runtime_src" >"$root$DOCDIR/copyright"
 gzip -9n <"$SRC/deploy/debian/changelog" >"$root$DOCDIR/changelog.gz"
 gzip -9n <"$SRC/README.md" >"$root$DOCDIR/README.md.gz"
+# The README links docs/*.md: the same names beside it.
+mkdir -p "$root$DOCDIR/docs"
+for doc in "$SRC"/docs/*.md; do
+  gzip -9n <"$doc" >"$root$DOCDIR/docs/$(basename "$doc").gz"
+done
 install -D -m 0644 "$SRC/deploy/debian/lintian-overrides" "$root/usr/share/lintian/overrides/phalanx-dns"
 for page in "$SRC"/deploy/man/*.8; do
   gzip -9n <"$page" >"$root$MANDIR/$(basename "$page").gz"

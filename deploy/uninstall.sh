@@ -37,7 +37,7 @@ remove_files() {
     rm -f "$DESTDIR$path"
   done <"$manifest"
   rm -rf "$DESTDIR$PREFIX"
-  rmdir "$DESTDIR$DOCDIR" 2>/dev/null || true
+  rmdir "$DESTDIR$DOCDIR/docs" "$DESTDIR$DOCDIR" 2>/dev/null || true
 }
 
 if [ -n "$DESTDIR" ]; then

@@ -7,6 +7,7 @@ import { fstatSync } from 'node:fs';
 import net from 'node:net';
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { parseEndpoint } from '../../common/config/endpoint.js';
+import type { Transport } from '../../common/dns/wire.js';
 import { parseProcNetSockets, readSocketTable, socketInode } from '../../common/kernel-sockets.js';
 import { stdoutIsJournal, syslogPriority } from '../../common/log.js';
 import { type InheritedSocket, inheritedSockets, planListenSockets } from '../../agent/systemd/socket-activation.js';
@@ -70,7 +71,7 @@ describe('sockets from systemd (sd_listen_fds)', () => {
   });
 
   const listen = [ep('198.51.100.1:53'), ep('198.51.100.2:53')];
-  const passed = (fd: number, transport: 'udp' | 'tcp', address: string): InheritedSocket => ({ fd, transport, endpoint: ep(address) });
+  const passed = (fd: number, transport: Transport, address: string): InheritedSocket => ({ fd, transport, endpoint: ep(address) });
 
   test('each listen address gets UDP and TCP, from systemd where it passed that socket', () => {
     const plan = planListenSockets(listen, [passed(3, 'tcp', '198.51.100.1:53'), passed(4, 'udp', '198.51.100.1:53')]);
