@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { formatCidr } from '../common/config/cidr.js';
 import { type Endpoint, formatEndpoint, isWildcard, sameEndpoint } from '../common/config/endpoint.js';
 import { type Config, describeConfig } from '../common/config/schema.js';
-import { probeReady } from '../common/ready-probe.js';
+import { checkReady } from '../common/ready-check.js';
 import { Discovery } from './discovery/discovery.js';
 import type { ServerPools } from './forwarding/exchange.js';
 import { TcpPool } from './forwarding/tcp-pool.js';
@@ -139,7 +139,7 @@ export class Agent {
       // "tcp": the whole answer, never truncated.
       resolve: (query) => this.resolver.resolve(query, 'tcp'),
       // The first listen address, exactly as the watchdog would ask it.
-      ready: () => probeReady(this.config.listen[0], HEALTH_PROBE_TIMEOUT_MS),
+      ready: () => checkReady(this.config.listen[0], HEALTH_PROBE_TIMEOUT_MS),
       metrics: async () => ({ text: await this.metrics.registry.metrics(), contentType: this.metrics.registry.contentType }),
     };
   }

@@ -2,9 +2,8 @@
 // as in production, with its JSON log lines turned into one readable line each.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { Endpoint } from '../common/config/endpoint.js';
-import { formatEndpoint } from '../common/config/endpoint.js';
-import { probeReady } from '../common/ready-probe.js';
+import { type Endpoint, formatEndpoint } from '../common/config/endpoint.js';
+import { checkReady } from '../common/ready-check.js';
 
 const AGENT_MAIN = fileURLToPath(new URL('../agent/main.js', import.meta.url));
 // The agent refuses to run as root unless told to; the demo is often run as root (port 53 for its
@@ -84,9 +83,9 @@ export class AgentChild {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (!this.running) throw new Error(`the agent exited (status ${this.exitCode}) before answering on ${formatEndpoint(listen)}`);
-      const r = await probeReady(listen, 300);
+      const r = await checkReady(listen, 300);
       if (r.ok) return;
-      await sleep(100); // a refused probe returns at once; don't spin
+      await sleep(100); // a refused check returns at once; don't spin
     }
     throw new Error(`the agent did not answer ready.spartan on ${formatEndpoint(listen)} within ${timeoutMs / 1000} s`);
   }

@@ -1,5 +1,5 @@
 // The simulated cluster: Mesos-DNS-compatible "masters" serving the records a Mesos state yields
-// (agent/mesos-state), and upstream resolvers serving a small example zone, each of which can be
+// (sim/mesos-state), and upstream resolvers serving a small example zone, each of which can be
 // stopped, hung and revived while the agent runs. Everything binds 127.0.0.0/8 only: the fake
 // servers refuse any other address, so the demo never sends a packet off the machine.
 import { readFileSync } from 'node:fs';

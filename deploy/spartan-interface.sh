@@ -8,8 +8,8 @@
 # run `up` before every start of the agent (ExecStartPre). Set SPARTAN_INTERFACE and
 # SPARTAN_ADDRESSES (space-separated; IPv6 allowed, e.g. fd01:d::c633:6401) to change the defaults.
 #
-# A dummy interface is what dcos-dns used; some kernels are built without the dummy driver, and
-# there a bridge with no ports holds local /32 addresses just as well.
+# A dummy interface, or a bridge with no ports where the kernel is built without the dummy driver:
+# either holds local /32 addresses.
 set -eu
 
 IFACE=${SPARTAN_INTERFACE:-spartan}

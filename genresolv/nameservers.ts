@@ -1,10 +1,10 @@
-// Which nameservers resolv.conf should list. Pure: the probe results come in, the choice and the
+// Which nameservers resolv.conf should list. Pure: the ready checks come in, the choice and the
 // reasons for everything left out come back.
 //
 // The agent's addresses when it answers; otherwise the upstream resolvers, so a node whose agent
 // is dead or hung still resolves names (slower, and without the Mesos domain) until it recovers.
 import { type Endpoint, formatEndpoint } from '../common/config/endpoint.js';
-import { type ProbeResult, reachableEndpoint } from '../common/ready-probe.js';
+import { type ReadyCheckResult, reachableEndpoint } from '../common/ready-check.js';
 
 /** glibc reads at most three nameserver lines (MAXNS); that is why the agent has three addresses. */
 export const MAXNS = 3;
@@ -28,12 +28,20 @@ export function resolvConfCandidates(endpoints: Endpoint[], key: string): Candid
   return { usable, skipped };
 }
 
-export interface NameserverChoice {
-  source: 'agent' | 'upstreams' | 'none';
-  nameservers: string[];
-  /** What was left out and why; for 'none', why there is nothing to write. */
-  notes: string[];
-}
+export type NameserverChoice =
+  | {
+      source: 'agent' | 'upstreams';
+      nameservers: string[];
+      /** What was left out, and why. */
+      notes: string[];
+    }
+  | {
+      source: 'none';
+      nameservers: [];
+      notes: string[];
+      /** Why there is nothing to list; each agent address's own reason is in its ready check. */
+      why: string;
+    };
 
 function firstDistinct(addresses: string[], what: string, notes: string[]): string[] {
   const distinct = [...new Set(addresses)];
@@ -44,10 +52,10 @@ function firstDistinct(addresses: string[], what: string, notes: string[]): stri
 }
 
 /**
- * `agent`: probe results for the agent's port-53 addresses, in listen order. `upstreams`: the
+ * `agent`: the ready checks of the agent's port-53 addresses, in listen order. `upstreams`: the
  * configured upstream resolvers (any port; non-53 ones are skipped with a note).
  */
-export function chooseNameservers(agent: ProbeResult[], upstreams: Endpoint[]): NameserverChoice {
+export function chooseNameservers(agent: ReadyCheckResult[], upstreams: Endpoint[]): NameserverChoice {
   const notes: string[] = [];
   const answering = agent.filter((r) => r.ok).map((r) => reachableEndpoint(r.endpoint).host);
   if (answering.length > 0) {
@@ -68,11 +76,7 @@ export function chooseNameservers(agent: ProbeResult[], upstreams: Endpoint[]): 
     };
   }
 
-  const agentPart =
-    agent.length === 0
-      ? 'the agent has no port-53 address in "listen"'
-      : `the agent does not answer ready.spartan on ${agent.map((r) => `${formatEndpoint(r.endpoint)} (${r.reason ?? 'no answer'})`).join(', ')}`;
+  const agentPart = agent.length === 0 ? 'the agent has no port-53 address in "listen"' : 'the agent does not answer ready.spartan';
   const upstreamPart = upstreams.length === 0 ? 'no "upstreams" are configured' : 'no upstream is on port 53';
-  notes.push(`nothing to list: ${agentPart}, and ${upstreamPart}`);
-  return { source: 'none', nameservers: [], notes };
+  return { source: 'none', nameservers: [], notes, why: `nothing to list: ${agentPart}, and ${upstreamPart}` };
 }

@@ -1,6 +1,6 @@
-// resolv.conf on disk: replaced only when its content changes (dcos-dns rewrote it every minute,
-// wiping what users had put there), never with a file that lacks a nameserver, and with the
-// node's original saved once beside it so uninstalling can put it back.
+// resolv.conf on disk: replaced only when its content changes (the timer runs every minute, and an
+// unchanged file keeps its inode and mtime), never with a file that lacks a nameserver, and with
+// the node's original saved once beside it so uninstalling can put it back.
 import { lstatSync, readFileSync, readlinkSync, renameSync, symlinkSync, unlinkSync } from 'node:fs';
 import { type RenameOp, type WriteMethod, ifExists, writeFileAtomic, writeInPlace } from './atomic-write.js';
 import { NoNameserverError, hasNameserver, isGenerated } from './render.js';

@@ -1,15 +1,15 @@
-// In-process fake DNS servers for tests: they play Mesos-DNS masters and
-// upstream resolvers, answer like a small authoritative server, and can be
-// switched into the failure modes the agent has to survive.
+// In-process fake DNS servers for the tests and the demo: they play Mesos-DNS masters and
+// upstream resolvers, answer like a small authoritative server, and can be switched into the
+// failure modes the agent has to survive.
 //
-// All wire work goes through dns-packet. Note that dns-packet does not compress
-// names, so replies are somewhat larger than a real server's; truncation
-// therefore kicks in a few records earlier than with Mesos-DNS.
+// All wire work goes through dns-packet, which does not compress names: replies are somewhat
+// larger than a real server's, so truncation kicks in a few records earlier than with Mesos-DNS.
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import dnsPacket from 'dns-packet';
 import type { Answer, DecodedPacket, OptAnswer, Packet, Question, SoaAnswer, StringAnswer } from 'dns-packet';
+import type { Transport } from '../common/dns/wire.js';
 import { bindUdp, bindUdpAndTcp } from './ports.js';
 
 export type Behaviour =
@@ -50,7 +50,7 @@ export interface TcpQuirks {
 }
 
 export interface ReceivedQuery {
-  transport: 'udp' | 'tcp';
+  transport: Transport;
   id: number;
   name: string;
   type: string;
@@ -58,12 +58,12 @@ export interface ReceivedQuery {
   at: number;
 }
 
-type Rcode = 'NOERROR' | 'FORMERR' | 'SERVFAIL' | 'NXDOMAIN' | 'NOTIMP' | 'REFUSED';
+type RcodeName = 'NOERROR' | 'FORMERR' | 'SERVFAIL' | 'NXDOMAIN' | 'NOTIMP' | 'REFUSED';
 // dns-packet decodes rcodes to names but only encodes raw header flags.
-const RCODE: Record<Rcode, number> = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 };
+const RCODE: Record<RcodeName, number> = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 };
 
-// What we advertise back to EDNS clients: the DNS-flag-day value, so clients
-// never believe we can take fragmented UDP.
+// What we advertise back to EDNS clients: the DNS-flag-day value, so clients never believe we can
+// take fragmented UDP.
 const REPLY_EDNS_SIZE = 1232;
 const MIN_UDP = 512;
 
@@ -98,7 +98,10 @@ export class FakeDnsServer {
   private tcpQuirks: TcpQuirks = {};
   private behaviour: Behaviour;
   private records: Answer[];
-  /** The zone's records by lower-case name, built on first use after a change: a fake master must answer thousands of names per second without being the bottleneck. */
+  /**
+   * The zone's records by lower-case name, built on first use after a change: a fake master must
+   * answer thousands of names a second without being the bottleneck.
+   */
   private byName: Map<string, Answer[]> | undefined;
   private readonly zone: string;
   private readonly udpLimit: number | 'edns';
@@ -140,6 +143,7 @@ export class FakeDnsServer {
     return new FakeDnsServer(address, port, udp, otherUdp, tcp, opts);
   }
 
+  /** "ip:port", as a config names it. */
   get endpoint(): string {
     return `${this.address}:${this.port}`;
   }
@@ -161,7 +165,7 @@ export class FakeDnsServer {
     this.byName = undefined;
   }
 
-  queryCount(transport?: 'udp' | 'tcp'): number {
+  queryCount(transport?: Transport): number {
     return transport ? this.queries.filter((q) => q.transport === transport).length : this.queries.length;
   }
 
@@ -185,8 +189,8 @@ export class FakeDnsServer {
     return this.stopping;
   }
 
-  // RFC 7766: a connection carries any number of length-prefixed messages,
-  // and a read may end anywhere inside one.
+  // RFC 7766: a connection carries any number of length-prefixed messages, and a read may end
+  // anywhere inside one.
   private onConnection(sock: net.Socket): void {
     if (this.stopping) return void sock.destroy();
     this.tcpAccepted++;
@@ -220,7 +224,7 @@ export class FakeDnsServer {
     });
   }
 
-  private handle(msg: Buffer, transport: 'udp' | 'tcp', send: (reply: Buffer, fromOtherPort?: boolean) => void): void {
+  private handle(msg: Buffer, transport: Transport, send: (reply: Buffer, fromOtherPort?: boolean) => void): void {
     if (this.stopping) return;
     let query: DecodedPacket;
     try {
@@ -255,8 +259,8 @@ export class FakeDnsServer {
     if (b.kind === 'wrong-id') reply.packet.id = ((query.id ?? 0) + 1) & 0xffff;
     if (b.kind === 'wrong-question') reply.packet.questions = [{ ...question, name: `wrong.${question.name}` }];
 
-    // TCP replies are never truncated. Over UDP, Mesos-DNS ignores the client's
-    // EDNS size, which is exactly the behaviour the agent must cope with.
+    // TCP replies are never truncated. Over UDP, Mesos-DNS ignores the client's EDNS size, which
+    // is exactly the behaviour the agent must cope with.
     let limit = Infinity;
     if (transport === 'udp') {
       limit = this.udpLimit === 'edns' ? Math.max(MIN_UDP, opt?.udpPayloadSize ?? MIN_UDP) : this.udpLimit;
@@ -291,7 +295,7 @@ export class FakeDnsServer {
     ];
   }
 
-  private header(query: DecodedPacket, question: Question, rcode: Rcode, aa: boolean): Packet {
+  private header(query: DecodedPacket, question: Question, rcode: RcodeName, aa: boolean): Packet {
     return {
       type: 'response',
       id: query.id,
@@ -304,7 +308,7 @@ export class FakeDnsServer {
     };
   }
 
-  private errorReply(query: DecodedPacket, question: Question, rcode: Rcode): Reply {
+  private errorReply(query: DecodedPacket, question: Question, rcode: RcodeName): Reply {
     return { packet: this.header(query, question, rcode, false) };
   }
 
@@ -388,8 +392,8 @@ export class FakeDnsServer {
   }
 
   /**
-   * Mesos-DNS style truncation: if the reply does not fit, set TC, drop all
-   * additional records, then drop answers from the end until it fits.
+   * Mesos-DNS style truncation: if the reply does not fit, set TC, drop all additional records,
+   * then drop answers from the end until it fits.
    */
   private encode(reply: Reply, limit: number): Buffer {
     const p = reply.packet;

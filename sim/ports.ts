@@ -1,11 +1,11 @@
-// Port helpers for tests. DNS uses one port number for both UDP and TCP, so
+// Port helpers for the tests and the demo. DNS uses one port number for both UDP and TCP, so
 // "free" here always means free for both transports on the given address.
 import dgram from 'node:dgram';
 import net from 'node:net';
 
 /**
- * Tests must only ever touch loopback. Every helper that binds or sends calls
- * this, so a typo in a test can never put a packet on a real network.
+ * Tests must only ever touch loopback. Every helper that binds or sends calls this, so a typo in a
+ * test can never put a packet on a real network.
  */
 export function assertLoopback(address: string): void {
   if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(address) && address !== '::1') {
@@ -47,9 +47,8 @@ function listenTcp(address: string, port: number): Promise<net.Server> {
 }
 
 /**
- * Binds a UDP socket and a TCP server to the same port. With port 0 the kernel
- * picks the UDP port, and that number may already be taken for TCP, so we
- * retry with a fresh pick rather than fail the test.
+ * Binds a UDP socket and a TCP server to the same port. With port 0 the kernel picks the UDP port,
+ * and that number may already be taken for TCP, so we retry with a fresh pick rather than fail.
  */
 export async function bindUdpAndTcp(address: string, port = 0, attempts = 20): Promise<BoundPair> {
   assertLoopback(address);
@@ -70,9 +69,9 @@ export async function bindUdpAndTcp(address: string, port = 0, attempts = 20): P
 }
 
 /**
- * A port that was free for both UDP and TCP a moment ago. Inherently racy
- * (someone may grab it before the caller binds), which is acceptable for
- * handing a port to a child process that must bind it itself.
+ * A port that was free for both UDP and TCP a moment ago. Inherently racy (someone may grab it
+ * before the caller binds), which is acceptable for handing a port to a child process that must
+ * bind it itself.
  */
 export async function freePort(address = '127.0.0.1'): Promise<number> {
   const { udp, tcp, port } = await bindUdpAndTcp(address);

@@ -33,13 +33,13 @@ export interface AgentSnapshot {
   note?: string;
 }
 
-/** Inodes of the listening TCP sockets on one of `addresses` (or on the wildcard of its port). */
-export function listeningInodes(table: Map<number, KernelSocket>, addresses: Endpoint[]): Set<number> {
+/** Inodes of the listening TCP sockets on one of `endpoints` (or on the wildcard of its port). */
+export function listeningInodes(table: Map<number, KernelSocket>, endpoints: Endpoint[]): Set<number> {
   const inodes = new Set<number>();
   for (const [inode, { transport, endpoint }] of table) {
     if (transport !== 'tcp') continue;
     const wildcard = isWildcard(endpoint);
-    if (addresses.some((a) => a.port === endpoint.port && (a.host === endpoint.host || wildcard))) inodes.add(inode);
+    if (endpoints.some((e) => e.port === endpoint.port && (e.host === endpoint.host || wildcard))) inodes.add(inode);
   }
   return inodes;
 }
@@ -94,22 +94,22 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
  * Never throws and never takes longer than `timeoutMs`: the restart must not wait on a slow `ps`.
  * systeminformation reads the processes' state with ps (procps).
  */
-export async function snapshotAgent(addresses: Endpoint[], timeoutMs = 10_000): Promise<AgentSnapshot> {
-  const shown = addresses.map(formatEndpoint);
+export async function snapshotAgent(endpoints: Endpoint[], timeoutMs = 10_000): Promise<AgentSnapshot> {
+  const addresses = endpoints.map(formatEndpoint);
   try {
-    const pids = socketHolders(listeningInodes(readSocketTable(), addresses));
+    const pids = socketHolders(listeningInodes(readSocketTable(), endpoints));
     const { list } = pids.length === 0 ? { list: [] } : await withTimeout(si.processes(), timeoutMs, 'listing processes');
     // systemd holds the sockets of a socket-activated agent too; it is not the process that failed.
     const held = list.filter((p) => pids.includes(p.pid) && p.name !== 'systemd');
     const processes = held.map(describeProcess);
     const missing = pids.filter((pid) => !list.some((p) => p.pid === pid));
     if (processes.length === 0 && missing.length === 0) {
-      return { addresses: shown, processes: [], note: 'no process listens on these addresses (TCP): the agent is not running' };
+      return { addresses, processes: [], note: 'no process listens on these addresses (TCP): the agent is not running' };
     }
     return missing.length
-      ? { addresses: shown, processes, note: `pid ${missing.join(', ')} listens there but ps did not report it (exited meanwhile?)` }
-      : { addresses: shown, processes };
+      ? { addresses, processes, note: `pid ${missing.join(', ')} listens there but ps did not report it (exited meanwhile?)` }
+      : { addresses, processes };
   } catch (err) {
-    return { addresses: shown, processes: [], note: `could not read process information: ${(err as Error).message}` };
+    return { addresses, processes: [], note: `could not read process information: ${(err as Error).message}` };
   }
 }

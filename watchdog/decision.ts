@@ -1,10 +1,10 @@
-// What the watchdog does after each round of ready.spartan probes. Pure, so the rule that decides
+// What the watchdog does after each round of ready checks. Pure, so the rule that decides
 // whether a node's only nameserver gets killed is tested on its own.
 //
-// dcos-dns's first watchdog killed the daemon after one failed query to one address; a busy
-// moment then cost a restart. Here every listen address is asked, any answer counts, and only two
-// failed rounds in a row (a retry delay apart) lead to a restart.
-import type { ProbeResult } from '../common/ready-probe.js';
+// A restart interrupts the node's only nameserver, so one slow answer must not cause one: every
+// address is asked, any answer counts, and only two failed rounds in a row (a retry delay apart)
+// lead to a restart.
+import type { ReadyCheckResult } from '../common/ready-check.js';
 
 export const FAILED_ROUNDS_BEFORE_RESTART = 2;
 
@@ -17,7 +17,7 @@ export type WatchdogStep =
   | { kind: 'report-only' };
 
 /** A round passes when any address answers: the node's resolver falls through to the next one. */
-export function roundPassed(results: ProbeResult[]): boolean {
+export function roundPassed(results: ReadyCheckResult[]): boolean {
   return results.some((r) => r.ok);
 }
 

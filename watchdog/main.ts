@@ -8,7 +8,7 @@ import { failAndExit, readCommandLine } from '../common/config/command-line.js';
 import { DEFAULT_CONFIG_PATH } from '../common/config/load.js';
 import type { Config } from '../common/config/schema.js';
 import { createLogger } from '../common/log.js';
-import { type ProbeResult, probeAll } from '../common/ready-probe.js';
+import { type ReadyCheckResult, checkReadyAll } from '../common/ready-check.js';
 import { type AgentSnapshot, snapshotAgent } from './agent-snapshot.js';
 import { EXIT, FAILED_ROUNDS_BEFORE_RESTART, nextStep, roundPassed } from './decision.js';
 import { findExecutable, runRestartCommand } from './restart.js';
@@ -35,7 +35,8 @@ function readConfig(argv: string[]): { config: Config; path: string } {
   return { config, path: configPath };
 }
 
-function summarise(results: ProbeResult[]) {
+/** Each address's check, for the `addresses` field. */
+function summarise(results: ReadyCheckResult[]) {
   return results.map((r) => ({
     address: formatEndpoint(r.endpoint),
     ok: r.ok,
@@ -43,13 +44,10 @@ function summarise(results: ProbeResult[]) {
   }));
 }
 
-/** One phrase for the log message; the full snapshot goes in its own field. */
-function describeSnapshot(s: AgentSnapshot): string {
-  if (s.processes.length === 0) return s.note ?? 'no agent process found';
-  const procs = s.processes.map(
-    (p) => `pid ${p.pid} (${p.name}) ${p.state}, CPU ${p.cpuPercent}%, memory ${p.memPercent}% (RSS ${Math.round(p.memRssKiB / 1024)} MiB)`,
-  );
-  return procs.join('; ') + (s.note ? `; ${s.note}` : '');
+/** The agent's processes in a few words ("pid 4242 (node) stopped"); the rest is in the `agent` field. */
+function describeAgent(s: AgentSnapshot): string {
+  if (s.processes.length === 0) return 'no agent process found';
+  return s.processes.map((p) => `pid ${p.pid} (${p.name}) ${p.state}`).join(', ');
 }
 
 async function main(): Promise<number> {
@@ -58,17 +56,17 @@ async function main(): Promise<number> {
   const command = w.restartCommand;
   if (w.enabled && !findExecutable(command[0])) {
     // Found now rather than at 3 a.m. when the agent hangs.
+    const where = command[0].includes('/') ? '' : ` in PATH (${process.env.PATH ?? ''})`;
     fail(
-      `config ${path}: key "watchdog.restartCommand": program "${command[0]}" is not an executable file` +
-        `${command[0].includes('/') ? '' : ` in PATH (${process.env.PATH ?? ''})`}; give its full path, install it, or set "watchdog.enabled": false`,
+      `config ${path}: key "watchdog.restartCommand": program "${command[0]}" is not an executable file${where}; ` +
+        'give its full path, install it, or set "watchdog.enabled": false',
     );
   }
   const log = createLogger('phalanx-watchdog', config.log.level);
-  const shown = w.addresses.map(formatEndpoint).join(', ');
 
   const rounds: boolean[] = [];
   for (let round = 1; round <= FAILED_ROUNDS_BEFORE_RESTART; round++) {
-    const results = await probeAll(w.addresses, w.timeoutMs);
+    const results = await checkReadyAll(w.addresses, w.timeoutMs);
     rounds.push(roundPassed(results));
     const step = nextStep(rounds, w);
     const addresses = summarise(results);
@@ -81,32 +79,27 @@ async function main(): Promise<number> {
       return EXIT.healthy;
     }
     if (step.kind === 'retry') {
-      log.warn(
-        { round, addresses, retryInMs: step.delayMs },
-        `the agent does not answer ready.spartan on ${shown}; asking again in ${step.delayMs / 1000} s`,
-      );
+      log.warn({ round, addresses, retryInMs: step.delayMs }, 'the agent does not answer ready.spartan; asking again');
       await sleep(step.delayMs);
       continue;
     }
 
     const agent = await snapshotAgent(w.addresses);
-    const what = `the agent has not answered ready.spartan on ${shown} for ${round} rounds ${w.retryDelayMs / 1000} s apart; ${describeSnapshot(agent)}`;
+    const fields = { round, addresses, agent, command };
+    const seen = `the agent does not answer ready.spartan: ${describeAgent(agent)}`;
     if (step.kind === 'report-only') {
-      log.error(
-        { round, addresses, agent, command },
-        `${what}. Not restarting it: "watchdog.enabled" is false (would run: ${command.join(' ')})`,
-      );
+      log.error(fields, `${seen}; not restarting it ("watchdog.enabled" is false)`);
       return EXIT.notRestarted;
     }
-    log.error({ round, addresses, agent, command }, `${what}. Restarting it: ${command.join(' ')}`);
+    log.error(fields, `${seen}; restarting it`);
     const outcome = await runRestartCommand(command);
     if (outcome.ok) {
       log.warn({ command, output: outcome.output }, 'restart command done; the service manager starts a fresh agent');
       return EXIT.restarted;
     }
     log.error(
-      { command, exitCode: outcome.exitCode, signal: outcome.signal, output: outcome.output },
-      `restart command failed (${outcome.error}); the agent is still not answering. Run it by hand and check "watchdog.restartCommand"`,
+      { command, error: outcome.error, exitCode: outcome.exitCode, signal: outcome.signal, output: outcome.output },
+      'restart command failed; the agent still does not answer: run it by hand and check "watchdog.restartCommand"',
     );
     return EXIT.notRestarted;
   }

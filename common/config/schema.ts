@@ -43,8 +43,8 @@ export const CONFIG_TABLE = section(TOP_LEVEL, {
     port: 53,
     notTheAgent: NOT_THE_AGENT,
     meaning:
-      'Resolvers for names outside the Mesos domain and the forward zones. One of the `listen` addresses is refused (the agent would query ' +
-      'itself in a loop). With none, such names get SERVFAIL.',
+      'Resolvers for names outside the Mesos domain and the forward zones. ' +
+      'One of the `listen` addresses is refused (the agent would query itself in a loop). With none, such names get SERVFAIL.',
   }),
   forwardZones: zoneServers({
     meaning:

@@ -113,7 +113,7 @@ export class RecordSpans {
     return i < this.answerEnd ? 'answer' : i < this.authorityEnd ? 'authority' : 'additional';
   }
 
-  /** The records as objects: for code off the hot path (the probe, tests). */
+  /** The records as objects: for code off the hot path (the ready check, tests). */
   list(): RecordSpan[] {
     return Array.from({ length: this.length }, (_, i) => ({
       section: this.section(i),
@@ -274,7 +274,6 @@ export function shapeResponse(msg: Buffer, scan: Scan, opts: ShapeOptions): Buff
   const sizeWith = (n: number) => (n === 0 ? base : records.end(n - 1)) + optLen;
   let kept = count;
   while (kept > 0 && sizeWith(kept) > budget) kept--;
-  // Dropping additional records needs no TC; cutting answer or authority does (RFC 2181 §9).
   let truncated = false;
   for (let i = kept; i < count; i++) if (records.section(i) !== 'additional') truncated = true;
 
@@ -305,7 +304,7 @@ export function shapeResponse(msg: Buffer, scan: Scan, opts: ShapeOptions): Buff
 
 /**
  * A reply carrying only a header and, when known, the question: for errors we produce
- * ourselves (SERVFAIL, FORMERR, NOTIMP, REFUSED). QR is always set (dcos-dns left it clear).
+ * ourselves (SERVFAIL, FORMERR, NOTIMP, REFUSED). QR is always set: it is a response (RFC 1035 §4.1.1).
  */
 export function errorResponse(
   id: number,

@@ -1,5 +1,5 @@
-// Mesos-DNS's label rules, byte for byte (mesos-dns records/labels/labels.go), so that names the
-// agent derives from a Mesos state are exactly the names Mesos-DNS serves for it.
+// Mesos-DNS's label rules, byte for byte (mesos-dns records/labels/labels.go), so that the names
+// generated here from a Mesos state are exactly the names Mesos-DNS serves for it.
 //
 // Both rules lower-case, turn '.', '_' and '-' into '-', drop every other character outside
 // [a-z0-9], trim a cut set from each end and cut the label to a maximum length:

@@ -1,7 +1,6 @@
 // Mesos master state → the record set Mesos-DNS serves for it, by Mesos-DNS's naming rules
 // (mesos-dns records/generator.go; docs/naming.md). Pure: the demo's simulated Mesos-DNS servers
-// answer from it, and the agent can later answer Mesos names from the Mesos state itself when
-// every Mesos-DNS instance is down.
+// answer from it.
 //
 // For a task `T` of framework `F` on agent `S`, with D the domain, `t` = T mangled (its
 // DiscoveryInfo name when it has one), `f` = F mangled label by label, and the canonical name

@@ -19,7 +19,10 @@ export interface Launch {
 /** `node` is found on PATH in the checkout; the package names its bundled runtime's path instead. */
 const SHEBANG = /^#!\/usr\/bin\/env -S((?: [A-Z_]+=\S+)*) ((?:\/\S+\/)?node)((?: --[\w-]+(?:=\S+)?)*)\s*$/;
 
-/** The environment, runtime and flags on a script's `#!/usr/bin/env -S [NAME=value…] node [--flag…]` line; throws when the line is not that. */
+/**
+ * The environment, runtime and flags on a script's `#!/usr/bin/env -S [NAME=value…] node [--flag…]`
+ * line; throws when the line is not that.
+ */
 export function shebangLaunch(source: string): Launch {
   const first = source.slice(0, source.indexOf('\n'));
   const m = SHEBANG.exec(first);

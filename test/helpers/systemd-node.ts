@@ -1,6 +1,6 @@
 // A real systemd (Debian 12's /lib/systemd/systemd) booted as PID 1 of namespaces the test
 // creates, on its own root, so a test can install a package into it and drive it with systemctl,
-// journalctl, dig and getent as an operator would. Boots in about a second. Why each step is there:
+// journalctl, dig and getent as an operator would. Why each step is there:
 //
 // - PID, mount, network, UTS and IPC namespaces: SIGKILL of systemd's PID ends every process of the
 //   node and frees its mounts; only loopback exists inside, so nothing can reach a real network;

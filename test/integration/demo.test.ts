@@ -230,27 +230,31 @@ describe('failover, live', () => {
     expect(status.servers.find((s: { role: string; index: number }) => s.role === 'master' && s.index === 1).state).toBe('hung');
   });
 
-  test('every master stopped: Mesos names asked before get their last answer (TTL 30), new ones SERVFAIL, others still answer; revived: fresh answers again', async () => {
-    const stop = await request(controlPort, 'POST', '/masters/all/stop');
-    expect(stop.status).toBe(200);
-    expect(stop.body.changed).toHaveLength(3);
-    const stale = await ask('nginx.marathon.mesos');
-    expect(stale.status).toBe('NOERROR');
-    expect(stale.answers.map((a) => a.data).sort()).toEqual(NGINX_IPS);
-    expect(stale.answers.map((a) => a.ttl)).toEqual(NGINX_IPS.map(() => 30));
-    const r = await ask('never-asked.marathon.mesos');
-    expect(r.status).toBe('SERVFAIL');
-    expect(r.flags).toContain('qr');
-    expect((await ask('www.example.org')).status).toBe('NOERROR');
+  test(
+    'every master stopped: Mesos names asked before get their last answer (TTL 30), new ones SERVFAIL, ' +
+      'others still answer; revived: fresh answers again',
+    async () => {
+      const stop = await request(controlPort, 'POST', '/masters/all/stop');
+      expect(stop.status).toBe(200);
+      expect(stop.body.changed).toHaveLength(3);
+      const stale = await ask('nginx.marathon.mesos');
+      expect(stale.status).toBe('NOERROR');
+      expect(stale.answers.map((a) => a.data).sort()).toEqual(NGINX_IPS);
+      expect(stale.answers.map((a) => a.ttl)).toEqual(NGINX_IPS.map(() => 30));
+      const r = await ask('never-asked.marathon.mesos');
+      expect(r.status).toBe('SERVFAIL');
+      expect(r.flags).toContain('qr');
+      expect((await ask('www.example.org')).status).toBe('NOERROR');
 
-    expect((await request(controlPort, 'POST', '/masters/all/revive')).status).toBe(200);
-    let ttl = 30;
-    for (let i = 0; i < 20 && ttl === 30; i++) {
-      ttl = (await ask('nginx.marathon.mesos')).answers[0]?.ttl ?? 30;
-      if (ttl === 30) await new Promise((res) => setTimeout(res, 250));
-    }
-    expect(ttl).toBeGreaterThan(30);
-  });
+      expect((await request(controlPort, 'POST', '/masters/all/revive')).status).toBe(200);
+      let ttl = 30;
+      for (let i = 0; i < 20 && ttl === 30; i++) {
+        ttl = (await ask('nginx.marathon.mesos')).answers[0]?.ttl ?? 30;
+        if (ttl === 30) await new Promise((res) => setTimeout(res, 250));
+      }
+      expect(ttl).toBeGreaterThan(30);
+    },
+  );
 
   test('an upstream hung: upstream names still answer, from the other one', async () => {
     expect((await request(controlPort, 'POST', '/upstreams/1/hang')).status).toBe(200);

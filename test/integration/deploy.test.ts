@@ -109,7 +109,7 @@ describe('the systemd units', () => {
     expect(run).toEqual({ code: 0, out: '' }); // node accepts every flag (a bad one exits 9)
   });
 
-  test('the timers: watchdog a minute after boot then every minute, genresolv 5 s after boot then every minute, after the agent is ready', () => {
+  test('the timers: watchdog 1 min after boot, genresolv 5 s after boot (after the agent), then both every minute', () => {
     expect(unit('phalanx-watchdog.timer')).toEqual(expect.arrayContaining(['OnBootSec=1min', 'OnUnitActiveSec=1min', 'AccuracySec=1s']));
     expect(unit('phalanx-genresolv.timer')).toEqual(expect.arrayContaining(['OnBootSec=5s', 'OnUnitActiveSec=1min', 'AccuracySec=1s']));
     expect(unit('phalanx-watchdog.service')).toEqual(

@@ -62,9 +62,11 @@ describe('phalanx-genresolv', () => {
     expect(readFileSync(`${resolvConf}.orig`, 'utf8')).toBe(ORIGINAL);
     expect(r.logs.map((l) => l.msg)).toEqual([
       '127.0.0.1:5353 ("listen") skipped: resolv.conf cannot give a port, so only port-53 addresses can be listed',
-      `saved the original ${resolvConf} as ${resolvConf}.orig`,
-      `wrote ${resolvConf}: nameservers ${AGENT} (the agent)`,
+      'saved the original resolv.conf',
+      'wrote resolv.conf: it lists the agent',
     ]);
+    expect(r.logs[1]).toMatchObject({ path: resolvConf, backup: `${resolvConf}.orig` });
+    expect(r.logs.at(-1)).toMatchObject({ path: resolvConf, source: 'agent', nameservers: [AGENT] });
     expect(r.logs.at(-1)?.agent).toEqual([
       { address: `${DEAD}:53`, ok: false, reason: 'refused: nothing listens there (the agent is not running)' },
       { address: `${AGENT}:53`, ok: true },
@@ -74,7 +76,12 @@ describe('phalanx-genresolv', () => {
     const before = statSync(resolvConf);
     const again = await genresolv(c);
     expect(again.exit.code).toBe(0);
-    expect(again.logs.at(-1)?.msg).toBe(`${resolvConf} is up to date: nameservers ${AGENT} (the agent)`);
+    expect(again.logs.at(-1)).toMatchObject({
+      msg: 'resolv.conf is up to date: it lists the agent',
+      path: resolvConf,
+      source: 'agent',
+      nameservers: [AGENT],
+    });
     expect(statSync(resolvConf)).toMatchObject({ ino: before.ino, mtimeMs: before.mtimeMs });
     expect(readFileSync(`${resolvConf}.orig`, 'utf8')).toBe(ORIGINAL);
   });
@@ -90,10 +97,15 @@ describe('phalanx-genresolv', () => {
     expect(r.logs.map((l) => l.msg)).toEqual([
       '127.0.0.22:5353 ("upstreams") skipped: resolv.conf cannot give a port, so only port-53 addresses can be listed',
       'only the first 3 upstreams are listed (glibc reads at most 3): 127.0.0.25 left out',
-      `saved the original ${resolvConf} as ${resolvConf}.orig`,
-      `wrote ${resolvConf}: nameservers 127.0.0.21, 127.0.0.23, 127.0.0.24 (upstreams: the agent does not answer)`,
+      'saved the original resolv.conf',
+      'wrote resolv.conf: it lists the upstreams, since the agent does not answer',
     ]);
-    expect(r.logs.at(-1)?.level).toBe('warn');
+    expect(r.logs.at(-1)).toMatchObject({
+      level: 'warn',
+      path: resolvConf,
+      source: 'upstreams',
+      nameservers: ['127.0.0.21', '127.0.0.23', '127.0.0.24'],
+    });
   });
 
   test('nothing to list: the old file is kept byte for byte, exit 1, and the log says why', async () => {
@@ -102,12 +114,13 @@ describe('phalanx-genresolv', () => {
     expect(r.exit.code).toBe(1);
     expect(readFileSync(resolvConf, 'utf8')).toBe(ORIGINAL);
     expect(existsSync(`${resolvConf}.orig`)).toBe(false);
+    expect(r.logs.map((l) => [l.level, l.msg])).toEqual([
+      ['warn', '127.0.0.21:5353 ("upstreams") skipped: resolv.conf cannot give a port, so only port-53 addresses can be listed'],
+      ['error', 'nothing to list: the agent does not answer ready.spartan, and no upstream is on port 53; the old file is kept'],
+    ]);
     expect(r.logs.at(-1)).toMatchObject({
-      level: 'error',
-      msg:
-        `127.0.0.21:5353 ("upstreams") skipped: resolv.conf cannot give a port, so only port-53 addresses can be listed; ` +
-        `nothing to list: the agent does not answer ready.spartan on ${DEAD}:53 (refused: nothing listens there (the agent is not running)), and no upstream is on port 53. ` +
-        `Keeping ${resolvConf} as it is`,
+      path: resolvConf,
+      agent: [{ address: `${DEAD}:53`, ok: false, reason: 'refused: nothing listens there (the agent is not running)' }],
     });
   });
 
@@ -116,9 +129,11 @@ describe('phalanx-genresolv', () => {
     const missing = join(dir, 'no-such-dir', 'resolv.conf');
     const r = await genresolv(c, missing);
     expect(r.exit.code).toBe(1);
-    expect(r.logs.at(-1)?.msg).toMatch(
-      new RegExp(`^cannot write ${missing}: ENOENT.*The old file is kept; check the path and permissions`),
-    );
+    expect(r.logs.at(-1)).toMatchObject({
+      path: missing,
+      msg: 'cannot write resolv.conf; the old file is kept: check the path and its permissions ("genresolv.path" or --output)',
+    });
+    expect(r.logs.at(-1)?.err).toMatch(/^ENOENT/);
   });
 
   test('a relative --output is taken from the working directory', async () => {
@@ -151,7 +166,9 @@ describe('phalanx-genresolv', () => {
     expect(r.exit.code).toBe(0);
     expect(r.logs.at(-1)).toMatchObject({
       method: 'in-place',
-      msg: `wrote ${resolvConf} in place (it is a mount point, so it cannot be replaced): nameservers 127.0.0.21 (upstreams: the agent does not answer)`,
+      msg: 'wrote resolv.conf in place (a mount point cannot be replaced): it lists the upstreams, since the agent does not answer',
+      path: resolvConf,
+      nameservers: ['127.0.0.21'],
     });
     // The write went through the mount into the host's file; the original seen through it was saved.
     expect(nameservers(hostFile)).toEqual(['nameserver 127.0.0.21']);
@@ -170,7 +187,7 @@ describe('phalanx-genresolv --restore', () => {
     expect(r.exit.code).toBe(0);
     expect(readFileSync(resolvConf, 'utf8')).toBe(ORIGINAL);
     expect(existsSync(`${resolvConf}.orig`)).toBe(false);
-    expect(r.logs.at(-1)?.msg).toBe(`restored ${resolvConf} from ${resolvConf}.orig`);
+    expect(r.logs.at(-1)).toMatchObject({ msg: 'restored the original resolv.conf', path: resolvConf, from: `${resolvConf}.orig` });
   });
 
   test('no original saved and the file is ours: the upstreams replace the agent, so the node keeps DNS', async () => {
@@ -189,7 +206,8 @@ describe('phalanx-genresolv --restore', () => {
     await genresolv(c);
     const r = await genresolv(c, resolvConf, ['--restore']);
     expect(r.exit.code).toBe(1);
-    expect(r.logs.at(-1)?.msg).toContain(`edit ${resolvConf} by hand`);
+    expect(r.logs.at(-1)).toMatchObject({ path: resolvConf });
+    expect(r.logs.at(-1)?.msg).toContain('edit resolv.conf by hand');
     expect(nameservers()).toEqual([`nameserver ${AGENT}`]);
   });
 
@@ -208,7 +226,8 @@ describe('phalanx-genresolv command line', () => {
     const r = await runTool(GENRESOLV_MAIN, ['--config', path, '--output', resolvConf]);
     expect(r.exit.code).toBe(2);
     expect(r.stderr.trim()).toBe(
-      `phalanx-genresolv: config ${path}: key "genresolv.options[0]": "timeout 1" is not valid; expected resolv.conf options such as "timeout:1"`,
+      `phalanx-genresolv: config ${path}: key "genresolv.options[0]": "timeout 1" is not valid; ` +
+        'expected resolv.conf options such as "timeout:1"',
     );
     expect(readFileSync(resolvConf, 'utf8')).toBe(ORIGINAL);
   });

@@ -1,6 +1,7 @@
-// Mesos state → Mesos-DNS record set (the fixture: deploy/demo/mesos-state.json, a copy of the shared one). Expectations are written out from the naming rules (the seed
-// document, Mesos-DNS's docs/naming.md and its generator tests), never computed by the code under
-// test: task hashes are the z-base-32 SHA-1 prefixes Mesos-DNS itself produces for these IDs.
+// Mesos state → Mesos-DNS record set (the fixture: deploy/demo/mesos-state.json). Expectations are
+// written out from the naming rules (Mesos-DNS's docs/naming.md and its generator tests), never
+// computed by the code under test: task hashes are the z-base-32 SHA-1 prefixes Mesos-DNS itself
+// produces for these IDs.
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from '@jest/globals';
 import dnsPacket from 'dns-packet';

@@ -4,13 +4,13 @@
 import { describe, expect, test } from '@jest/globals';
 import { parseEndpoint } from '../../common/config/endpoint.js';
 import { parseConfig } from '../../common/config/schema.js';
-import type { ProbeResult } from '../../common/ready-probe.js';
+import type { ReadyCheckResult } from '../../common/ready-check.js';
 import { MAXNS, chooseNameservers, resolvConfCandidates } from '../../genresolv/nameservers.js';
 import { GENERATED_MARKER, NoNameserverError, hasNameserver, isGenerated, renderResolvConf } from '../../genresolv/render.js';
 
 const ep = (s: string) => parseEndpoint(s, 53)!;
-const answered = (a: string): ProbeResult => ({ endpoint: ep(a), ok: true, rttMs: 1 });
-const silent = (a: string): ProbeResult => ({ endpoint: ep(a), ok: false, reason: 'no answer within 5000 ms' });
+const answered = (a: string): ReadyCheckResult => ({ endpoint: ep(a), ok: true, rttMs: 1 });
+const silent = (a: string): ReadyCheckResult => ({ endpoint: ep(a), ok: false, reason: 'no answer within 5000 ms' });
 
 describe('renderResolvConf', () => {
   test('the agent with the default options: the whole file', () => {
@@ -136,18 +136,21 @@ describe('chooseNameservers', () => {
     expect(chooseNameservers([answered('[::]:53')], []).nameservers).toEqual(['::1']);
   });
 
-  test('nothing to list: says why, naming each silent address and its reason', () => {
+  // Each silent address's own reason stays in its ready check, which genresolv logs beside `why`.
+  test('nothing to list: says why, and names the upstream it skipped', () => {
     const c = chooseNameservers([silent('198.51.100.1:53')], [ep('10.0.0.2:5353')]);
-    expect(c.source).toBe('none');
-    expect(c.nameservers).toEqual([]);
-    expect(c.notes.at(-1)).toBe(
-      'nothing to list: the agent does not answer ready.spartan on 198.51.100.1:53 (no answer within 5000 ms), and no upstream is on port 53',
-    );
+    expect(c).toEqual({
+      source: 'none',
+      nameservers: [],
+      notes: ['10.0.0.2:5353 ("upstreams") skipped: resolv.conf cannot give a port, so only port-53 addresses can be listed'],
+      why: 'nothing to list: the agent does not answer ready.spartan, and no upstream is on port 53',
+    });
   });
 
   test('nothing to list without upstreams says that instead', () => {
-    expect(chooseNameservers([], []).notes).toEqual([
-      'nothing to list: the agent has no port-53 address in "listen", and no "upstreams" are configured',
-    ]);
+    expect(chooseNameservers([], [])).toMatchObject({
+      notes: [],
+      why: 'nothing to list: the agent has no port-53 address in "listen", and no "upstreams" are configured',
+    });
   });
 });

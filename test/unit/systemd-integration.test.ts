@@ -40,12 +40,16 @@ describe('the kernel socket table', () => {
 
   test('parses IPv4 and IPv6 rows as the kernel prints them; TCP only when listening', () => {
     const header = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
-    const v4 = `${header}   0: 016433C6:0035 00000000:0000 07 00000000:00000000 00:00000000 00000000   999        0 4242 2 0000000000000000 0\n`;
+    const v4 =
+      `${header}   0: 016433C6:0035 00000000:0000 07 00000000:00000000 00:00000000 00000000   999        0 ` +
+      '4242 2 0000000000000000 0\n';
     expect(parseProcNetSockets(v4, 'udp', 4)).toEqual(new Map([[4242, ep('198.51.100.1:53')]]));
     expect(parseProcNetSockets(v4.replace(' 07 ', ' 0A '), 'tcp', 4)).toEqual(new Map([[4242, ep('198.51.100.1:53')]]));
     expect(parseProcNetSockets(v4.replace(' 07 ', ' 01 '), 'tcp', 4)).toEqual(new Map()); // an established connection
     // fd01:d::c633:6401 as four words in host (little-endian) byte order.
-    const v6 = `${header}   0: 0D0001FD0000000000000000016433C6:0035 00000000000000000000000000000000:0000 07 00000000:00000000 00:00000000 00000000 0 0 77 2 0 0\n`;
+    const v6 =
+      `${header}   0: 0D0001FD0000000000000000016433C6:0035 00000000000000000000000000000000:0000 07 ` +
+      '00000000:00000000 00:00000000 00000000 0 0 77 2 0 0\n';
     expect(parseProcNetSockets(v6, 'udp', 6)).toEqual(new Map([[77, ep('[fd01:d::c633:6401]:53')]]));
     expect(parseProcNetSockets(`${header}garbage\n   0: XYZ:0035 0 07 0 0 0 0 0 0\n`, 'udp', 4)).toEqual(new Map());
   });

@@ -285,7 +285,8 @@ ExecReload=/bin/kill -HUP $MAINPID
     mkdirSync(node.path(`${pkg}/DEBIAN`), { recursive: true });
     writeFileSync(
       node.path(`${pkg}/DEBIAN/control`),
-      'Package: phalanx-node-selftest\nVersion: 1.0\nArchitecture: all\nMaintainer: test <test@example.invalid>\nDescription: systemd node self-test\n',
+      'Package: phalanx-node-selftest\nVersion: 1.0\nArchitecture: all\n' +
+        'Maintainer: test <test@example.invalid>\nDescription: systemd node self-test\n',
     );
     mkdirSync(node.path(`${pkg}/usr/share/phalanx-node-selftest`), { recursive: true });
     writeFileSync(node.path(`${pkg}/usr/share/phalanx-node-selftest/hello`), `hello ${tag}\n`);

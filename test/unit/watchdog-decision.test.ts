@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { parseEndpoint } from '../../common/config/endpoint.js';
-import type { ProbeResult } from '../../common/ready-probe.js';
+import type { ReadyCheckResult } from '../../common/ready-check.js';
 import { listeningInodes } from '../../watchdog/agent-snapshot.js';
 import type { KernelSocket } from '../../common/kernel-sockets.js';
 import { FAILED_ROUNDS_BEFORE_RESTART, nextStep, roundPassed } from '../../watchdog/decision.js';
@@ -14,7 +14,7 @@ import { findExecutable } from '../../watchdog/restart.js';
 const on = { enabled: true, retryDelayMs: 60_000 };
 const off = { enabled: false, retryDelayMs: 60_000 };
 
-const probe = (address: string, ok: boolean): ProbeResult => ({
+const check = (address: string, ok: boolean): ReadyCheckResult => ({
   endpoint: parseEndpoint(address)!,
   ok,
   ...(ok ? { rttMs: 1 } : { reason: 'no answer within 5000 ms' }),
@@ -22,10 +22,10 @@ const probe = (address: string, ok: boolean): ProbeResult => ({
 
 describe('roundPassed', () => {
   test('any answering address is enough: the resolver moves on to it', () => {
-    expect(roundPassed([probe('198.51.100.1:53', false), probe('198.51.100.2:53', true), probe('198.51.100.3:53', false)])).toBe(true);
+    expect(roundPassed([check('198.51.100.1:53', false), check('198.51.100.2:53', true), check('198.51.100.3:53', false)])).toBe(true);
   });
   test('no answer on any address fails the round', () => {
-    expect(roundPassed([probe('198.51.100.1:53', false), probe('198.51.100.2:53', false)])).toBe(false);
+    expect(roundPassed([check('198.51.100.1:53', false), check('198.51.100.2:53', false)])).toBe(false);
   });
   test('no addresses at all is a failure, never silently healthy', () => {
     expect(roundPassed([])).toBe(false);

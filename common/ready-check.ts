@@ -1,13 +1,14 @@
-// The ready.spartan probe: is the agent on this address alive *and* answering? One UDP query for
+// The ready check: is the agent on this address alive *and* answering? One UDP query for
 // ready.spartan A, which the agent answers from its own local zone, so a reply depends on nothing
-// but the agent itself. Shared by the watchdog, the resolv.conf generator and the HTTP API's
-// health check, so all three agree on what "answering" means.
+// but the agent itself. The watchdog, the resolv.conf generator and the HTTP API's health check
+// share it, so all three agree on what "answering" means.
 //
 // It uses its own connected socket rather than the forwarder's pool: a health check should meet
 // the agent the way a client does, and say why it failed. On a connected socket the kernel
 // delivers only datagrams from the address asked and reports "port unreachable" as ECONNREFUSED,
 // so a dead agent (refused at once) is told apart from a hung one (silent until the timeout).
-// Replies must carry our fresh random ID, QR, the same question, and the A record 127.0.0.1.
+// A reply counts only with our random ID, QR and our question (RFC 5452 §9.1), and the A record
+// 127.0.0.1.
 import { randomInt } from 'node:crypto';
 import dgram from 'node:dgram';
 import { type Endpoint, isWildcard } from './config/endpoint.js';
@@ -29,7 +30,7 @@ export const READY_NAME = 'ready.spartan';
 /** What the agent's spartan zone holds for ready.spartan (dcos-dns's value). */
 export const READY_ADDRESS = '127.0.0.1';
 
-export interface ProbeResult {
+export interface ReadyCheckResult {
   /** The address asked, as configured. */
   endpoint: Endpoint;
   ok: boolean;
@@ -66,7 +67,7 @@ function socketError(err: NodeJS.ErrnoException): string {
 }
 
 /** Asks `endpoint` for ready.spartan A once; never rejects, never takes longer than timeoutMs. */
-export function probeReady(endpoint: Endpoint, timeoutMs: number): Promise<ProbeResult> {
+export function checkReady(endpoint: Endpoint, timeoutMs: number): Promise<ReadyCheckResult> {
   return new Promise((resolve) => {
     const started = Date.now();
     const id = randomInt(0, 65536);
@@ -106,7 +107,7 @@ export function probeReady(endpoint: Endpoint, timeoutMs: number): Promise<Probe
   });
 }
 
-/** Probes every address at once, so a round costs one timeout, not one per address. In input order. */
-export function probeAll(endpoints: Endpoint[], timeoutMs: number): Promise<ProbeResult[]> {
-  return Promise.all(endpoints.map((e) => probeReady(e, timeoutMs)));
+/** Checks every address at once, so a round costs one timeout, not one per address. In input order. */
+export function checkReadyAll(endpoints: Endpoint[], timeoutMs: number): Promise<ReadyCheckResult[]> {
+  return Promise.all(endpoints.map((e) => checkReady(e, timeoutMs)));
 }

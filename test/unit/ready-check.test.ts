@@ -1,10 +1,10 @@
-// The ready.spartan probe shared by the watchdog, genresolv and /healthz, against in-process fake
+// The ready check shared by the watchdog, genresolv and /healthz, against in-process fake
 // servers: it must pass only a real "ready.spartan A 127.0.0.1" answer to its own question, and
 // say in words why anything else does not count.
 import { afterEach, describe, expect, test } from '@jest/globals';
 import type { Answer } from 'dns-packet';
 import { parseEndpoint } from '../../common/config/endpoint.js';
-import { probeAll, probeReady } from '../../common/ready-probe.js';
+import { checkReady, checkReadyAll } from '../../common/ready-check.js';
 import { type Behaviour, FakeDnsServer } from '../../sim/fake-dns.js';
 import { freePort } from '../../sim/ports.js';
 
@@ -28,25 +28,25 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.stop()));
 });
 
-describe('probeReady', () => {
+describe('checkReady', () => {
   test('passes on ready.spartan A 127.0.0.1, with the round-trip time', async () => {
     const s = await fake();
-    const r = await probeReady(endpointOf(s), 2000);
+    const r = await checkReady(endpointOf(s), 2000);
     expect(r).toMatchObject({ ok: true, endpoint: endpointOf(s) });
     expect(r.reason).toBeUndefined();
     expect(r.rttMs).toBeGreaterThanOrEqual(0);
     expect(s.queries).toMatchObject([{ name: 'ready.spartan', type: 'A', transport: 'udp' }]);
   });
 
-  test('a fresh random ID per probe', async () => {
+  test('a fresh random ID per check', async () => {
     const s = await fake();
-    for (let i = 0; i < 8; i++) await probeReady(endpointOf(s), 2000);
+    for (let i = 0; i < 8; i++) await checkReady(endpointOf(s), 2000);
     expect(new Set(s.queries.map((q) => q.id)).size).toBeGreaterThan(1);
   });
 
   test('a server that never answers (a hung agent) fails after the timeout', async () => {
     const s = await fake({ behaviour: { kind: 'silent' } });
-    const r = await probeReady(endpointOf(s), 300);
+    const r = await checkReady(endpointOf(s), 300);
     expect(r.ok).toBe(false);
     expect(r.reason).toBe('no answer within 300 ms');
   });
@@ -54,7 +54,7 @@ describe('probeReady', () => {
   test('nothing listening (a dead agent) is refused at once, not after the timeout', async () => {
     const port = await freePort('127.0.0.1');
     const started = Date.now();
-    const r = await probeReady(parseEndpoint(`127.0.0.1:${port}`)!, 3000);
+    const r = await checkReady(parseEndpoint(`127.0.0.1:${port}`)!, 3000);
     expect(r.ok).toBe(false);
     expect(r.reason).toBe('refused: nothing listens there (the agent is not running)');
     expect(Date.now() - started).toBeLessThan(1500);
@@ -62,21 +62,21 @@ describe('probeReady', () => {
 
   test('a reply with the wrong ID is ignored, and the reason says so', async () => {
     const s = await fake({ behaviour: { kind: 'wrong-id' } });
-    const r = await probeReady(endpointOf(s), 500);
+    const r = await checkReady(endpointOf(s), 500);
     expect(r.ok).toBe(false);
     expect(r.reason).toBe('no answer within 500 ms (ignored replies: 1 with the wrong id)');
   });
 
   test('a reply to another question is ignored', async () => {
     const s = await fake({ behaviour: { kind: 'wrong-question' } });
-    const r = await probeReady(endpointOf(s), 500);
+    const r = await checkReady(endpointOf(s), 500);
     expect(r.ok).toBe(false);
     expect(r.reason).toBe('no answer within 500 ms (ignored replies: 1 with the wrong question)');
   });
 
-  test('a reply from another port never reaches the probe (its socket is connected to the address asked)', async () => {
+  test('a reply from another port never reaches the check (its socket is connected to the address asked)', async () => {
     const s = await fake({ behaviour: { kind: 'other-port' } });
-    const r = await probeReady(endpointOf(s), 500);
+    const r = await checkReady(endpointOf(s), 500);
     expect(r.ok).toBe(false);
     expect(r.reason).toBe('no answer within 500 ms');
     expect(s.queries).toHaveLength(1);
@@ -84,52 +84,52 @@ describe('probeReady', () => {
 
   test('garbage does not pass', async () => {
     const s = await fake({ behaviour: { kind: 'garbage' } });
-    const r = await probeReady(endpointOf(s), 300);
+    const r = await checkReady(endpointOf(s), 300);
     expect(r.ok).toBe(false);
   });
 
   test('SERVFAIL does not pass', async () => {
     const s = await fake({ behaviour: { kind: 'rcode', rcode: 'SERVFAIL' } });
-    const r = await probeReady(endpointOf(s), 2000);
+    const r = await checkReady(endpointOf(s), 2000);
     expect(r.ok).toBe(false);
     expect(r.reason).toBe('answered SERVFAIL instead of the A record');
   });
 
   test('NXDOMAIN (some other server holding a spartan zone) does not pass', async () => {
     const s = await fake({ records: [{ name: 'ns.spartan', type: 'A', data: '198.51.100.1' }] });
-    const r = await probeReady(endpointOf(s), 2000);
+    const r = await checkReady(endpointOf(s), 2000);
     expect(r.ok).toBe(false);
     expect(r.reason).toBe('answered NXDOMAIN instead of the A record');
   });
 
   test('an A record other than 127.0.0.1 does not pass', async () => {
     const s = await fake({ records: [{ name: 'ready.spartan', type: 'A', data: '10.0.0.1' }] });
-    const r = await probeReady(endpointOf(s), 2000);
+    const r = await checkReady(endpointOf(s), 2000);
     expect(r.ok).toBe(false);
     expect(r.reason).toContain('answered without ready.spartan A 127.0.0.1 (got 10.0.0.1)');
   });
 
-  test('a wildcard listen address is probed on loopback', async () => {
+  test('a wildcard listen address is checked on loopback', async () => {
     const s = await fake({ address: '127.0.0.1' });
-    const r = await probeReady(parseEndpoint(`0.0.0.0:${s.port}`)!, 2000);
+    const r = await checkReady(parseEndpoint(`0.0.0.0:${s.port}`)!, 2000);
     expect(r.ok).toBe(true);
     expect(r.endpoint.host).toBe('0.0.0.0'); // reported as configured
   });
 });
 
-describe('probeAll', () => {
+describe('checkReadyAll', () => {
   test('asks every address at once and reports each, in order', async () => {
     const silent = [await fake({ behaviour: { kind: 'silent' } }), await fake({ behaviour: { kind: 'silent' } })];
     const good = await fake();
     const started = Date.now();
-    const results = await probeAll([...silent, good].map(endpointOf), 500);
-    // Sequential probes would take 2 × 500 ms before the good one was even asked.
+    const results = await checkReadyAll([...silent, good].map(endpointOf), 500);
+    // Sequential checks would take 2 × 500 ms before the good one was even asked.
     expect(Date.now() - started).toBeLessThan(950);
     expect(results.map((r) => r.ok)).toEqual([false, false, true]);
     expect(results.map((r) => r.endpoint.port)).toEqual([silent[0].port, silent[1].port, good.port]);
   });
 
   test('an empty list gives no results', async () => {
-    await expect(probeAll([], 100)).resolves.toEqual([]);
+    await expect(checkReadyAll([], 100)).resolves.toEqual([]);
   });
 });
