@@ -1,4 +1,5 @@
-// ESM throughout (p-any is ESM-only): see ../shared/notes/toolchain.md for why this shape.
+// The sources are ESM ("type": "module"), so ts-jest compiles them as ESM (hence node's
+// --experimental-vm-modules in the "jest" script), and the mapper sends "./x.js" imports to x.ts.
 export default {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],

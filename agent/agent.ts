@@ -25,20 +25,20 @@ import { zkZone } from './zones/local-zones.js';
 /** Sockets per address family, and queries each serves before moving to a fresh random port. */
 const UDP_POOL_SIZE = 64;
 const UDP_SOCKET_MAX_USES = 256;
-/** The deadline of /healthz's own ready.spartan query. */
-const HEALTH_PROBE_TIMEOUT_MS = 1000;
+/** The deadline of /healthz's ready check (its own ready.spartan query). */
+const READY_CHECK_TIMEOUT_MS = 1000;
 
 export class Agent {
   private readonly metrics: Metrics = createMetrics();
   private readonly resolver: Resolver;
   /** Sockets for queries to servers, shared by every group; strays are counted as mismatches. */
-  private readonly pools: UdpPools = createUdpPools(UDP_POOL_SIZE, UDP_SOCKET_MAX_USES, (from, reason) => this.stray(from, reason));
+  private readonly udpPools: UdpPools = createUdpPools(UDP_POOL_SIZE, UDP_SOCKET_MAX_USES, (from, reason) => this.stray(from, reason));
   /** Pipelined TCP connections for truncated answers, shared by every group like the sockets. */
   private readonly tcpPool = new TcpPool({
     onStray: (from, reason) => this.stray(from, reason),
     onOpen: (server) => this.metrics.serverTcpOpened.inc({ upstream_address: formatEndpoint(server) }),
   });
-  private readonly serverPools: ServerPools = { udp: this.pools, tcp: this.tcpPool };
+  private readonly serverPools: ServerPools = { udp: this.udpPools, tcp: this.tcpPool };
   private readonly listeners = new ListenerSet({
     udp: (e) => new UdpListener(e, this.resolver, this.log),
     tcp: (e) =>
@@ -97,7 +97,7 @@ export class Agent {
       {
         masters: (masters) => this.setMasters(masters),
         ensemble: (hosts) => this.setEnsemble(hosts),
-        current: () => this.resolver.state.mesos.servers.map((s) => s.address),
+        currentMasters: () => this.resolver.state.mesos.servers.map((s) => s.address),
       },
       this.log,
     );
@@ -107,16 +107,16 @@ export class Agent {
   private setMasters(masters: Endpoint[]): { added: string[]; removed: string[] } {
     this.masters = masters;
     const change = this.resolver.state.mesos.setEndpoints(masters);
-    if (!this.config.zk.servers && !this.discoveredEnsemble) this.refreshZk();
+    if (!this.config.zk.servers && !this.discoveredEnsemble) this.refreshZkZone();
     return change;
   }
 
   private setEnsemble(hosts: string[]): void {
     this.discoveredEnsemble = hosts;
-    this.refreshZk();
+    this.refreshZkZone();
   }
 
-  private refreshZk(): void {
+  private refreshZkZone(): void {
     const s = this.resolver.state;
     const zones = new Map(s.zones);
     zones.set('zk', zkZone(this.ensemble(this.config)));
@@ -132,15 +132,15 @@ export class Agent {
           state: this.resolver.state,
           listening: this.listening,
           discovery: this.discovery.status,
-          zookeeper: this.ensemble(this.config),
+          ensemble: this.ensemble(this.config),
           inflight: this.resolver.inflightCount,
         }),
       listening: () => this.listening,
       // "tcp": the whole answer, never truncated.
       resolve: (query) => this.resolver.resolve(query, 'tcp'),
       // The first listen address, exactly as the watchdog would ask it.
-      ready: () => checkReady(this.config.listen[0], HEALTH_PROBE_TIMEOUT_MS),
-      metrics: async () => ({ text: await this.metrics.registry.metrics(), contentType: this.metrics.registry.contentType }),
+      ready: () => checkReady(this.config.listen[0], READY_CHECK_TIMEOUT_MS),
+      metrics: async () => ({ text: await this.metrics.text(), contentType: this.metrics.registry.contentType }),
     };
   }
 
@@ -168,7 +168,7 @@ export class Agent {
         upstreams: c.upstreams.map(formatEndpoint),
         forwardZones: describeConfig(c).forwardZones,
         mesosDomain: c.mesos.domain,
-        zk: this.ensemble(c),
+        zookeepers: this.ensemble(c),
         acl: this.resolver.state.clients.acl.networks.map(formatCidr),
         fromSystemd: plan.sockets.filter((s) => s.fd !== undefined).map(describeSocket),
       },
@@ -176,14 +176,17 @@ export class Agent {
     );
     if (plan.unlisted.length > 0) {
       this.log.warn(
-        { sockets: plan.unlisted.map(describeSocket) },
-        'systemd passed sockets for addresses that are not in "listen"; serving them anyway. Make phalanx-dns.socket and "listen" name the same addresses',
+        { sockets: plan.unlisted.map(describeSocket), hint: 'make phalanx-dns.socket and "listen" name the same addresses' },
+        'serving sockets from systemd whose addresses are not in "listen"',
       );
     }
     if (c.listen.some(isWildcard)) {
       this.log.warn(
-        { listen: c.listen.filter(isWildcard).map(formatEndpoint) },
-        'listening on a wildcard address: every network this host is on can reach the agent, and the ACL ("acl") is what keeps other clients out',
+        {
+          listen: c.listen.filter(isWildcard).map(formatEndpoint),
+          hint: 'every network this host is on can reach the agent; only the ACL ("acl") keeps other clients out',
+        },
+        'listening on a wildcard address',
       );
     }
     this.discovery.start();
@@ -199,14 +202,14 @@ export class Agent {
     if (listenChanged) {
       this.log.warn(
         { listen: this.config.listen.map(formatEndpoint), wanted: next.listen.map(formatEndpoint) },
-        'config reloaded, but "listen" changes need a restart; still listening on the old addresses',
+        'config reloaded, but "listen" changes need a restart',
       );
       next = { ...next, listen: this.config.listen };
     }
     if (next.http.enabled !== this.config.http.enabled || formatEndpoint(next.http.listen) !== formatEndpoint(this.config.http.listen)) {
       this.log.warn(
-        { http: describeConfig(this.config).http },
-        'config reloaded, but "http" changes need a restart; the HTTP API stays as it was',
+        { http: describeConfig(this.config).http, wanted: describeConfig(next).http },
+        'config reloaded, but "http" changes need a restart',
       );
       next = { ...next, http: this.config.http };
     }
@@ -234,8 +237,8 @@ export class Agent {
     s.mesos.close();
     s.upstream.close();
     s.forward.forEach((g) => g.close());
-    this.pools[4].close();
-    this.pools[6].close();
+    this.udpPools[4].close();
+    this.udpPools[6].close();
     this.tcpPool.close();
   }
 

@@ -1,10 +1,6 @@
 #!/usr/bin/env -S MALLOC_ARENA_MAX=1 node --max-semi-space-size=2 --heap-growing-percent=80
-// (Memory settings, read only at start-up, so they sit here, where the systemd unit's ExecStart
-// finds them (NODE_OPTIONS cannot carry --heap-growing-percent): a 2 MB young generation; an old
-// generation allowed to grow to 1.8 times what survived the last full collection instead of V8's
-// up to 4 times; and one glibc malloc arena instead of one per thread, whose fragments had added
-// ~8 MiB outside the heap. Together they keep peak RSS under load below 100 MB (README
-// "Benchmark").)
+// (Memory settings on the #! line, where the systemd unit's ExecStart finds them, because
+// NODE_OPTIONS cannot carry --heap-growing-percent; docs/design.md "Memory settings" says why each.)
 // phalanx-dns: the per-node resolver daemon. Parses the command line, loads the config (exiting
 // with one clear line when it is wrong), starts the agent and wires SIGTERM/SIGINT and SIGHUP.
 import { Agent } from './agent.js';
@@ -54,15 +50,17 @@ async function main(): Promise<void> {
   }
 
   const log = createLogger('phalanx-dns', config.log.level);
-  if (asRoot)
+  if (asRoot) {
     log.warn(
-      'running as root (--allow-root): a flaw in the agent would give the whole node away; run it as an unprivileged user with CAP_NET_BIND_SERVICE instead',
+      { hint: 'a flaw in the agent would give the whole node away; run it as an unprivileged user with CAP_NET_BIND_SERVICE' },
+      'running as root (--allow-root)',
     );
+  }
   let inherited;
   try {
     inherited = inheritedSockets();
   } catch (err) {
-    log.fatal({ err: (err as Error).message }, (err as Error).message);
+    log.fatal({ err: (err as Error).message }, 'cannot use the sockets systemd passed');
     fail((err as Error).message, 1);
   }
   const systemd = new SystemdNotifier(log);
@@ -79,7 +77,7 @@ async function main(): Promise<void> {
           : e.code === 'EADDRINUSE'
             ? 'another process already listens there'
             : e.message;
-    log.fatal({ err, address: e.address, port: e.port }, `cannot listen on ${e.address ?? '?'}:${e.port ?? '?'}: ${hint}`);
+    log.fatal({ err, address: e.address, port: e.port, reason: hint }, 'cannot listen on a configured address');
     fail(`cannot listen on ${e.address ?? '?'}:${e.port ?? '?'}: ${hint}`, 1);
   }
   const status = () => `serving ${agent.listenAddresses.join(', ')}`;
@@ -111,8 +109,8 @@ async function main(): Promise<void> {
       agent.reload(next);
     } catch (err) {
       log.error(
-        { err: (err as Error).message, config: path },
-        'config reload failed; keeping the running config. Fix the file and send SIGHUP again',
+        { err: (err as Error).message, config: path, hint: 'fix the file and reload again' },
+        'config reload failed; keeping the running config',
       );
     }
     void systemd.notify({ READY: '1', STATUS: status() });

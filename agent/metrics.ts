@@ -1,6 +1,53 @@
 // Every counter the agent keeps, as Prometheus metrics from the start, so the HTTP API only has
-// to expose the registry. Families named after dcos-dns's where they mean the same thing.
+// to expose the registry. All are named phalanx_dns_*; dcos-dns's names for four of them are kept
+// as aliases for existing dashboards, written at scrape time so the hot path counts once.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** A family also exposed under dcos-dns's name, with some label names changed back to its own. */
+export interface MetricAlias {
+  name: string;
+  alias: string;
+  /** Label renames, from this agent's name to the alias's. */
+  labels?: Readonly<Record<string, string>>;
+}
+
+export const DCOS_DNS_ALIASES: readonly MetricAlias[] = [
+  { name: 'phalanx_dns_forwarded_query_duration_seconds', alias: 'forwarder_requests_duration_seconds' },
+  { name: 'phalanx_dns_forwarded_query_failures_total', alias: 'forwarder_failures_total' },
+  { name: 'phalanx_dns_server_request_duration_seconds', alias: 'worker_requests_duration_seconds', labels: { transport: 'protocol' } },
+  { name: 'phalanx_dns_server_request_failures_total', alias: 'worker_failures_total', labels: { transport: 'protocol' } },
+];
+
+/** The lines a histogram's family writes besides its own name. */
+const SAMPLE_SUFFIXES = ['', '_bucket', '_sum', '_count'];
+
+/**
+ * `text` (Prometheus text format) followed by each aliased family again under its alias: HELP,
+ * TYPE and every sample, with the same values since they come from the same text.
+ */
+export function withAliases(text: string, aliases: readonly MetricAlias[]): string {
+  const bySample = new Map<string, { alias: MetricAlias; name: string }>();
+  for (const a of aliases) for (const s of SAMPLE_SUFFIXES) bySample.set(a.name + s, { alias: a, name: a.alias + s });
+  const extra: string[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^(# (?:HELP|TYPE) )?([a-zA-Z_:][a-zA-Z0-9_:]*)(.*)$/.exec(line);
+    const found = m && bySample.get(m[2]);
+    if (!m || !found) continue;
+    const [, comment, , rest] = m;
+    if (comment === '# HELP ') extra.push(`${comment}${found.name} Alias of ${found.alias.name} (dcos-dns's name):${rest}`);
+    else if (comment) extra.push(`${comment}${found.name}${rest}`);
+    else extra.push(`${found.name}${relabel(rest, found.alias.labels)}`);
+  }
+  if (extra.length === 0) return text;
+  return `${text}${text.endsWith('\n') ? '' : '\n'}${extra.join('\n')}\n`;
+}
+
+/** Renames label names in a sample's `{a="x",b="y"} value`; a value cannot match, its quotes are escaped. */
+function relabel(rest: string, renames: Readonly<Record<string, string>> = {}): string {
+  let out = rest;
+  for (const [from, to] of Object.entries(renames)) out = out.replace(new RegExp(`([{,])${from}="`), `$1${to}="`);
+  return out;
+}
 
 export function createMetrics() {
   const registry = new Registry();
@@ -11,6 +58,10 @@ export function createMetrics() {
   let inflightNow = () => 0;
   return {
     registry,
+    /** The Prometheus text of every family, the dcos-dns aliases included. */
+    async text(): Promise<string> {
+      return withAliases(await registry.metrics(), DCOS_DNS_ALIASES);
+    },
     /** Where the in-flight gauge reads its value (the resolver's count). */
     readInflightFrom(read: () => number): void {
       inflightNow = read;
@@ -52,30 +103,30 @@ export function createMetrics() {
       labelNames: ['zone'] as const,
       registers: [registry],
     }),
-    forwarderDuration: new Histogram({
-      name: 'forwarder_requests_duration_seconds',
-      help: 'Time to answer a forwarded client query, by zone (mesos domain, forward zone or upstream)',
+    forwardedDuration: new Histogram({
+      name: 'phalanx_dns_forwarded_query_duration_seconds',
+      help: 'Time to answer a client query sent to servers, by zone (the server group: mesos, upstream or a forward zone)',
       labelNames: ['zone'] as const,
       buckets,
       registers: [registry],
     }),
-    forwarderFailures: new Counter({
-      name: 'forwarder_failures_total',
-      help: 'Forwarded client queries that no server answered usably (client got SERVFAIL)',
+    forwardedFailures: new Counter({
+      name: 'phalanx_dns_forwarded_query_failures_total',
+      help: 'Client queries sent to servers that no server answered usably (the client got SERVFAIL), by zone',
       labelNames: ['zone'] as const,
       registers: [registry],
     }),
-    workerDuration: new Histogram({
-      name: 'worker_requests_duration_seconds',
-      help: 'Time for one server to give a usable answer',
-      labelNames: ['protocol', 'upstream_address'] as const,
+    serverRequestDuration: new Histogram({
+      name: 'phalanx_dns_server_request_duration_seconds',
+      help: 'Time for one server to give a usable answer, by transport and server',
+      labelNames: ['transport', 'upstream_address'] as const,
       buckets,
       registers: [registry],
     }),
-    workerFailures: new Counter({
-      name: 'worker_failures_total',
-      help: 'Requests to one server that gave no usable answer, by reason',
-      labelNames: ['protocol', 'upstream_address', 'reason'] as const,
+    serverRequestFailures: new Counter({
+      name: 'phalanx_dns_server_request_failures_total',
+      help: 'Requests to one server that gave no usable answer, by transport, server and reason',
+      labelNames: ['transport', 'upstream_address', 'reason'] as const,
       registers: [registry],
     }),
     mismatchedReplies: new Counter({

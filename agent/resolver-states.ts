@@ -68,8 +68,11 @@ export class ResolverStates {
       this.interfaces = networkInterfaces();
     } catch (err) {
       this.deps.log.error(
-        { err: (err as Error).message },
-        'cannot read the network interfaces; the default ACL and rate-limit exemption use the last ones read (loopback only at start). Set "acl" and "rateLimit.exempt" in the config to be independent of them',
+        {
+          err: (err as Error).message,
+          hint: 'the default "acl" and "rateLimit.exempt" follow the interfaces (loopback only at start); set both to be independent of them',
+        },
+        'cannot read the network interfaces; keeping the last ones read',
       );
     }
     return new ClientAdmission(

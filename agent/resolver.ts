@@ -2,7 +2,7 @@
 // servers → shape the reply for this client. It never throws; every query gets a reply or a
 // deliberate silence (unparsable input).
 import type { Logger } from 'pino';
-import type { ClientAdmission, Verdict } from './admission/client-admission.js';
+import type { ClientAdmission, QueryAdmission } from './admission/client-admission.js';
 import type { Config } from '../common/config/schema.js';
 import { type Query, parseQuery, replyLimit } from '../common/dns/query.js';
 import type { AnswerCache } from './cache/answer-cache.js';
@@ -56,8 +56,8 @@ export class Resolver {
    */
   async resolve(msg: Buffer, transport: Transport, client?: string): Promise<Buffer | undefined> {
     if (client !== undefined) {
-      const verdict = this.state.clients.check(client);
-      if (verdict !== 'serve') return this.turnAway(msg, verdict, transport, client);
+      const admission = this.state.clients.admitQuery(client);
+      if (admission !== 'serve') return this.turnAway(msg, admission, transport, client);
     }
     const parsed = parseQuery(msg);
     if (parsed.kind !== 'query') {
@@ -79,13 +79,10 @@ export class Resolver {
    * query, so a real client retries over TCP (which proves its address) and a spoofed victim gets
    * nothing amplified; over TCP: REFUSED. Unparsable input from such a client gets silence.
    */
-  private turnAway(msg: Buffer, reason: Exclude<Verdict, 'serve'>, transport: Transport, client: string): Buffer | undefined {
+  private turnAway(msg: Buffer, reason: Exclude<QueryAdmission, 'serve'>, transport: Transport, client: string): Buffer | undefined {
     this.metrics.refused.inc({ reason, transport });
-    // Debug only: a flood would be a line per packet.
-    this.log.debug(
-      { client, reason, transport },
-      reason === 'acl' ? 'query refused: the client is outside the ACL' : 'query turned away: the client is over its rate',
-    );
+    // Debug only: a flood would be a line per packet. reason: "acl" (outside it) or "rate" (over it).
+    this.log.debug({ client, reason, transport }, 'query turned away');
     const parsed = parseQuery(msg);
     if (parsed.kind !== 'query') return undefined;
     const q = parsed.query;
@@ -97,7 +94,7 @@ export class Resolver {
     return this.fail(q, Rcode.REFUSED);
   }
 
-  /** One labels object per transport, route and rcode, made once (per-query objects showed in profiles). */
+  /** One labels object per transport, route and rcode, made once: not an allocation per query. */
   private queryLabels(transport: Transport, route: Route['kind'], rcode: number) {
     const key = `${transport}|${route}|${rcode}`;
     let labels = this.labelCache.get(key);
@@ -142,13 +139,11 @@ export class Resolver {
     }
     if (state.cache) this.metrics.cacheLookups.inc({ result: 'miss' });
     if (group.servers.length === 0) {
-      this.metrics.forwarderFailures.inc({ zone: group.name });
+      this.metrics.forwardedFailures.inc(group.labels);
       return this.fail(q, Rcode.SERVFAIL);
     }
-    // Past the limit an immediate answer beats silence: the client's resolver moves on at once.
-    // The stale answer when one is kept, else SERVFAIL: the limit is reached when servers are
-    // slow or down and queries pile up waiting for them, which is when serve-stale is meant to
-    // help. It adds no load on any server, and its short TTL brings the client back soon.
+    // Past the limit an immediate answer beats silence (the client's resolver moves on at once).
+    // The limit is reached when servers are slow or down, just when serve-stale helps most.
     if (this.inflight >= state.config.maxInflight) {
       this.metrics.overload.inc();
       return this.answerStale(q, cacheKey, state, group, transport) ?? this.fail(q, Rcode.SERVFAIL);
@@ -165,7 +160,7 @@ export class Resolver {
       if (!reply) {
         const stale = this.answerStale(q, cacheKey, state, group, transport);
         if (stale) return stale;
-        this.metrics.forwarderFailures.inc({ zone: group.name });
+        this.metrics.forwardedFailures.inc(group.labels);
         return this.fail(q, Rcode.SERVFAIL);
       }
       const c = state.config.cache;
@@ -174,7 +169,7 @@ export class Resolver {
       state.stale?.set(cacheKey, reply.msg, reply.scan, now);
       return this.reply(q, reply, transport);
     } finally {
-      this.metrics.forwarderDuration.observe(group.labels, (performance.now() - started) / 1000);
+      this.metrics.forwardedDuration.observe(group.labels, (performance.now() - started) / 1000);
       this.inflight--;
     }
   }
@@ -185,7 +180,7 @@ export class Resolver {
     if (!stale) return undefined;
     this.metrics.staleAnswers.inc(group.labels);
     // Debug only: during an outage this is every query for a known name.
-    this.log.debug({ qname: q.name, qtype: q.qtype, zone: group.name, ageSec: stale.ageSec }, 'answered from the stale store');
+    this.log.debug({ qname: q.name, qtype: q.qtype, group: group.name, ageSec: stale.ageSec }, 'answered from the stale store');
     return this.reply(q, stale, transport);
   }
 }

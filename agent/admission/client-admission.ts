@@ -1,25 +1,24 @@
 // Which clients get served: the ACL (who may ask at all), a token bucket per client address
-// (how fast), and the caps on client TCP connections (how many at once). Decisions are remembered per address in one bounded map, so the hot path is one
-// Map lookup: a BlockList check costs about 1.3 µs, a local answer about 20 µs in all.
+// (how fast), and the caps on client TCP connections (how many at once). What the ACL and the
+// exemptions say is remembered per address, so a query costs one Map lookup, not a BlockList check.
+import type { RateLimitConfig, TcpConfig } from '../../common/config/schema.js';
 import type { NetworkSet } from './network-set.js';
 
-/** serve; refuse because the address is outside the ACL; turn away because it is over its rate. */
-export type Verdict = 'serve' | 'acl' | 'rate';
+/** A query is served, refused (the address is outside the ACL) or turned away (over its rate). */
+export type QueryAdmission = 'serve' | 'acl' | 'rate';
 
-export interface RateLimit {
-  /** Tokens added per second; 0 turns the limit off. */
-  perClientQps: number;
-  /** Bucket size: how many queries a quiet client may send at once. */
-  burst: number;
-}
+/** A new client TCP connection is accepted, or closed at once because a cap is reached. */
+export type ConnectionAdmission = 'accept' | 'max_connections' | 'per_client';
 
-/** The client TCP connection caps (tcp.maxConnections, tcp.maxConnectionsPerClient). */
-export interface TcpCaps {
-  maxConnections: number;
-  maxConnectionsPerClient: number;
-}
+/** The token bucket: perClientQps tokens a second (0 turns the limit off), burst at most. */
+export type RateLimit = Pick<RateLimitConfig, 'perClientQps' | 'burst'>;
 
-/** Clients remembered at most; the least recently seen goes first (~100 bytes each). */
+export type TcpCaps = Pick<TcpConfig, 'maxConnections' | 'maxConnectionsPerClient'>;
+
+/**
+ * Clients remembered at most, so a flood from spoofed sources cannot grow the map without end;
+ * the least recently seen goes first.
+ */
 export const MAX_CLIENTS = 100_000;
 /** A client's place in the eviction order is refreshed at most this often (ms): a Map re-insert per query would cost more than the bucket. */
 const TOUCH_EVERY_MS = 1000;
@@ -45,8 +44,8 @@ export class ClientAdmission {
     private readonly clock: () => number = () => performance.now(),
   ) {}
 
-  /** Takes one token from the client's bucket when it has one. */
-  check(address: string): Verdict {
+  /** Whether a query from `address` is served; takes one token from its bucket when it has one. */
+  admitQuery(address: string): QueryAdmission {
     const key = clientKey(address);
     const c = this.clients.get(key) ?? this.learn(key);
     if (!c.allowed) return 'acl';
@@ -69,7 +68,7 @@ export class ClientAdmission {
    * this client: closed at once past either cap, except that the exempt addresses (the node
    * itself, where every process connects from) have no per-client cap.
    */
-  connection(address: string, open: { total: number; fromClient: number }, caps: TcpCaps): 'accept' | 'max_connections' | 'per_client' {
+  admitConnection(address: string, open: { total: number; fromClient: number }, caps: TcpCaps): ConnectionAdmission {
     if (open.total >= caps.maxConnections) return 'max_connections';
     if (open.fromClient < caps.maxConnectionsPerClient) return 'accept';
     const key = clientKey(address);

@@ -1,7 +1,6 @@
 // Answers from servers, kept for their TTL (capped per zone), so repeated lookups neither wait for
-// a server nor add to the masters' load (dcos-dns had no cache, and every node's every lookup hit
-// the masters). Entries are whole replies as the server sent them; on a hit the TTLs are lowered
-// by the time spent in the cache (RFC 1035 §6.1.2) before the reply is shaped for the client.
+// a server nor add to the masters' load. Entries are whole replies as the server sent them; on a
+// hit the TTLs are lowered by the time spent in the cache (RFC 1035 §6.1.2).
 import { Rcode, type Scan, type ScannedMessage, TC, Type } from '../../common/dns/wire.js';
 import { type StoredReply, copyWithTtls, touch } from './stored-reply.js';
 

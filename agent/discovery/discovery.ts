@@ -33,7 +33,7 @@ export interface DiscoveryReports {
   /** The ZooKeeper ensemble, when the source knows it. */
   ensemble(hosts: string[]): void;
   /** The masters in use now ("ip:port"), named when discovery fails and they are kept. */
-  current(): string[];
+  currentMasters(): string[];
 }
 
 export function createSource(config: Config): MasterSourceRunner | undefined {
@@ -63,18 +63,18 @@ export function createSource(config: Config): MasterSourceRunner | undefined {
 export class Discovery {
   private runner: MasterSourceRunner | undefined;
   private lastError: string | undefined;
-  private current: DiscoveryStatus;
+  private latest: DiscoveryStatus;
 
   constructor(
     private readonly config: Config,
     private readonly reports: DiscoveryReports,
     private readonly log: Logger,
   ) {
-    this.current = { source: config.mesos.source.kind, state: 'ok' };
+    this.latest = { source: config.mesos.source.kind, state: 'ok' };
   }
 
   get status(): DiscoveryStatus {
-    return this.current;
+    return this.latest;
   }
 
   start(): void {
@@ -82,12 +82,12 @@ export class Discovery {
     this.runner = createSource(this.config);
     if (!this.runner) return;
     const display = 'display' in s ? s.display : s.kind;
-    this.current = { source: s.kind, location: display, state: 'connecting' };
-    this.log.info({ source: s.kind, location: display }, `learning the masters from ${s.kind} ${display}`);
+    this.latest = { source: s.kind, location: display, state: 'connecting' };
+    this.log.info({ source: s.kind, location: display }, 'master discovery started');
     this.runner.start({
       update: (cluster) => this.apply(cluster),
       failure: (err) => this.failed(err),
-      notice: (message) => this.log.warn({ source: s.kind }, message),
+      notice: (message, details) => this.log.warn({ source: s.kind, location: display, ...details }, message),
     });
   }
 
@@ -98,7 +98,7 @@ export class Discovery {
     const s = this.config.mesos.source;
     const recovered = this.lastError !== undefined;
     this.lastError = undefined;
-    this.current = {
+    this.latest = {
       source: s.kind,
       location: 'display' in s ? s.display : s.kind,
       state: 'ok',
@@ -110,15 +110,15 @@ export class Discovery {
     if (change.added.length || change.removed.length) {
       this.log.info(
         { added: change.added, removed: change.removed, masters: cluster.masters, leader: cluster.leader, zookeepers: cluster.zookeepers },
-        `masters changed: ${change.added.length} came, ${change.removed.length} went`,
+        'masters changed',
       );
     } else if (recovered) {
-      this.log.info({ masters: cluster.masters }, 'master discovery recovered; the master list is unchanged');
+      this.log.info({ source: s.kind, masters: cluster.masters }, 'master discovery recovered; the master list is unchanged');
     }
   }
 
   private failed(err: Error): void {
-    this.current = { ...this.current, state: 'error', detail: err.message, failedAt: new Date().toISOString() };
+    this.latest = { ...this.latest, state: 'error', detail: err.message, failedAt: new Date().toISOString() };
     // Once per change of state (working → failing), not per retry or per wording of the error:
     // the current reason is always in /v1/enumerate.
     if (this.lastError !== undefined) {
@@ -127,12 +127,13 @@ export class Discovery {
       return;
     }
     this.lastError = err.message;
-    const kept = this.reports.current();
+    const kept = this.reports.currentMasters();
+    // Retried with backoff either way; "recovered" or "masters changed" is logged when it answers.
     this.log.warn(
       { source: this.config.mesos.source.kind, err: err.message, keptMasters: kept },
       kept.length
-        ? `master discovery failed; keeping the last good list of ${kept.length} masters and retrying`
-        : 'master discovery failed and no masters are known yet; Mesos names get SERVFAIL until the source answers; retrying',
+        ? 'master discovery failed; keeping the last good masters'
+        : 'master discovery failed; no masters known yet, so Mesos names get SERVFAIL',
     );
   }
 

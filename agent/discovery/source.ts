@@ -6,7 +6,7 @@ export interface SourceEvents {
   update(cluster: DiscoveredCluster): void;
   failure(err: Error): void;
   /** Something an operator should see even while the source is failing (a session renewed). */
-  notice(message: string): void;
+  notice(message: string, details?: Record<string, unknown>): void;
 }
 
 export interface MasterSourceRunner {
@@ -18,8 +18,8 @@ export interface MasterSourceRunner {
 
 /**
  * Runs `read` now, again every refreshMs while it succeeds, and after a failure retries at
- * retryMs, doubling up to refreshMs (reference: dcos-dns refreshed every 120 s, every 5 s after a
- * failure). Used by the file and Exhibitor sources.
+ * retryMs, doubling up to refreshMs, so a source that is down is not hammered. Used by the file
+ * and Exhibitor sources.
  */
 export class PollingSource implements MasterSourceRunner {
   private timer: NodeJS.Timeout | undefined;

@@ -69,8 +69,7 @@ export class ZooKeeperSource implements MasterSourceRunner {
         this.watchConnect();
       } else if (state === zookeeper.State.EXPIRED) {
         this.fail(new DiscoveryError(`ZooKeeper session expired (${this.opts.display}); opening a new one`));
-        if (!this.stopped)
-          this.events?.notice(`ZooKeeper session expired (${this.opts.display}); opening a new session and re-reading the masters`);
+        if (!this.stopped) this.events?.notice('ZooKeeper session expired; opening a new one');
         this.renew();
       } else if (state === zookeeper.State.AUTH_FAILED) {
         this.fail(new DiscoveryError(`ZooKeeper authentication failed (${this.opts.display}); check the user:password in mesos.zookeeper`));
@@ -92,9 +91,7 @@ export class ZooKeeperSource implements MasterSourceRunner {
       if (this.stopped) return;
       const down = Date.now() - since;
       if (down > this.opts.sessionTimeoutMs) {
-        this.events?.notice(
-          `no ZooKeeper server of ${this.opts.display} took our session for ${Math.round(down / 1000)} s; starting a new session`,
-        );
+        this.events?.notice('no ZooKeeper server took our session; starting a new session', { downSec: Math.round(down / 1000) });
         this.renew();
         return;
       }

@@ -10,7 +10,7 @@ import type { MismatchReason, PendingReply, Ticket } from './ticket.js';
 import type { UdpPools } from './udp-pool.js';
 
 export interface Reply extends ScannedMessage {
-  protocol: Transport;
+  transport: Transport;
 }
 
 export type FailureReason = 'timeout' | 'malformed' | 'network' | 'truncated' | `rcode_${string}`;
@@ -18,7 +18,7 @@ export type FailureReason = 'timeout' | 'malformed' | 'network' | 'truncated' | 
 export class ExchangeError extends Error {
   constructor(
     readonly reason: FailureReason,
-    readonly protocol: Transport,
+    readonly transport: Transport,
     detail: string,
   ) {
     super(detail);
@@ -44,7 +44,7 @@ class Attempt implements PendingReply {
   private readonly ticket: Ticket;
 
   constructor(
-    private readonly protocol: Transport,
+    private readonly transport: Transport,
     private readonly q: Question,
     private readonly onMismatch: MismatchHook,
     private readonly resolve: (reply: Reply) => void,
@@ -62,7 +62,7 @@ class Attempt implements PendingReply {
   }
 
   private static expire(a: Attempt): void {
-    a.finish(new ExchangeError('timeout', a.protocol, 'no reply before the deadline'));
+    a.finish(new ExchangeError('timeout', a.transport, 'no reply before the deadline'));
   }
 
   onReply(msg: Buffer): void {
@@ -70,14 +70,14 @@ class Attempt implements PendingReply {
     try {
       match = matchReply(msg, this.ticket.id, this.q.question);
     } catch (err) {
-      return this.finish(new ExchangeError('malformed', this.protocol, (err as Error).message));
+      return this.finish(new ExchangeError('malformed', this.transport, (err as Error).message));
     }
     if (typeof match === 'string') return this.onMismatch(match);
-    this.finish(undefined, { msg, scan: match, protocol: this.protocol });
+    this.finish(undefined, { msg, scan: match, transport: this.transport });
   }
 
   onError(err: Error): void {
-    this.finish(new ExchangeError('network', this.protocol, err.message));
+    this.finish(new ExchangeError('network', this.transport, err.message));
   }
 
   private finish(err: Error | undefined, reply?: Reply): void {
@@ -91,8 +91,8 @@ class Attempt implements PendingReply {
   }
 }
 
-function attempt(protocol: Transport, send: Send, q: Question, deadline: number, onMismatch: MismatchHook): Promise<Reply> {
-  return new Promise((resolve, reject) => new Attempt(protocol, q, onMismatch, resolve, reject, send, deadline));
+function attempt(transport: Transport, send: Send, q: Question, deadline: number, onMismatch: MismatchHook): Promise<Reply> {
+  return new Promise((resolve, reject) => new Attempt(transport, q, onMismatch, resolve, reject, send, deadline));
 }
 
 export function udpExchange(server: Endpoint, q: Question, deadline: number, onMismatch: MismatchHook, pools: UdpPools): Promise<Reply> {
@@ -112,7 +112,7 @@ export function isUsable(reply: Reply): boolean {
 
 export function rcodeFailure(reply: Reply): ExchangeError {
   const name = rcodeName(reply.scan.header.rcode);
-  return new ExchangeError(`rcode_${name}`, reply.protocol, `server answered ${name}`);
+  return new ExchangeError(`rcode_${name}`, reply.transport, `server answered ${name}`);
 }
 
 /** Where queries to servers go out: the UDP socket pools and the TCP connections, shared by every group. */

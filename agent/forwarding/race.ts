@@ -1,7 +1,7 @@
 // The race: the query goes to `fanout` servers of a group at once and the first usable answer
-// wins. A fast SERVFAIL or REFUSED does not win (it rejects inside ServerGroup.ask); the losers
-// run on to their deadline so their health is still measured. That is why the race is the plain
-// Promise.any: cancelable promises would be allocated on every forwarded query and never cancelled.
+// wins. A fast SERVFAIL or REFUSED does not win (it rejects inside ServerGroup.ask). The losers
+// run on to their deadline so their health is still measured, so nothing is cancelled: a plain
+// Promise.any.
 import type { RaceState, Reply } from './exchange.js';
 import type { Question } from '../../common/dns/wire.js';
 import type { Fanout } from './policy.js';

@@ -25,7 +25,7 @@ export class Server {
   readonly health: ServerHealth;
   probeTimer: NodeJS.Timeout | undefined;
   /** Metric labels by transport and the mismatch hook, made once rather than per query. */
-  readonly labels: { [T in Transport]: { protocol: T; upstream_address: string } };
+  readonly labels: { [T in Transport]: { transport: T; upstream_address: string } };
   onMismatch: MismatchHook | undefined;
 
   constructor(
@@ -34,7 +34,7 @@ export class Server {
   ) {
     this.address = formatEndpoint(endpoint);
     this.health = new ServerHealth(cfg);
-    this.labels = { udp: { protocol: 'udp', upstream_address: this.address }, tcp: { protocol: 'tcp', upstream_address: this.address } };
+    this.labels = { udp: { transport: 'udp', upstream_address: this.address }, tcp: { transport: 'tcp', upstream_address: this.address } };
   }
 
   get down(): boolean {
@@ -63,7 +63,7 @@ export class ServerGroup {
   private list: Server[] = [];
   private closed = false;
   private readonly probeQuestion: Question;
-  /** The group's metric labels, one object for every query. */
+  /** The group's metric labels (its name as `zone`), one object for every query. */
   readonly labels: { zone: string };
 
   constructor(
@@ -124,14 +124,14 @@ export class ServerGroup {
       throw e;
     }
     const seconds = (performance.now() - started) / 1000;
-    metrics.workerDuration.observe(server.labels[reply.protocol], seconds);
+    metrics.serverRequestDuration.observe(server.labels[reply.transport], seconds);
     this.transition(server, server.health.recordSuccess(seconds * 1000));
     return reply;
   }
 
   private failed(server: Server, e: ExchangeError): void {
     if (this.closed) return;
-    this.opts.metrics.workerFailures.inc({ protocol: e.protocol, upstream_address: server.address, reason: e.reason });
+    this.opts.metrics.serverRequestFailures.inc({ transport: e.transport, upstream_address: server.address, reason: e.reason });
     this.transition(server, server.health.recordFailure(e.reason, Date.now()), e);
   }
 
@@ -140,13 +140,14 @@ export class ServerGroup {
     const { log, metrics, name } = this.opts;
     metrics.serverUp.set({ group: name, upstream_address: server.address }, t === 'up' ? 1 : 0);
     if (t === 'down') {
+      // Queries go to the others while it is probed in the background.
       log.warn(
         { group: name, server: server.address, reason: cause?.reason, detail: cause?.message, failures: server.health.consecutiveFailures },
-        `${name} server ${server.address} marked down; queries go to the others while it is probed in the background`,
+        'server marked down',
       );
       this.startProbe(server);
     } else {
-      log.warn({ group: name, server: server.address }, `${name} server ${server.address} is answering again`);
+      log.warn({ group: name, server: server.address }, 'server answering again');
       this.stopProbe(server);
     }
   }

@@ -8,7 +8,7 @@ import type { AgentDescription } from './enumerate.js';
 import { isValidQueryName, lookup } from './lookup.js';
 import { hostEntries, recordEntries, serviceEntries } from './records.js';
 
-export interface Reply {
+export interface ApiResponse {
   status: number;
   body: unknown;
   /** Set for non-JSON bodies (metrics). */
@@ -30,10 +30,10 @@ export interface AgentView {
   metrics(): Promise<{ text: string; contentType: string }>;
 }
 
-type Handler = (agent: AgentView, param: string) => Promise<Reply>;
+type Handler = (agent: AgentView, param: string) => Promise<ApiResponse>;
 
-const json = (status: number, body: unknown): Reply => ({ status, body });
-const error = (status: number, message: string): Reply => json(status, { error: message, status });
+const json = (status: number, body: unknown): ApiResponse => ({ status, body });
+const error = (status: number, message: string): ApiResponse => json(status, { error: message, status });
 
 const ROUTES: Array<{ pattern: RegExp; handler: Handler }> = [
   { pattern: /^\/v1\/version$/, handler: async () => json(200, { Service: 'phalanx-dns', Version: VERSION }) },
@@ -58,26 +58,26 @@ function nameParam(raw: string): string | undefined {
 
 const BAD_NAME = 'not a valid DNS name: letters, digits, "-" and "_" in dot-separated labels of 1–63 characters, 253 at most';
 
-async function hosts(agent: AgentView, raw: string): Promise<Reply> {
+async function hosts(agent: AgentView, raw: string): Promise<ApiResponse> {
   const name = nameParam(raw);
   if (!name) return error(400, BAD_NAME);
   const [a, aaaa] = await Promise.all([lookup(agent, name, 'A'), lookup(agent, name, 'AAAA')]);
   return json(200, [...hostEntries(name, a.answers), ...hostEntries(name, aaaa.answers)]);
 }
 
-async function services(agent: AgentView, raw: string): Promise<Reply> {
+async function services(agent: AgentView, raw: string): Promise<ApiResponse> {
   const name = nameParam(raw);
   if (!name) return error(400, BAD_NAME);
   const r = await lookup(agent, name, 'SRV');
   return json(200, serviceEntries(name, r.answers, r.additionals));
 }
 
-async function metrics(agent: AgentView): Promise<Reply> {
+async function metrics(agent: AgentView): Promise<ApiResponse> {
   const m = await agent.metrics();
   return { status: 200, body: m.text, contentType: m.contentType };
 }
 
-async function healthz(agent: AgentView): Promise<Reply> {
+async function healthz(agent: AgentView): Promise<ApiResponse> {
   if (!agent.listening()) return error(503, 'not every listener is bound (starting or shutting down)');
   const ready = await agent.ready();
   if (!ready.ok) return error(503, `the agent does not answer ready.spartan: ${ready.reason ?? 'no answer'}`);
@@ -85,7 +85,7 @@ async function healthz(agent: AgentView): Promise<Reply> {
 }
 
 /** Pure routing: the reply for a method and path, or the handler to run. */
-export function matchRoute(method: string, path: string): { handler: Handler; param: string } | Reply {
+export function matchRoute(method: string, path: string): { handler: Handler; param: string } | ApiResponse {
   const route = ROUTES.map((r) => ({ r, m: r.pattern.exec(path) })).find((x) => x.m);
   if (!route) return error(404, `no such endpoint: ${path}`);
   if (method !== 'GET' && method !== 'HEAD') return error(405, `method ${method} not allowed; this API is read-only (GET)`);
@@ -103,7 +103,7 @@ export function createApiServer(agent: AgentView, log: Logger): http.Server {
     const matched = matchRoute(req.method ?? 'GET', path);
     const run = 'handler' in matched ? matched.handler(agent, matched.param) : Promise.resolve(matched);
     void run
-      .catch((err): Reply => {
+      .catch((err): ApiResponse => {
         log.error({ err, path }, 'HTTP API handler failed');
         return error(500, 'internal error; see the agent log');
       })

@@ -6,12 +6,12 @@ import type { DiscoveryStatus } from '../discovery/discovery.js';
 import type { ServerGroup } from '../forwarding/server-group.js';
 import type { ResolverState } from '../resolver.js';
 
-export interface AgentSnapshotInput {
+export interface AgentDescriptionInput {
   state: ResolverState;
   listening: boolean;
   discovery: DiscoveryStatus;
   /** The ZooKeeper hosts the zk zone names. */
-  zookeeper: string[];
+  ensemble: string[];
   inflight: number;
 }
 
@@ -28,7 +28,7 @@ function servers(group: ServerGroup, now: number) {
   }));
 }
 
-export function describeAgent({ state: s, listening, discovery, zookeeper, inflight }: AgentSnapshotInput) {
+export function describeAgent({ state: s, listening, discovery, ensemble, inflight }: AgentDescriptionInput) {
   const now = Date.now();
   return {
     listening,
@@ -42,7 +42,7 @@ export function describeAgent({ state: s, listening, discovery, zookeeper, infli
     mesos: { domain: s.config.mesos.domain, masters: servers(s.mesos, now) },
     upstreams: servers(s.upstream, now),
     forwardZones: Object.fromEntries([...s.forward].map(([zone, g]) => [zone, servers(g, now)])),
-    zookeeper,
+    zookeeper: ensemble,
     discovery,
     clients: {
       acl: s.clients.acl.networks.map(formatCidr),

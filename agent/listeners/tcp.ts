@@ -11,8 +11,6 @@ import type { Metrics } from '../metrics.js';
 import { FrameReader, frameMessage } from '../../common/dns/framing.js';
 import type { Resolver } from '../resolver.js';
 
-export type TcpLimits = TcpConfig;
-
 /** Queries one connection may have outstanding before we stop reading from it. */
 const MAX_PIPELINED = 64;
 
@@ -27,7 +25,7 @@ export class TcpListener {
     readonly endpoint: Endpoint,
     private readonly resolver: Resolver,
     /** The limits and the admission in effect now (a reload replaces both). */
-    private readonly limits: () => TcpLimits,
+    private readonly limits: () => TcpConfig,
     private readonly admission: () => ClientAdmission,
     private readonly metrics: Metrics,
     private readonly log: Logger,
@@ -55,9 +53,9 @@ export class TcpListener {
     }
     const client = clientKey(sock.remoteAddress);
     const open = this.perClient.get(client) ?? 0;
-    const verdict = this.admission().connection(client, { total: this.conns.size, fromClient: open }, limits);
-    if (verdict !== 'accept') {
-      this.metrics.tcpRejected.inc({ reason: verdict });
+    const admission = this.admission().admitConnection(client, { total: this.conns.size, fromClient: open }, limits);
+    if (admission !== 'accept') {
+      this.metrics.tcpRejected.inc({ reason: admission });
       sock.destroy();
       return;
     }

@@ -33,8 +33,13 @@ export class SystemdNotifier {
       execFile('systemd-notify', args, { timeout: 5000, killSignal: 'SIGKILL' }, (err, _stdout, stderr) => {
         if (err) {
           this.log.warn(
-            { err: err.message, stderr: stderr.trim(), notify: args },
-            `could not tell systemd ${args.join(' ')}: ${stderr.trim() || err.message} (is systemd-notify installed, and does the unit have NotifyAccess=all?)`,
+            {
+              err: err.message,
+              stderr: stderr.trim(),
+              notify: args,
+              hint: 'is systemd-notify installed, and does the unit have NotifyAccess=all?',
+            },
+            'could not notify systemd',
           );
         }
         resolve();

@@ -6,7 +6,7 @@ import { inZone } from '../../common/dns/names.js';
 import { Type } from '../../common/dns/wire.js';
 import { zkHostsByName } from './zk-ensemble.js';
 
-/** Values users already rely on (dcos-dns); see shared/notes/reference.md. */
+/** dcos-dns's values, which scripts and health checks written for DC/OS rely on (docs/design.md). */
 export const LOCAL_TTL = 5;
 const NS_TTL = 3600;
 const NS_NAME = 'ns.spartan';

@@ -137,17 +137,20 @@ export async function startAgent(o: PeerOptions): Promise<Peer> {
 
 /**
  * Requests to servers, from the agent's metrics: every request ends either as a usable answer
- * (worker_requests_duration_seconds_count) or as a failure (worker_failures_total).
+ * (phalanx_dns_server_request_duration_seconds_count) or as a failure
+ * (phalanx_dns_server_request_failures_total). Not their dcos-dns aliases, which repeat the same counts.
  */
 async function agentServerQueries(httpListen: string): Promise<ServerQueries> {
   const res = await fetch(`http://${httpListen}/v1/metrics`, { signal: AbortSignal.timeout(5000) });
   const text = await res.text();
   let total = 0;
   let tcp = 0;
-  for (const m of text.matchAll(/^(worker_requests_duration_seconds_count|worker_failures_total)\{([^}]*)\} (\S+)$/gm)) {
+  for (const m of text.matchAll(
+    /^(phalanx_dns_server_request_duration_seconds_count|phalanx_dns_server_request_failures_total)\{([^}]*)\} (\S+)$/gm,
+  )) {
     const n = Number(m[3]);
     total += n;
-    if (/protocol="tcp"/.test(m[2])) tcp += n;
+    if (/transport="tcp"/.test(m[2])) tcp += n;
   }
   return { total, tcp };
 }

@@ -135,10 +135,10 @@ describe('metrics', () => {
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toContain('text/plain');
     for (const family of [
-      'forwarder_requests_duration_seconds',
-      'forwarder_failures_total',
-      'worker_requests_duration_seconds',
-      'worker_failures_total',
+      'phalanx_dns_forwarded_query_duration_seconds',
+      'phalanx_dns_forwarded_query_failures_total',
+      'phalanx_dns_server_request_duration_seconds',
+      'phalanx_dns_server_request_failures_total',
       'phalanx_dns_queries_total',
       'phalanx_dns_inflight_queries',
       'phalanx_dns_mismatched_replies_total',
@@ -164,11 +164,11 @@ describe('metrics', () => {
     liar.setBehaviour({ kind: 'wrong-id' });
     try {
       const labels = { upstream_address: silent.endpoint, reason: 'timeout' };
-      const before = await metricValue('worker_failures_total', labels);
+      const before = await metricValue('phalanx_dns_server_request_failures_total', labels);
       const mismatchBefore = await metricValue('phalanx_dns_mismatched_replies_total', { upstream_address: liar.endpoint, reason: 'id' });
       for (let i = 0; i < 6; i++) await dig(HOST, cluster.listenPort, 'nginx.marathon.mesos');
       await new Promise((r) => setTimeout(r, 900)); // the losers run on to their deadline
-      expect(await metricValue('worker_failures_total', labels)).toBeGreaterThan(before);
+      expect(await metricValue('phalanx_dns_server_request_failures_total', labels)).toBeGreaterThan(before);
       expect(await metricValue('phalanx_dns_mismatched_replies_total', { upstream_address: liar.endpoint, reason: 'id' })).toBeGreaterThan(
         mismatchBefore,
       );
@@ -176,6 +176,36 @@ describe('metrics', () => {
       silent.setBehaviour({ kind: 'answer' });
       liar.setBehaviour({ kind: 'answer' });
     }
+  });
+
+  test("dcos-dns's names repeat the renamed families: the same HELP, TYPE and samples", async () => {
+    await dig(HOST, cluster.listenPort, 'nginx.marathon.mesos');
+    const text = (await get('/v1/metrics')).text;
+    /** A family's samples as "suffix{labels}" → value, with label names renamed as given. */
+    const samples = (name: string, renames: Record<string, string> = {}) => {
+      const out: Record<string, string> = {};
+      for (const m of text.matchAll(new RegExp(`^${name}(_bucket|_sum|_count)?(\\{[^}]*\\})? (\\S+)$`, 'gm'))) {
+        let labels = m[2] ?? '';
+        for (const [from, to] of Object.entries(renames)) labels = labels.replace(`${from}="`, `${to}="`);
+        out[`${m[1] ?? ''}${labels}`] = m[3];
+      }
+      return out;
+    };
+    const type = (name: string) => new RegExp(`^# TYPE ${name} (\\S+)$`, 'm').exec(text)?.[1];
+    for (const [name, alias, renames] of [
+      ['phalanx_dns_forwarded_query_duration_seconds', 'forwarder_requests_duration_seconds', {}],
+      ['phalanx_dns_forwarded_query_failures_total', 'forwarder_failures_total', {}],
+      ['phalanx_dns_server_request_duration_seconds', 'worker_requests_duration_seconds', { transport: 'protocol' }],
+      ['phalanx_dns_server_request_failures_total', 'worker_failures_total', { transport: 'protocol' }],
+    ] as const) {
+      expect(text).toMatch(new RegExp(`^# HELP ${alias} .*${name}`, 'm'));
+      expect(type(alias)).toBe(type(name));
+      expect(samples(alias)).toEqual(samples(name, renames));
+    }
+    // Each name is there, with values: the silent master above failed, and the masters answered.
+    expect(Object.keys(samples('worker_failures_total')).length).toBeGreaterThan(0);
+    expect(Object.keys(samples('worker_requests_duration_seconds')).length).toBeGreaterThan(0);
+    expect(Object.keys(samples('forwarder_requests_duration_seconds')).length).toBeGreaterThan(0);
   });
 });
 

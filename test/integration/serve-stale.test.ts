@@ -64,7 +64,7 @@ describe('serve-stale, on by default', () => {
     for (const behaviour of failures) {
       fail(cluster.masters, behaviour);
       const staleBefore = await metric('phalanx_dns_stale_answers_total', { zone: 'mesos' });
-      const failuresBefore = await metric('forwarder_failures_total', { zone: 'mesos' });
+      const failuresBefore = await metric('phalanx_dns_forwarded_query_failures_total', { zone: 'mesos' });
       const r = await ask('NGINX.Marathon.mesos');
       expect({ behaviour, status: r.status }).toEqual({ behaviour, status: 'NOERROR' });
       expect(addresses(r)).toEqual(NGINX_IPS);
@@ -74,7 +74,7 @@ describe('serve-stale, on by default', () => {
       expect(r.flags).toContain('qr');
       expect(r.warnings).toEqual([]);
       expect(await metric('phalanx_dns_stale_answers_total', { zone: 'mesos' })).toBe(staleBefore + 1);
-      expect(await metric('forwarder_failures_total', { zone: 'mesos' })).toBe(failuresBefore);
+      expect(await metric('phalanx_dns_forwarded_query_failures_total', { zone: 'mesos' })).toBe(failuresBefore);
     }
   });
 
@@ -96,10 +96,10 @@ describe('serve-stale, on by default', () => {
 
   test('a name never answered still gets SERVFAIL, counted as a forwarder failure', async () => {
     fail(cluster.masters, { kind: 'silent' });
-    const failuresBefore = await metric('forwarder_failures_total', { zone: 'mesos' });
+    const failuresBefore = await metric('phalanx_dns_forwarded_query_failures_total', { zone: 'mesos' });
     const r = await ask('never-asked.marathon.mesos');
     expect(r.status).toBe('SERVFAIL');
-    expect(await metric('forwarder_failures_total', { zone: 'mesos' })).toBe(failuresBefore + 1);
+    expect(await metric('phalanx_dns_forwarded_query_failures_total', { zone: 'mesos' })).toBe(failuresBefore + 1);
   });
 
   test('another type of a name answered before is another question: SERVFAIL', async () => {

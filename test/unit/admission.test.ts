@@ -145,26 +145,26 @@ describe('ClientAdmission', () => {
 
   test('outside the ACL: refused, whatever its rate', () => {
     const a = new ClientAdmission(nets('10.0.0.0/8'), nets(), { perClientQps: 0, burst: 1 });
-    expect(a.check('10.1.2.3')).toBe('serve');
-    expect(a.check('127.0.0.1')).toBe('acl');
-    expect(a.check('::ffff:127.0.0.1')).toBe('acl');
-    expect(a.check('::ffff:10.0.0.1')).toBe('serve');
+    expect(a.admitQuery('10.1.2.3')).toBe('serve');
+    expect(a.admitQuery('127.0.0.1')).toBe('acl');
+    expect(a.admitQuery('::ffff:127.0.0.1')).toBe('acl');
+    expect(a.admitQuery('::ffff:10.0.0.1')).toBe('serve');
   });
 
   test('a burst, then one query per 1/qps seconds', () => {
     const t = clock();
     const a = new ClientAdmission(nets('0.0.0.0/0'), nets(), { perClientQps: 10, burst: 3 }, 100, t.read);
-    expect([1, 2, 3, 4].map(() => a.check('10.0.0.1'))).toEqual(['serve', 'serve', 'serve', 'rate']);
+    expect([1, 2, 3, 4].map(() => a.admitQuery('10.0.0.1'))).toEqual(['serve', 'serve', 'serve', 'rate']);
     t.now += 50; // half a token
-    expect(a.check('10.0.0.1')).toBe('rate');
+    expect(a.admitQuery('10.0.0.1')).toBe('rate');
     t.now += 50;
-    expect(a.check('10.0.0.1')).toBe('serve');
-    expect(a.check('10.0.0.1')).toBe('rate');
+    expect(a.admitQuery('10.0.0.1')).toBe('serve');
+    expect(a.admitQuery('10.0.0.1')).toBe('rate');
     // Another client has its own bucket.
-    expect(a.check('10.0.0.2')).toBe('serve');
+    expect(a.admitQuery('10.0.0.2')).toBe('serve');
     // A long pause refills to the burst, no more.
     t.now += 60_000;
-    expect([1, 2, 3, 4].map(() => a.check('10.0.0.1'))).toEqual(['serve', 'serve', 'serve', 'rate']);
+    expect([1, 2, 3, 4].map(() => a.admitQuery('10.0.0.1'))).toEqual(['serve', 'serve', 'serve', 'rate']);
   });
 
   test('limited queries do not use up tokens: a client hammering past its rate still gets qps through', () => {
@@ -173,7 +173,7 @@ describe('ClientAdmission', () => {
     let served = 0;
     for (let ms = 0; ms < 1000; ms += 5) {
       t.now = ms;
-      for (let i = 0; i < 10; i++) if (a.check('10.0.0.1') === 'serve') served++;
+      for (let i = 0; i < 10; i++) if (a.admitQuery('10.0.0.1') === 'serve') served++;
     }
     expect(served).toBe(100);
   });
@@ -182,30 +182,30 @@ describe('ClientAdmission', () => {
     const t = clock();
     const a = new ClientAdmission(nets('0.0.0.0/0', '::/0'), nets('127.0.0.0/8', '::1'), { perClientQps: 1, burst: 1 }, 100, t.read);
     for (let i = 0; i < 1000; i++) {
-      expect(a.check('127.0.0.1')).toBe('serve');
-      expect(a.check('::1')).toBe('serve');
-      expect(a.check('::ffff:127.0.0.9')).toBe('serve');
+      expect(a.admitQuery('127.0.0.1')).toBe('serve');
+      expect(a.admitQuery('::1')).toBe('serve');
+      expect(a.admitQuery('::ffff:127.0.0.9')).toBe('serve');
     }
     const off = new ClientAdmission(nets('0.0.0.0/0'), nets(), { perClientQps: 0, burst: 1 }, 100, t.read);
-    for (let i = 0; i < 1000; i++) expect(off.check('10.0.0.1')).toBe('serve');
+    for (let i = 0; i < 1000; i++) expect(off.admitQuery('10.0.0.1')).toBe('serve');
   });
 
   test('client TCP connections: the total cap for everyone, the per-client cap for all but the exempt addresses', () => {
     const a = new ClientAdmission(nets('0.0.0.0/0', '::/0'), nets('127.0.0.0/8', '::1'), { perClientQps: 1, burst: 1 }, 100, () => 0);
     const caps = { maxConnections: 10, maxConnectionsPerClient: 2 };
-    expect(a.connection('10.0.0.1', { total: 3, fromClient: 1 }, caps)).toBe('accept');
-    expect(a.connection('10.0.0.1', { total: 3, fromClient: 2 }, caps)).toBe('per_client');
-    expect(a.connection('127.0.0.1', { total: 3, fromClient: 9 }, caps)).toBe('accept'); // the node itself
-    expect(a.connection('::ffff:127.0.0.1', { total: 3, fromClient: 9 }, caps)).toBe('accept');
-    expect(a.connection('127.0.0.1', { total: 10, fromClient: 0 }, caps)).toBe('max_connections');
-    expect(a.connection('10.0.0.1', { total: 10, fromClient: 0 }, caps)).toBe('max_connections');
+    expect(a.admitConnection('10.0.0.1', { total: 3, fromClient: 1 }, caps)).toBe('accept');
+    expect(a.admitConnection('10.0.0.1', { total: 3, fromClient: 2 }, caps)).toBe('per_client');
+    expect(a.admitConnection('127.0.0.1', { total: 3, fromClient: 9 }, caps)).toBe('accept'); // the node itself
+    expect(a.admitConnection('::ffff:127.0.0.1', { total: 3, fromClient: 9 }, caps)).toBe('accept');
+    expect(a.admitConnection('127.0.0.1', { total: 10, fromClient: 0 }, caps)).toBe('max_connections');
+    expect(a.admitConnection('10.0.0.1', { total: 10, fromClient: 0 }, caps)).toBe('max_connections');
   });
 
   test('an IPv4 client seen through a dual-stack socket shares its bucket', () => {
     const a = new ClientAdmission(nets('0.0.0.0/0'), nets(), { perClientQps: 1, burst: 2 }, 100, () => 0);
-    expect(a.check('10.0.0.1')).toBe('serve');
-    expect(a.check('::ffff:10.0.0.1')).toBe('serve');
-    expect(a.check('10.0.0.1')).toBe('rate');
+    expect(a.admitQuery('10.0.0.1')).toBe('serve');
+    expect(a.admitQuery('::ffff:10.0.0.1')).toBe('serve');
+    expect(a.admitQuery('10.0.0.1')).toBe('rate');
     expect(clientKey('::ffff:10.0.0.1')).toBe('10.0.0.1');
     expect(clientKey('::ffff:a00:1')).toBe('::ffff:a00:1');
     expect(clientKey('fd00::1')).toBe('fd00::1');
@@ -215,18 +215,18 @@ describe('ClientAdmission', () => {
     const t = clock();
     // A slow refill (0.1 token a second), so no bucket refills during the test.
     const a = new ClientAdmission(nets('0.0.0.0/0'), nets(), { perClientQps: 0.1, burst: 1 }, 3, t.read);
-    expect(a.check('10.0.0.1')).toBe('serve');
-    expect(a.check('10.0.0.2')).toBe('serve');
-    expect(a.check('10.0.0.3')).toBe('serve');
+    expect(a.admitQuery('10.0.0.1')).toBe('serve');
+    expect(a.admitQuery('10.0.0.2')).toBe('serve');
+    expect(a.admitQuery('10.0.0.3')).toBe('serve');
     t.now = 1000; // .1 is seen again after a while (still over its rate): it becomes the most recent
-    expect(a.check('10.0.0.1')).toBe('rate');
-    expect(a.check('10.0.0.4')).toBe('serve'); // evicts .2, the least recently seen
+    expect(a.admitQuery('10.0.0.1')).toBe('rate');
+    expect(a.admitQuery('10.0.0.4')).toBe('serve'); // evicts .2, the least recently seen
     expect(a.size).toBe(3);
     // .3 and .4 are still remembered (empty buckets); .2 comes back with a full one.
-    expect(a.check('10.0.0.3')).toBe('rate');
-    expect(a.check('10.0.0.2')).toBe('serve');
+    expect(a.admitQuery('10.0.0.3')).toBe('rate');
+    expect(a.admitQuery('10.0.0.2')).toBe('serve');
     expect(a.size).toBe(3);
-    for (let i = 0; i < 1000; i++) a.check(`10.1.${i >> 8}.${i & 255}`);
+    for (let i = 0; i < 1000; i++) a.admitQuery(`10.1.${i >> 8}.${i & 255}`);
     expect(a.size).toBe(3);
   });
 });

@@ -80,7 +80,7 @@ async function expectFailure(p: Promise<unknown>, reason: string, detail?: RegEx
   );
   expect(err).toBeInstanceOf(ExchangeError);
   expect((err as ExchangeError).reason).toBe(reason);
-  expect((err as ExchangeError).protocol).toBe('tcp');
+  expect((err as ExchangeError).transport).toBe('tcp');
   if (detail) expect((err as ExchangeError).message).toMatch(detail);
 }
 
@@ -88,7 +88,7 @@ describe('reuse', () => {
   test('big answers in a row all go over one TCP connection', async () => {
     for (let i = 0; i < 10; i++) {
       const reply = await askBoth('big0.mesos');
-      expect(reply.protocol).toBe('tcp');
+      expect(reply.transport).toBe('tcp');
       expectWholeAnswer(reply, 0);
     }
     expect(server.queryCount('udp')).toBe(10);
@@ -146,7 +146,7 @@ describe('servers that close', () => {
     expect(server.tcpAccepted).toBe(2);
 
     const reply = await askBoth('big0.mesos');
-    expect(reply.protocol).toBe('udp');
+    expect(reply.transport).toBe('udp');
     expect(reply.scan.header.flags & TC).toBeTruthy();
   });
 
@@ -169,7 +169,7 @@ describe('deadlines and limits', () => {
 
     // The same connection carries the next one; the caller falls back to the truncated reply.
     const reply = await askBoth('big1.mesos', 200);
-    expect(reply.protocol).toBe('udp');
+    expect(reply.transport).toBe('udp');
     expect(reply.scan.header.flags & TC).toBeTruthy();
     expect(server.tcpAccepted).toBe(1);
   });
