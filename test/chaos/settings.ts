@@ -17,7 +17,7 @@ export const AGENT_LAUNCH = agentLaunch();
 
 // ---- case 1: fuzz ----
 export const FUZZ_UDP_PACKETS = 70_000;
-/** Packets sent between two ready.spartan probes; the probe's answer is the backpressure (see cases/fuzz.ts). */
+/** Packets sent between two ready checks (ready.spartan); each check's answer is the backpressure (see cases/fuzz.ts). */
 export const FUZZ_UDP_WINDOW = 200;
 /** And never faster than this, whatever the agent keeps up with. */
 export const FUZZ_UDP_MAX_RATE = 25_000;

@@ -7,7 +7,7 @@ import { dnsperf } from '../../bench/dnsperf.js';
 import { queryLines } from '../../bench/zones.js';
 import { ChaosAgent } from '../agent.js';
 import type { ChaosCase } from '../context.js';
-import { NGINX, probe } from '../probes.js';
+import { NGINX, spotCheck } from '../spot-check.js';
 import { check, fmtInt, mib } from '../report.js';
 import { rssFloorsKb } from '../../bench/report.js';
 import {
@@ -35,7 +35,7 @@ async function timeToCorrectAnswer(
 ): Promise<{ ms: number | null; seen: string[] }> {
   const seen: string[] = [];
   for (let i = 0; i < attempts; i++) {
-    const r = await probe(host, port, NGINX, { timeoutSec: 1 });
+    const r = await spotCheck(host, port, NGINX, { timeoutSec: 1 });
     seen.push(`${r.seen} (${r.ms.toFixed(0)} ms)`);
     if (r.ok) return { ms: performance.now() - since, seen };
   }

@@ -19,7 +19,7 @@ import {
   mutator,
   seededRandom,
 } from '../mutate.js';
-import { NGINX, READY, probe } from '../probes.js';
+import { NGINX, READY, spotCheck } from '../spot-check.js';
 import { type CaseResult, check, fmtInt, mib } from '../report.js';
 import {
   FUZZ_RSS_LIMIT_MIB,
@@ -95,7 +95,7 @@ async function fuzzUdp(
   sent: number;
   replies: Replies;
   byKind: Record<string, { sent: number; replies: number; rcodes: Record<string, number> }>;
-  probesLost: number;
+  readyChecksLost: number;
 }> {
   const rnd = seededRandom(SEED);
   const nextKind = mutationPicker(rnd);
@@ -119,28 +119,28 @@ async function fuzzUdp(
     await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
     sockets.set(kind, { sock, ids });
   }
-  // The probe: ready.spartan after every window. The agent reads its socket in order, so its
+  // The ready check: ready.spartan after every window. The agent reads its socket in order, so its
   // answer means the window before it has been read: the sender never runs ahead of the agent
   // far enough for the kernel to drop packets (the receive buffer holds a few hundred).
-  const probeSock = dgram.createSocket('udp4');
-  await new Promise<void>((r) => probeSock.bind(0, '127.0.0.1', r));
-  let probeId = 0;
+  const readySock = dgram.createSocket('udp4');
+  await new Promise<void>((r) => readySock.bind(0, '127.0.0.1', r));
+  let readyId = 0;
   let waiting: ((ok: boolean) => void) | undefined;
-  probeSock.on('message', (msg) => msg.length >= 2 && msg.readUInt16BE(0) === probeId && waiting?.(true));
+  readySock.on('message', (msg) => msg.length >= 2 && msg.readUInt16BE(0) === readyId && waiting?.(true));
   const ready = dnsPacket.decode(BASE_QUERIES[0]);
   const askReady = () =>
     new Promise<boolean>((resolve) => {
-      probeId = (probeId + 1) & 0xffff;
+      readyId = (readyId + 1) & 0xffff;
       const timer = setTimeout(() => resolve(false), 2000);
       waiting = (ok) => {
         clearTimeout(timer);
         resolve(ok);
       };
-      probeSock.send(dnsPacket.encode({ ...ready, id: probeId }), agent.port, agent.host);
+      readySock.send(dnsPacket.encode({ ...ready, id: readyId }), agent.port, agent.host);
     });
 
   let sent = 0;
-  let probesLost = 0;
+  let readyChecksLost = 0;
   let lostInARow = 0;
   const drops0 = udpRcvbufErrors();
   const started = performance.now();
@@ -159,7 +159,7 @@ async function fuzzUdp(
     await Promise.all(sends);
     if (await askReady()) lostInARow = 0;
     else {
-      probesLost++;
+      readyChecksLost++;
       lostInARow++;
     }
     const minMs = (FUZZ_UDP_WINDOW / FUZZ_UDP_MAX_RATE) * 1000;
@@ -171,16 +171,16 @@ async function fuzzUdp(
   await sleep(1500);
   const drops1 = udpRcvbufErrors();
   for (const { sock } of sockets.values()) sock.close();
-  probeSock.close();
+  readySock.close();
   c.details.push(
-    `UDP: ${fmtInt(sent)} packets in ${seconds.toFixed(1)} s (${fmtInt(sent / seconds)}/s, ${FUZZ_UDP_WINDOW} per ready.spartan probe), seed ${SEED}; ${fmtInt(replies.count)} replies (${rcodesText(replies.rcodes)}); ` +
+    `UDP: ${fmtInt(sent)} packets in ${seconds.toFixed(1)} s (${fmtInt(sent / seconds)}/s, ${FUZZ_UDP_WINDOW} per ready check), seed ${SEED}; ${fmtInt(replies.count)} replies (${rcodesText(replies.rcodes)}); ` +
       `kernel receive-buffer drops during the run: ${drops0 === null || drops1 === null ? 'unknown' : fmtInt(drops1 - drops0)}`,
   );
   for (const [kind, k] of Object.entries(byKind))
     c.details.push(
       `  ${kind.padEnd(17)} sent ${fmtInt(k.sent).padStart(6)}, replies ${fmtInt(k.replies).padStart(6)} (${rcodesText(k.rcodes) || 'none'})`,
     );
-  return { sent, replies, byKind, probesLost };
+  return { sent, replies, byKind, readyChecksLost };
 }
 
 const rcodesText = (r: Record<string, number>) =>
@@ -351,11 +351,11 @@ async function runFuzz(agent: ChaosAgent, c: CaseResult): Promise<void> {
   const unanswered = Object.entries(udp.byKind)
     .filter(([kind]) => ALWAYS_ANSWERED.has(kind as Mutation))
     .reduce((n, [, k]) => n + Math.max(0, k.sent - k.replies), 0);
-  c.lost = udp.probesLost + tcp.pipelinedMissing + unanswered;
+  c.lost = udp.readyChecksLost + tcp.pipelinedMissing + unanswered;
   for (const s of [...udp.replies.wrongSamples, ...tcp.replies.wrongSamples]) c.details.push(`wrong: ${s}`);
 
-  const ready = await probe(agent.host, agent.port, READY);
-  const nginx = await probe(agent.host, agent.port, NGINX);
+  const ready = await spotCheck(agent.host, agent.port, READY);
+  const nginx = await spotCheck(agent.host, agent.port, NGINX);
   const mem = agent.memory();
   c.restarts = agent.restarts;
   c.peakRssKb = agent.peakRssKb();
@@ -373,7 +373,12 @@ async function runFuzz(agent: ChaosAgent, c: CaseResult): Promise<void> {
     `every UDP packet with a query header gets a reply (${[...ALWAYS_ANSWERED].join(', ')})`,
     `${fmtInt(unanswered)} unanswered`,
   );
-  check(c, udp.probesLost === 0, 'ready.spartan answered after every window of packets', `${udp.probesLost} probes unanswered`);
+  check(
+    c,
+    udp.readyChecksLost === 0,
+    'ready.spartan answered after every window of packets',
+    `${udp.readyChecksLost} ready checks unanswered`,
+  );
   check(
     c,
     tcp.pipelinedMissing === 0,
@@ -406,5 +411,10 @@ async function runFuzz(agent: ChaosAgent, c: CaseResult): Promise<void> {
     'no error logged (a query that failed unexpectedly logs one)',
     errors.length ? `${errors.length}: ${errors[0].msg}` : 'none',
   );
-  c.data = { seed: SEED, udp: { sent: udp.sent, replies: udp.replies, byKind: udp.byKind, probesLost: udp.probesLost }, tcp, memory: mem };
+  c.data = {
+    seed: SEED,
+    udp: { sent: udp.sent, replies: udp.replies, byKind: udp.byKind, readyChecksLost: udp.readyChecksLost },
+    tcp,
+    memory: mem,
+  };
 }

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { throwIfAborted } from '../../bench/cleanup.js';
 import { ChaosAgent } from '../agent.js';
 import type { ChaosCase } from '../context.js';
-import { NGINX, type ProbeResult, probe } from '../probes.js';
+import { NGINX, type SpotCheckResult, spotCheck } from '../spot-check.js';
 import { check, fmtInt } from '../report.js';
 import { ABUSER_ADDRESSES, ABUSE_IDLE_CONNS, ABUSE_SECONDS, ABUSE_SLOW_SENDERS, ABUSE_TCP, SLOW_SENDER_ADDRESS } from '../settings.js';
 
@@ -74,13 +74,13 @@ export const tcpAbuseCase: ChaosCase = {
       const started = performance.now();
       const deadline = started + ABUSE_SECONDS * 1000;
       // The well-behaved clients: dig over UDP and over TCP, in turns, throughout.
-      const udpProbes: ProbeResult[] = [];
-      const tcpProbes: ProbeResult[] = [];
+      const udpChecks: SpotCheckResult[] = [];
+      const tcpChecks: SpotCheckResult[] = [];
       const monitor = (async () => {
         for (let i = 0; i < 200 && performance.now() < deadline; i++) {
           throwIfAborted();
-          udpProbes.push(await probe(agent.host, agent.port, NGINX, { timeoutSec: 2 }));
-          tcpProbes.push(await probe(agent.host, agent.port, NGINX, { tcp: true, timeoutSec: 2 }));
+          udpChecks.push(await spotCheck(agent.host, agent.port, NGINX, { timeoutSec: 2 }));
+          tcpChecks.push(await spotCheck(agent.host, agent.port, NGINX, { tcp: true, timeoutSec: 2 }));
           await sleep(200);
         }
       })();
@@ -129,14 +129,14 @@ export const tcpAbuseCase: ChaosCase = {
       const slowStarted = slow.filter((k) => k.firstByteAt !== undefined);
       const slowLate = slowStarted.filter((k) => k.closedAt === undefined || k.closedAt - k.firstByteAt! > ABUSE_TCP.queryTimeoutMs + 1500);
       const slowRejected = slow.filter((k) => k.firstByteAt === undefined && k.closedAt !== undefined).length;
-      const probesOk = (list: ProbeResult[]) => list.filter((p) => p.ok).length;
-      const failures = [...udpProbes.map((p) => ['udp', p] as const), ...tcpProbes.map((p) => ['tcp', p] as const)].filter(
+      const checksOk = (list: SpotCheckResult[]) => list.filter((p) => p.ok).length;
+      const failures = [...udpChecks.map((p) => ['udp', p] as const), ...tcpChecks.map((p) => ['tcp', p] as const)].filter(
         ([, p]) => !p.ok,
       );
 
-      c.sent = udpProbes.length + tcpProbes.length;
-      c.answered = [...udpProbes, ...tcpProbes].filter((p) => !/timed out/.test(p.seen)).length;
-      c.wrong = [...udpProbes, ...tcpProbes].filter((p) => !p.ok && !/timed out/.test(p.seen)).length;
+      c.sent = udpChecks.length + tcpChecks.length;
+      c.answered = [...udpChecks, ...tcpChecks].filter((p) => !/timed out/.test(p.seen)).length;
+      c.wrong = [...udpChecks, ...tcpChecks].filter((p) => !p.ok && !/timed out/.test(p.seen)).length;
       c.lost = c.sent - c.answered;
       c.restarts = agent.restarts;
       c.peakRssKb = agent.peakRssKb();
@@ -156,21 +156,21 @@ export const tcpAbuseCase: ChaosCase = {
       );
       c.details.push(`agent metrics: rejected ${JSON.stringify(metrics.rejected)}, closed ${JSON.stringify(metrics.closed)}`);
       c.details.push(
-        `well-behaved clients: dig UDP ${probesOk(udpProbes)}/${udpProbes.length}, dig +tcp ${probesOk(tcpProbes)}/${tcpProbes.length} correct; slowest ${Math.max(0, ...[...udpProbes, ...tcpProbes].map((p) => p.ms)).toFixed(0)} ms`,
+        `well-behaved clients: dig UDP ${checksOk(udpChecks)}/${udpChecks.length}, dig +tcp ${checksOk(tcpChecks)}/${tcpChecks.length} correct; slowest ${Math.max(0, ...[...udpChecks, ...tcpChecks].map((p) => p.ms)).toFixed(0)} ms`,
       );
       for (const [t, p] of failures.slice(0, 5)) c.details.push(`wrong: dig ${t}: ${p.seen}`);
       check(c, idle.length >= Math.min(1000, idleCount), 'thousands of idle connections opened', fmtInt(idle.length));
       check(
         c,
-        udpProbes.length >= 10 && probesOk(udpProbes) === udpProbes.length,
+        udpChecks.length >= 10 && checksOk(udpChecks) === udpChecks.length,
         `dig over UDP answers ${NGINX.name} correctly throughout`,
-        `${probesOk(udpProbes)} of ${udpProbes.length}`,
+        `${checksOk(udpChecks)} of ${udpChecks.length}`,
       );
       check(
         c,
-        tcpProbes.length >= 10 && probesOk(tcpProbes) === tcpProbes.length,
+        tcpChecks.length >= 10 && checksOk(tcpChecks) === tcpChecks.length,
         `dig +tcp answers ${NGINX.name} correctly throughout`,
-        `${probesOk(tcpProbes)} of ${tcpProbes.length}`,
+        `${checksOk(tcpChecks)} of ${tcpChecks.length}`,
       );
       check(
         c,
@@ -197,7 +197,7 @@ export const tcpAbuseCase: ChaosCase = {
         idle: { opened: idle.length, refused: idleRejected, heldThenClosed: heldMs.length, stillOpen: idleOpen },
         slow: { opened: slow.length, refused: slowRejected, started: slowStarted.length, late: slowLate.length },
         metrics,
-        probes: { udp: udpProbes, tcp: tcpProbes },
+        spotChecks: { udp: udpChecks, tcp: tcpChecks },
       };
     } finally {
       for (const k of [...idle, ...slow]) k.sock.destroy();

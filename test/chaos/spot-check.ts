@@ -2,30 +2,30 @@
 // UDP or TCP, and the answer compared record for record.
 import { DigError, dig } from '../helpers/dig.js';
 
-export interface Probe {
+export interface KnownAnswer {
   name: string;
   type: 'A' | 'SRV';
   /** Exactly these records (A: addresses). */
   records: string[];
 }
 
-export const READY: Probe = { name: 'ready.spartan', type: 'A', records: ['127.0.0.1'] };
+export const READY: KnownAnswer = { name: 'ready.spartan', type: 'A', records: ['127.0.0.1'] };
 /** What the NSD masters (test/bench/zones.ts) and the fake ones (test/helpers/cluster.ts) both serve. */
-export const NGINX: Probe = { name: 'nginx.marathon.mesos', type: 'A', records: ['10.0.1.5', '10.0.1.6'] };
+export const NGINX: KnownAnswer = { name: 'nginx.marathon.mesos', type: 'A', records: ['10.0.1.5', '10.0.1.6'] };
 
-export interface ProbeResult {
+export interface SpotCheckResult {
   ok: boolean;
   /** "NOERROR 10.0.1.5 10.0.1.6", "SERVFAIL", "timed out", … */
   seen: string;
   ms: number;
 }
 
-export async function probe(
+export async function spotCheck(
   host: string,
   port: number,
-  p: Probe,
+  p: KnownAnswer,
   opts: { tcp?: boolean; timeoutSec?: number; source?: string } = {},
-): Promise<ProbeResult> {
+): Promise<SpotCheckResult> {
   const extra = [...(opts.tcp ? ['+tcp'] : []), ...(opts.source ? ['-b', opts.source] : [])];
   const started = performance.now();
   try {
