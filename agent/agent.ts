@@ -137,7 +137,7 @@ export class Agent {
         }),
       listening: () => this.listening,
       // "tcp": the whole answer, never truncated.
-      resolve: (query) => this.resolver.resolve(query, 'tcp'),
+      resolve: async (query) => this.resolver.resolve(query, 'tcp'),
       // The first listen address, exactly as the watchdog would ask it.
       ready: () => checkReady(this.config.listen[0], READY_CHECK_TIMEOUT_MS),
       metrics: async () => ({ text: await this.metrics.text(), contentType: this.metrics.registry.contentType }),

@@ -51,10 +51,13 @@ export class Resolver {
   }
 
   /**
-   * `client` is the source address, checked before anything else so that a client turned away
-   * costs as little as possible; absent for the agent's own lookups (the HTTP API's).
+   * The reply to `msg`: at once when the agent has it (a local zone, the cache, an error), a
+   * promise when servers are asked; undefined for silence (unparsable input). Answering without a
+   * promise keeps the common cases to one synchronous step per query. `client` is the source
+   * address, checked before anything else so that a client turned away costs as little as
+   * possible; absent for the agent's own lookups (the HTTP API's).
    */
-  async resolve(msg: Buffer, transport: Transport, client?: string): Promise<Buffer | undefined> {
+  resolve(msg: Buffer, transport: Transport, client?: string): Buffer | undefined | Promise<Buffer> {
     if (client !== undefined) {
       const admission = this.state.clients.admitQuery(client);
       if (admission !== 'serve') return this.turnAway(msg, admission, transport, client);
@@ -68,9 +71,14 @@ export class Resolver {
     const q = parsed.query;
     const state = this.state;
     const r = route(q.name, state.table);
-    const reply =
-      r.kind === 'local' ? this.answerLocal(q, state.zones.get(r.zone)!, transport) : await this.forward(q, r, state, transport);
-    this.metrics.queries.inc(this.queryLabels(transport, r.kind, reply.readUInt16BE(2) & 0xf));
+    if (r.kind === 'local') return this.counted(transport, r.kind, this.answerLocal(q, state.zones.get(r.zone)!, transport));
+    const now = this.answerNow(q, r, state, transport);
+    if (typeof now !== 'string') return this.counted(transport, r.kind, now);
+    return this.forward(q, r, now, state, transport).then((reply) => this.counted(transport, r.kind, reply));
+  }
+
+  private counted(transport: Transport, kind: Route['kind'], reply: Buffer): Buffer {
+    this.metrics.queries.inc(this.queryLabels(transport, kind, reply.readUInt16BE(2) & 0xf));
     return reply;
   }
 
@@ -127,8 +135,13 @@ export class Resolver {
     return errorResponse(q.id, q.flags, rcode, q.question, q.edns);
   }
 
-  private async forward(q: Query, r: Exclude<Route, { kind: 'local' }>, state: ResolverState, transport: Transport): Promise<Buffer> {
-    const group = r.kind === 'mesos' ? state.mesos : r.kind === 'forward' ? state.forward.get(r.zone)! : state.upstream;
+  /**
+   * What a forwarded name gets without asking a server: REFUSED for a zone transfer, the cached
+   * answer, SERVFAIL with no servers, or the immediate answer past maxInflight. Otherwise the
+   * cache key to use once a server answers.
+   */
+  private answerNow(q: Query, r: Exclude<Route, { kind: 'local' }>, state: ResolverState, transport: Transport): Buffer | string {
+    const group = this.groupFor(r, state);
     if (ZONE_TRANSFERS.has(q.qtype)) return this.fail(q, Rcode.REFUSED);
     // Built only with a cache or stale store: no string work on the hot path when both are off.
     const cacheKey = state.cache || state.stale ? `${q.name}|${q.qtype}|${q.qclass}|${q.flags & CD}|${q.edns?.dnssecOk ? 1 : 0}` : '';
@@ -148,6 +161,21 @@ export class Resolver {
       this.metrics.overload.inc();
       return this.answerStale(q, cacheKey, state, group, transport) ?? this.fail(q, Rcode.SERVFAIL);
     }
+    return cacheKey;
+  }
+
+  private groupFor(r: Exclude<Route, { kind: 'local' }>, state: ResolverState): ServerGroup {
+    return r.kind === 'mesos' ? state.mesos : r.kind === 'forward' ? state.forward.get(r.zone)! : state.upstream;
+  }
+
+  private async forward(
+    q: Query,
+    r: Exclude<Route, { kind: 'local' }>,
+    cacheKey: string,
+    state: ResolverState,
+    transport: Transport,
+  ): Promise<Buffer> {
+    const group = this.groupFor(r, state);
     this.inflight++;
     const started = performance.now();
     try {

@@ -102,8 +102,7 @@ export class TcpListener {
       for (const msg of msgs) {
         outstanding++;
         if (outstanding >= MAX_PIPELINED || ended) sock.pause();
-        this.resolver
-          .resolve(msg, 'tcp', client)
+        Promise.resolve(this.resolver.resolve(msg, 'tcp', client))
           .then((reply) => {
             if (reply && !sock.destroyed) sock.write(frameMessage(reply));
           })

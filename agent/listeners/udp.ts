@@ -8,7 +8,7 @@ import type { Resolver } from '../resolver.js';
 export class UdpListener {
   private sock: dgram.Socket | undefined;
   private receiving = true;
-  /** Queries taken but not yet answered; shutdown waits for them. */
+  /** Queries waiting for a server; shutdown waits for their answers. */
   private pending = 0;
   private drained: (() => void) | undefined;
 
@@ -33,23 +33,31 @@ export class UdpListener {
       });
       sock.on('message', (msg, rinfo) => {
         if (!this.receiving) return;
+        const reply = this.resolver.resolve(msg, 'udp', rinfo.address);
+        if (!(reply instanceof Promise)) {
+          // No completion callback: node then tries the send at once, without a request object.
+          if (reply) sock.send(reply, rinfo.port, rinfo.address);
+          return;
+        }
         this.pending++;
-        const done = () => {
-          if (--this.pending === 0) this.drained?.();
-        };
-        this.resolver.resolve(msg, 'udp', rinfo.address).then(
-          (reply) => {
-            // Counted until the kernel has the datagram: closing the socket earlier would drop it.
-            if (reply && this.sock) this.sock.send(reply, rinfo.port, rinfo.address, done);
-            else done();
+        reply.then(
+          (r) => {
+            // Owed until the kernel has it (the callback): shutdown closes the socket after that.
+            if (this.sock) this.sock.send(r, rinfo.port, rinfo.address, () => this.answered());
+            else this.answered();
           },
           (err) => {
             this.log.error({ err, client: rinfo.address }, 'query failed unexpectedly; no reply sent');
-            done();
+            this.answered();
           },
         );
       });
     });
+  }
+
+  /** One answer owed is sent (or given up). */
+  private answered(): void {
+    if (--this.pending === 0) this.drained?.();
   }
 
   /**
