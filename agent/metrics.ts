@@ -164,6 +164,30 @@ export function createMetrics() {
       labelNames: ['group', 'upstream_address'] as const,
       registers: [registry],
     }),
+    serverRequests: new Counter({
+      name: 'phalanx_dns_server_requests_total',
+      help: 'Requests sent to each server for client queries (background probes not included)',
+      labelNames: ['upstream_address'] as const,
+      registers: [registry],
+    }),
+    hedges: new Counter({
+      name: 'phalanx_dns_hedges_total',
+      help: 'Forwarded queries that went on to another server because the first gave no usable answer within its hedge delay, by zone (the server group)',
+      labelNames: ['zone'] as const,
+      registers: [registry],
+    }),
+    coalesced: new Counter({
+      name: 'phalanx_dns_coalesced_queries_total',
+      help: 'Client queries that shared an identical query already waiting for a server instead of sending their own, by zone',
+      labelNames: ['zone'] as const,
+      registers: [registry],
+    }),
+    prefetches: new Counter({
+      name: 'phalanx_dns_prefetches_total',
+      help: 'Cached answers refreshed in the background because a client asked for them in the last tenth of their TTL, by zone',
+      labelNames: ['zone'] as const,
+      registers: [registry],
+    }),
     serverTcpOpened: new Counter({
       name: 'phalanx_dns_server_tcp_connections_opened_total',
       help: 'TCP connections opened to servers for truncated answers (reused and pipelined, so few)',

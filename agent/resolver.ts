@@ -8,7 +8,7 @@ import { type Query, parseQuery, replyLimit } from '../common/dns/query.js';
 import type { AnswerCache } from './cache/answer-cache.js';
 import type { StaleStore } from './cache/stale-store.js';
 import { CD, Class, RA, Rcode, type Scan, TC, type Transport, Type, errorResponse, rcodeName, shapeResponse } from '../common/dns/wire.js';
-import { race } from './forwarding/race.js';
+import { type ForwardedQuestion, ServerAnswers } from './forwarding/server-answers.js';
 import type { ServerGroup } from './forwarding/server-group.js';
 import type { Metrics } from './metrics.js';
 import { type Route, type RoutingTable, route } from './routing.js';
@@ -37,12 +37,15 @@ export class Resolver {
   private inflight = 0;
   private rotation = 0;
   private readonly labelCache = new Map<string, { transport: Transport; route: Route['kind']; rcode: string }>();
+  /** The cache, coalescing and prefetch in front of the servers. */
+  private readonly answers: ServerAnswers;
 
   constructor(
     public state: ResolverState,
     private readonly metrics: Metrics,
     private readonly log: Logger,
   ) {
+    this.answers = new ServerAnswers(metrics);
     metrics.readInflightFrom(() => this.inflight);
   }
 
@@ -73,7 +76,7 @@ export class Resolver {
     const r = route(q.name, state.table);
     if (r.kind === 'local') return this.counted(transport, r.kind, this.answerLocal(q, state.zones.get(r.zone)!, transport));
     const now = this.answerNow(q, r, state, transport);
-    if (typeof now !== 'string') return this.counted(transport, r.kind, now);
+    if (Buffer.isBuffer(now)) return this.counted(transport, r.kind, now);
     return this.forward(q, r, now, state, transport).then((reply) => this.counted(transport, r.kind, reply));
   }
 
@@ -138,19 +141,24 @@ export class Resolver {
   /**
    * What a forwarded name gets without asking a server: REFUSED for a zone transfer, the cached
    * answer, SERVFAIL with no servers, or the immediate answer past maxInflight. Otherwise the
-   * cache key to use once a server answers.
+   * question to ask the servers.
    */
-  private answerNow(q: Query, r: Exclude<Route, { kind: 'local' }>, state: ResolverState, transport: Transport): Buffer | string {
+  private answerNow(
+    q: Query,
+    r: Exclude<Route, { kind: 'local' }>,
+    state: ResolverState,
+    transport: Transport,
+  ): Buffer | ForwardedQuestion {
     const group = this.groupFor(r, state);
     if (ZONE_TRANSFERS.has(q.qtype)) return this.fail(q, Rcode.REFUSED);
-    // Built only with a cache or stale store: no string work on the hot path when both are off.
-    const cacheKey = state.cache || state.stale ? `${q.name}|${q.qtype}|${q.qclass}|${q.flags & CD}|${q.edns?.dnssecOk ? 1 : 0}` : '';
-    const cached = state.cache?.get(cacheKey, Date.now());
-    if (cached) {
-      this.metrics.cacheLookups.inc({ result: 'hit' });
-      return this.reply(q, cached, transport);
-    }
-    if (state.cache) this.metrics.cacheLookups.inc({ result: 'miss' });
+    const fq: ForwardedQuestion = {
+      // What makes two queries the same to a server: the cache, stale store and coalescing key.
+      key: `${q.name}|${q.qtype}|${q.qclass}|${q.flags & CD}|${q.edns?.dnssecOk ? 1 : 0}`,
+      question: { question: q.question, flags: q.flags, dnssecOk: q.edns?.dnssecOk ?? false },
+      maxTtlSec: r.kind === 'mesos' ? state.config.cache.mesosMaxTtlSec : state.config.cache.maxTtlSec,
+    };
+    const cached = this.answers.cached(fq, group, state);
+    if (cached) return this.reply(q, cached, transport);
     if (group.servers.length === 0) {
       this.metrics.forwardedFailures.inc(group.labels);
       return this.fail(q, Rcode.SERVFAIL);
@@ -159,19 +167,23 @@ export class Resolver {
     // The limit is reached when servers are slow or down, just when serve-stale helps most.
     if (this.inflight >= state.config.maxInflight) {
       this.metrics.overload.inc();
-      return this.answerStale(q, cacheKey, state, group, transport) ?? this.fail(q, Rcode.SERVFAIL);
+      return this.answerStale(q, fq.key, state, group, transport) ?? this.fail(q, Rcode.SERVFAIL);
     }
-    return cacheKey;
+    return fq;
   }
 
   private groupFor(r: Exclude<Route, { kind: 'local' }>, state: ResolverState): ServerGroup {
     return r.kind === 'mesos' ? state.mesos : r.kind === 'forward' ? state.forward.get(r.zone)! : state.upstream;
   }
 
+  /**
+   * The answer to a query a server must give. Identical queries in flight share one exchange
+   * (ServerAnswers); each client gets the reply shaped for it (its ID, question spelling, size).
+   */
   private async forward(
     q: Query,
     r: Exclude<Route, { kind: 'local' }>,
-    cacheKey: string,
+    fq: ForwardedQuestion,
     state: ResolverState,
     transport: Transport,
   ): Promise<Buffer> {
@@ -179,23 +191,12 @@ export class Resolver {
     this.inflight++;
     const started = performance.now();
     try {
-      const reply = await race(
-        group,
-        { question: q.question, flags: q.flags, dnssecOk: q.edns?.dnssecOk ?? false },
-        state.config.fanout,
-        state.config.timeoutMs,
-      );
-      if (!reply) {
-        const stale = this.answerStale(q, cacheKey, state, group, transport);
-        if (stale) return stale;
-        this.metrics.forwardedFailures.inc(group.labels);
-        return this.fail(q, Rcode.SERVFAIL);
-      }
-      const c = state.config.cache;
-      const now = Date.now();
-      state.cache?.set(cacheKey, reply.msg, reply.scan, r.kind === 'mesos' ? c.mesosMaxTtlSec : c.maxTtlSec, now);
-      state.stale?.set(cacheKey, reply.msg, reply.scan, now);
-      return this.reply(q, reply, transport);
+      const reply = await this.answers.fetch(fq, group, state);
+      if (reply) return this.reply(q, reply, transport);
+      const stale = this.answerStale(q, fq.key, state, group, transport);
+      if (stale) return stale;
+      this.metrics.forwardedFailures.inc(group.labels);
+      return this.fail(q, Rcode.SERVFAIL);
     } finally {
       this.metrics.forwardedDuration.observe(group.labels, (performance.now() - started) / 1000);
       this.inflight--;

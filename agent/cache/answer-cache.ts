@@ -56,8 +56,11 @@ export class AnswerCache {
     if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
   }
 
-  /** A copy of the cached reply with its TTLs aged, or undefined when absent or expired. */
-  get(key: string, now: number): ScannedMessage | undefined {
+  /**
+   * A copy of the cached reply with its TTLs aged, or undefined when absent or expired;
+   * `expiring` in the last tenth of the time it may be kept (time to refresh it).
+   */
+  get(key: string, now: number): (ScannedMessage & { expiring: boolean }) | undefined {
     const e = this.entries.get(key);
     if (!e) return undefined;
     if (now >= e.expiresAt) {
@@ -67,7 +70,7 @@ export class AnswerCache {
     touch(this.entries, key, e);
     const age = Math.floor((now - e.storedAt) / 1000);
     const msg = age > 0 ? copyWithTtls(e, (ttl) => Math.max(0, ttl - age)) : Buffer.from(e.msg);
-    return { msg, scan: e.scan };
+    return { msg, scan: e.scan, expiring: (e.expiresAt - now) * 10 < e.expiresAt - e.storedAt };
   }
 
   clear(): void {

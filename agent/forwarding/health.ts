@@ -12,6 +12,10 @@ export class ServerHealth {
   down = false;
   /** Smoothed round-trip time of usable answers, ms (undefined until the first one). */
   rttMs: number | undefined;
+  /** How much the round-trip time varies (RTTVAR), ms. */
+  rttVarMs: number | undefined;
+  /** Queries waiting on this server past its hedge delay: while any is, it is late. */
+  late = 0;
   successes = 0;
   failures = 0;
   lastFailure: string | undefined;
@@ -26,13 +30,29 @@ export class ServerHealth {
   recordSuccess(rttMs: number): Transition {
     this.successes++;
     this.consecutiveFailures = 0;
-    // EWMA with weight 1/8, as TCP's SRTT (RFC 6298).
-    this.rttMs = this.rttMs === undefined ? rttMs : this.rttMs + (rttMs - this.rttMs) / 8;
+    // SRTT and RTTVAR as TCP keeps them (RFC 6298 §2): weights 1/8 and 1/4.
+    if (this.rttMs === undefined || this.rttVarMs === undefined) {
+      this.rttMs = rttMs;
+      this.rttVarMs = rttMs / 2;
+    } else {
+      this.rttVarMs += (Math.abs(this.rttMs - rttMs) - this.rttVarMs) / 4;
+      this.rttMs += (rttMs - this.rttMs) / 8;
+    }
     if (this.down) {
       this.down = false;
       return 'up';
     }
     return undefined;
+  }
+
+  /**
+   * How long a query waits for this server before the next one is asked too: SRTT + 4 × RTTVAR,
+   * TCP's retransmission timeout (RFC 6298 §2), which a healthy server's answers rarely exceed;
+   * within [minMs, maxMs], and maxMs until it has answered once.
+   */
+  hedgeDelayMs(minMs: number, maxMs: number): number {
+    if (this.rttMs === undefined || this.rttVarMs === undefined) return maxMs;
+    return Math.min(maxMs, Math.max(minMs, this.rttMs + 4 * this.rttVarMs));
   }
 
   /** A background probe got an answer: alive again, without touching the RTT estimate. */

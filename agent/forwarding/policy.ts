@@ -1,8 +1,10 @@
-// Which servers a query is raced to. Only healthy ones while any is healthy (a down server is
-// left to the background probe, not to clients' queries); among those, the lowest decayed
-// failure score; ties (the normal case: every healthy server's score decays to 0) broken at
-// random so the masters share the cluster's load. When every server is down the best of them
-// are still tried: asking a server that may have recovered beats answering SERVFAIL untried.
+// Which servers a query goes to, best first. Only healthy ones while any is healthy (a down
+// server is left to the background probe, not to clients' queries); among those, the lowest
+// decayed failure score, and a server that is late right now (a query waits on it past its hedge
+// delay) after the punctual ones; ties (the normal case: every healthy server's score decays to
+// 0) broken at random so the masters share the cluster's load. When every server is down the
+// best of them are still tried: asking a server that may have recovered beats answering SERVFAIL
+// untried.
 import type { Config } from '../../common/config/schema.js';
 
 /** How many servers a query is raced to. */
@@ -11,6 +13,8 @@ export type Fanout = Config['fanout'];
 export interface Candidate {
   down: boolean;
   score: number;
+  /** A query waits on it past its hedge delay. */
+  late?: boolean;
 }
 
 export function chooseServers<T extends Candidate>(servers: readonly T[], fanout: Fanout, random: () => number = Math.random): T[] {
@@ -25,7 +29,7 @@ export function chooseServers<T extends Candidate>(servers: readonly T[], fanout
   }
   // Whole failures only: a score of 0.3 left over from a blip should not outrank randomness.
   // A stable sort by rank keeps the shuffled order within a tie.
-  const ranks = pool.map((s) => Math.floor(s.score));
+  const ranks = pool.map((s) => Math.floor(s.score) + (s.late ? 1 : 0));
   for (let i = 1; i < pool.length; i++) {
     const s = pool[i];
     const r = ranks[i];

@@ -7,10 +7,15 @@ import type { Question } from '../../common/dns/wire.js';
 import type { Fanout } from './policy.js';
 import type { ServerGroup } from './server-group.js';
 
-export async function race(group: ServerGroup, q: Question, fanout: Fanout, timeoutMs: number): Promise<Reply | undefined> {
+export async function race(
+  group: Pick<ServerGroup, 'choose' | 'ask' | 'clock'>,
+  q: Question,
+  fanout: Fanout,
+  timeoutMs: number,
+): Promise<Reply | undefined> {
   const servers = group.choose(fanout);
   if (servers.length === 0) return undefined;
-  const deadline = Date.now() + timeoutMs;
+  const deadline = group.clock.now() + timeoutMs;
   const shared: RaceState = {};
   try {
     return await Promise.any(servers.map((s) => group.ask(s, q, deadline, shared)));

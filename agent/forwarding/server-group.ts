@@ -17,31 +17,39 @@ import {
   isUsable,
   rcodeFailure,
 } from './exchange.js';
+import { type Clock, type Timer, systemClock } from './clock.js';
 import { ServerHealth, type Transition } from './health.js';
 import { type Fanout, chooseServers } from './policy.js';
 
 export class Server {
   readonly address: string;
   readonly health: ServerHealth;
-  probeTimer: NodeJS.Timeout | undefined;
+  probeTimer: Timer | undefined;
   /** Metric labels by transport and the mismatch hook, made once rather than per query. */
   readonly labels: { [T in Transport]: { transport: T; upstream_address: string } };
+  readonly addressLabel: { upstream_address: string };
   onMismatch: MismatchHook | undefined;
 
   constructor(
     readonly endpoint: Endpoint,
     cfg: HealthConfig,
+    private readonly clock: Clock = systemClock,
   ) {
     this.address = formatEndpoint(endpoint);
     this.health = new ServerHealth(cfg);
     this.labels = { udp: { transport: 'udp', upstream_address: this.address }, tcp: { transport: 'tcp', upstream_address: this.address } };
+    this.addressLabel = { upstream_address: this.address };
   }
 
   get down(): boolean {
     return this.health.down;
   }
+  /** A query waits on it past its hedge delay. */
+  get late(): boolean {
+    return this.health.late > 0;
+  }
   get score(): number {
-    return this.health.failureScore(Date.now());
+    return this.health.failureScore(this.clock.now());
   }
 }
 
@@ -57,7 +65,16 @@ export interface GroupOptions {
   metrics: Metrics;
   /** The UDP sockets and TCP connections to servers, shared with every other group. */
   pools: ServerPools;
+  /** Time and timers; a simulated clock in the load simulation. */
+  clock?: Clock;
+  /** Breaks ties between equally good servers. */
+  random?: () => number;
+  /** How one request reaches a server; the load simulation replaces the sockets with a model. */
+  send?: SendRequest;
 }
+
+/** One request to one server: its reply, whatever its rcode, or an ExchangeError. */
+export type SendRequest = (server: Server, q: Question, deadline: number, race: RaceState | undefined) => Promise<Reply>;
 
 export class ServerGroup {
   private list: Server[] = [];
@@ -65,6 +82,9 @@ export class ServerGroup {
   private readonly probeQuestion: Question;
   /** The group's metric labels (its name as `zone`), one object for every query. */
   readonly labels: { zone: string };
+  readonly clock: Clock;
+  private readonly random: () => number;
+  private readonly send: SendRequest;
 
   constructor(
     private readonly opts: GroupOptions,
@@ -72,6 +92,10 @@ export class ServerGroup {
   ) {
     this.probeQuestion = { question: encodeQuestion(opts.probeName, Type[opts.probeType]), flags: 0, dnssecOk: false };
     this.labels = { zone: opts.name };
+    this.clock = opts.clock ?? systemClock;
+    this.random = opts.random ?? Math.random;
+    this.send =
+      opts.send ?? ((server, q, deadline, race) => exchange(server.endpoint, q, deadline, server.onMismatch ?? ignore, opts.pools, race));
     this.setEndpoints(endpoints);
   }
 
@@ -85,7 +109,7 @@ export class ServerGroup {
   /** Replaces the server list; returns the addresses that came and went. */
   setEndpoints(endpoints: readonly Endpoint[]): { added: string[]; removed: string[] } {
     const old = new Map(this.list.map((s) => [s.address, s]));
-    const next = endpoints.map((e) => old.get(formatEndpoint(e)) ?? new Server(e, this.opts.health));
+    const next = endpoints.map((e) => old.get(formatEndpoint(e)) ?? new Server(e, this.opts.health, this.clock));
     const keep = new Set(next.map((s) => s.address));
     const removed = this.list.filter((s) => !keep.has(s.address));
     for (const s of removed) {
@@ -99,7 +123,12 @@ export class ServerGroup {
   }
 
   choose(fanout: Fanout): Server[] {
-    return chooseServers(this.list, fanout);
+    return chooseServers(this.list, fanout, this.random);
+  }
+
+  /** A hedge fired: a query went on to the next server. */
+  hedged(): void {
+    this.opts.metrics.hedges.inc(this.labels);
   }
 
   /**
@@ -107,12 +136,13 @@ export class ServerGroup {
    * outcome rejects, so in a race another server can still win.
    */
   async ask(server: Server, q: Question, deadline: number, race?: RaceState): Promise<Reply> {
-    const started = performance.now();
+    const started = this.clock.monotonic();
     const { metrics } = this.opts;
     server.onMismatch ??= (reason) => metrics.mismatchedReplies.inc({ upstream_address: server.address, reason });
+    metrics.serverRequests.inc(server.addressLabel);
     let reply: Reply;
     try {
-      reply = await exchange(server.endpoint, q, deadline, server.onMismatch, this.opts.pools, race);
+      reply = await this.send(server, q, deadline, race);
     } catch (err) {
       const e = err instanceof ExchangeError ? err : new ExchangeError('network', 'udp', String(err));
       this.failed(server, e);
@@ -123,7 +153,7 @@ export class ServerGroup {
       this.failed(server, e);
       throw e;
     }
-    const seconds = (performance.now() - started) / 1000;
+    const seconds = (this.clock.monotonic() - started) / 1000;
     metrics.serverRequestDuration.observe(server.labels[reply.transport], seconds);
     this.transition(server, server.health.recordSuccess(seconds * 1000));
     return reply;
@@ -132,7 +162,7 @@ export class ServerGroup {
   private failed(server: Server, e: ExchangeError): void {
     if (this.closed) return;
     this.opts.metrics.serverRequestFailures.inc({ transport: e.transport, upstream_address: server.address, reason: e.reason });
-    this.transition(server, server.health.recordFailure(e.reason, Date.now()), e);
+    this.transition(server, server.health.recordFailure(e.reason, this.clock.now()), e);
   }
 
   private transition(server: Server, t: Transition, cause?: ExchangeError): void {
@@ -154,22 +184,21 @@ export class ServerGroup {
 
   private startProbe(server: Server): void {
     if (server.probeTimer) return;
-    server.probeTimer = setInterval(() => {
-      const deadline = Date.now() + this.opts.timeoutMs;
+    server.probeTimer = this.clock.setInterval(() => {
+      const deadline = this.clock.now() + this.opts.timeoutMs;
       // A probe proves the server is alive; any real answer to it (even REFUSED for the root)
       // will do. Real queries decide whether it is useful.
-      exchange(server.endpoint, this.probeQuestion, deadline, () => {}, this.opts.pools)
+      this.send(server, this.probeQuestion, deadline, undefined)
         .then((reply) => {
           if (reply.scan.header.rcode === Rcode.SERVFAIL || !this.list.includes(server)) return;
           this.transition(server, server.health.recordProbeSuccess());
         })
         .catch(() => {});
     }, this.opts.health.probeIntervalMs);
-    server.probeTimer.unref();
   }
 
   private stopProbe(server: Server): void {
-    if (server.probeTimer) clearInterval(server.probeTimer);
+    if (server.probeTimer) this.clock.clearInterval(server.probeTimer);
     server.probeTimer = undefined;
   }
 
@@ -178,3 +207,5 @@ export class ServerGroup {
     for (const s of this.list) this.stopProbe(s);
   }
 }
+
+function ignore(): void {}

@@ -92,7 +92,33 @@ export const CONFIG_TABLE = section(TOP_LEVEL, {
       meaning: 'ZooKeeper hosts for the `zk` zone (a port may be written; only the address is kept).',
     }),
   }),
-  fanout: integerOr('all', { default: 2, min: 1, max: 16, meaning: 'Servers raced per query; the first good answer wins.' }),
+  dispatch: oneOf(['hedged', 'race'] as const, {
+    default: 'hedged',
+    meaning:
+      "How a forwarded query goes to a group's servers. `hedged`: the best server first, the next only when no usable answer came " +
+      "within the first one's hedge delay (see `hedge`), or at once when it failed, so a healthy group gets about one request per query. " +
+      '`race`: `fanout` servers at once, the first good answer wins.',
+  }),
+  hedge: section('Hedged dispatch: how long a query waits for one server before asking the next.', {
+    maxMs: integer({
+      default: 250,
+      min: 1,
+      max: 60_000,
+      meaning: 'The longest hedge delay, and the delay for a server that has not answered yet.',
+    }),
+    minMs: integer({
+      default: 5,
+      min: 1,
+      max: 'hedge.maxMs',
+      meaning: "The shortest hedge delay. A server's own delay is its SRTT + 4 × RTTVAR (TCP's RTO, RFC 6298), within these bounds.",
+    }),
+  }),
+  fanout: integerOr('all', {
+    default: 2,
+    min: 1,
+    max: 16,
+    meaning: 'With `dispatch` `race`: servers raced per query; the first good answer wins.',
+  }),
   timeoutMs: integer({
     default: 2000,
     min: 50,

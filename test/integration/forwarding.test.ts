@@ -1,6 +1,8 @@
 // Forwarding through the real agent process, with fake Mesos-DNS masters and upstreams that fail
 // on purpose. What is asserted is what a client sees through dig.
+import dgram from 'node:dgram';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
+import dnsPacket from 'dns-packet';
 import { AgentProcess } from '../helpers/agent-process.js';
 import { type Cluster, NGINX_IPS, startCluster } from '../helpers/cluster.js';
 import { dig, digMany } from '../helpers/dig.js';
@@ -28,6 +30,57 @@ afterAll(async () => {
 afterEach(() => cluster.reset());
 
 const total = (servers: FakeDnsServer[]) => servers.reduce((n, s) => n + s.queryCount(), 0);
+
+/** A sample's value from the agent's /v1/metrics (0 when absent), by its name and labels as printed. */
+async function metric(sample: string): Promise<number> {
+  const text = await (await fetch(`http://${HOST}:${cluster.httpPort}/v1/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(sample + ' '));
+  return line ? Number(line.slice(sample.length + 1)) : 0;
+}
+
+interface BurstReply {
+  rcode: string;
+  question: string;
+  answers: string[];
+}
+
+/**
+ * Each query from its own socket, as 500 containers would ask, in bursts of 50 sockets 2 ms
+ * apart (500 datagrams at once would overflow the agent's socket buffer in the kernel); the
+ * replies by ID (bounded: 3 s).
+ */
+async function burst(queries: Array<{ id: number; name: string }>): Promise<Map<number, BurstReply>> {
+  const replies = new Map<number, BurstReply>();
+  const socks: dgram.Socket[] = [];
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 3000);
+    const onReply = (msg: Buffer) => {
+      const p = dnsPacket.decode(msg) as dnsPacket.DecodedPacket & { rcode: string };
+      replies.set(p.id!, { rcode: p.rcode, question: p.questions![0].name, answers: p.answers!.map((a) => String(a.data)) });
+      if (replies.size === queries.length) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    const send = (from: number) => {
+      for (const q of queries.slice(from, from + 50)) {
+        const sock = dgram.createSocket('udp4').on('message', onReply);
+        socks.push(sock);
+        const msg = dnsPacket.encode({
+          type: 'query',
+          id: q.id,
+          flags: dnsPacket.RECURSION_DESIRED,
+          questions: [{ type: 'A', name: q.name }],
+        });
+        sock.send(msg, cluster.listenPort, HOST);
+      }
+      if (from + 50 < queries.length) setTimeout(send, 2, from + 50);
+    };
+    send(0);
+  });
+  for (const s of socks) s.close();
+  return replies;
+}
 
 /** Polls until `cond` holds or `timeoutMs` passes; the caller's expect then says what was missing. */
 async function waitUntil(cond: () => boolean, timeoutMs = 5000): Promise<void> {
@@ -66,18 +119,31 @@ describe('routing', () => {
     expect(r.authority[0].type).toBe('SOA');
   });
 
-  test('each query is raced to two masters (fanout 2) with a fresh ID, EDNS 1232 offered', async () => {
-    const r = await dig(HOST, cluster.listenPort, 'leader.mesos');
-    expect(r.status).toBe('NOERROR');
+  test('hedged, the default: each query goes to one master, with a fresh ID, EDNS 1232 offered', async () => {
+    for (let i = 0; i < 10; i++) expect((await dig(HOST, cluster.listenPort, 'leader.mesos')).status).toBe('NOERROR');
     const seen = cluster.masters.flatMap((m) => m.queries);
-    expect(seen).toHaveLength(2);
+    expect(seen).toHaveLength(10);
     for (const q of seen) {
       expect(q.ednsSize).toBe(1232);
       expect(q.name.toLowerCase()).toBe('leader.mesos');
     }
-    // A fresh random ID per server: never the client's (chance of a clash 2/65536).
-    expect(seen.map((q) => q.id)).not.toContain(r.id);
-    expect(seen[0].id).not.toBe(seen[1].id);
+    // Ties between healthy masters are broken at random: the load is shared.
+    expect(cluster.masters.filter((m) => m.queryCount() > 0).length).toBeGreaterThan(1);
+  });
+
+  test('dispatch race: each query goes to fanout 2 masters at once, each with its own ID', async () => {
+    await restartAgent({ dispatch: 'race', fanout: 2 });
+    try {
+      const r = await dig(HOST, cluster.listenPort, 'leader.mesos');
+      expect(r.status).toBe('NOERROR');
+      const seen = cluster.masters.flatMap((m) => m.queries);
+      expect(seen).toHaveLength(2);
+      // A fresh random ID per server: never the client's (chance of a clash 2/65536).
+      expect(seen.map((q) => q.id)).not.toContain(r.id);
+      expect(seen[0].id).not.toBe(seen[1].id);
+    } finally {
+      await restartAgent();
+    }
   });
 
   test("the client's ID and question spelling come back", async () => {
@@ -130,8 +196,11 @@ describe('failover', () => {
     expect((await dig(HOST, cluster.listenPort, 'ready.spartan')).status).toBe('NOERROR');
   });
 
-  test('a fast SERVFAIL does not beat a slower good answer', async () => {
-    await restartAgent({ fanout: 'all' });
+  test.each([
+    ['hedged', {}],
+    ['race', { dispatch: 'race', fanout: 'all' }],
+  ])('a fast SERVFAIL or REFUSED does not beat a slower good answer (%s)', async (_, extra) => {
+    await restartAgent(extra);
     try {
       cluster.masters[0].setBehaviour({ kind: 'rcode', rcode: 'SERVFAIL' });
       cluster.masters[1].setBehaviour({ kind: 'rcode', rcode: 'REFUSED' });
@@ -145,7 +214,7 @@ describe('failover', () => {
   });
 
   test('a master sending garbage, wrong IDs, wrong questions or replies from another port is never believed', async () => {
-    await restartAgent({ fanout: 'all' });
+    await restartAgent({ dispatch: 'race', fanout: 'all' });
     try {
       const kinds = ['garbage', 'wrong-id', 'wrong-question', 'other-port'] as const;
       for (const kind of kinds) {
@@ -175,7 +244,8 @@ describe('failover', () => {
   });
 
   test('a master that keeps failing is marked down once, probed, and used again when it recovers', async () => {
-    await restartAgent({ fanout: 'all' });
+    // Raced to all, so the sick master is asked by every query and fails often enough to go down.
+    await restartAgent({ dispatch: 'race', fanout: 'all' });
     try {
       const [sick] = cluster.masters;
       sick.setBehaviour({ kind: 'rcode', rcode: 'SERVFAIL' });
@@ -206,18 +276,100 @@ describe('failover', () => {
   });
 });
 
+describe('hedging, coalescing and prefetch', () => {
+  test('a silent master delays at most the first query by its hedge delay; the next ones start elsewhere', async () => {
+    // minMs well above what the fake masters take even when the test process is busy, so that
+    // only the silent one is hedged.
+    await restartAgent({ hedge: { minMs: 50, maxMs: 200 } });
+    try {
+      const [silent] = cluster.masters;
+      silent.setBehaviour({ kind: 'silent' });
+      const times: number[] = [];
+      for (let i = 0; i < 20; i++) {
+        const r = await dig(HOST, cluster.listenPort, 'nginx.marathon.mesos');
+        expect(r.status).toBe('NOERROR');
+        times.push(r.queryTimeMs);
+      }
+      // Waiting for the silent master to time out would take TIMEOUT_MS (800).
+      expect(Math.max(...times)).toBeLessThan(200 + 300);
+      // Once late it ranks after the punctual masters, then its timeout counts against it.
+      expect(silent.queryCount()).toBeLessThanOrEqual(2);
+      expect(await metric('phalanx_dns_hedges_total{zone="mesos"}')).toBe(silent.queryCount());
+    } finally {
+      await restartAgent();
+    }
+  });
+
+  test('a burst of 500 identical queries sends one query to the masters; each client gets its own ID and spelling', async () => {
+    // A hedge delay longer than the masters' reply time: only coalescing can keep it to one.
+    await restartAgent({ hedge: { minMs: 200, maxMs: 250 } });
+    try {
+      for (const m of cluster.masters) m.setBehaviour({ kind: 'slow', delayMs: 100 });
+      const spellings = ['nginx.marathon.mesos', 'NGINX.marathon.mesos', 'nginx.MARATHON.Mesos'];
+      const replies = await burst(Array.from({ length: 500 }, (_, i) => ({ id: 1000 + i, name: spellings[i % spellings.length] })));
+      expect(replies.size).toBe(500);
+      for (const [id, reply] of replies) {
+        expect(reply.rcode).toBe('NOERROR');
+        expect(reply.question).toBe(spellings[(id - 1000) % spellings.length]);
+        expect(reply.answers.sort()).toEqual(NGINX_IPS);
+      }
+      expect(total(cluster.masters)).toBe(1);
+      expect(await metric('phalanx_dns_coalesced_queries_total{zone="mesos"}')).toBe(499);
+    } finally {
+      await restartAgent();
+    }
+  });
+
+  test('a cached answer asked for in the last tenth of its TTL is refreshed in the background', async () => {
+    await restartAgent({ cache: { enabled: true, mesosMaxTtlSec: 2 } });
+    try {
+      const t0 = Date.now();
+      expect((await dig(HOST, cluster.listenPort, 'nginx.marathon.mesos')).status).toBe('NOERROR');
+      expect(total(cluster.masters)).toBe(1);
+      // Within its first nine tenths: from the cache, nothing sent.
+      expect((await dig(HOST, cluster.listenPort, 'nginx.marathon.mesos')).status).toBe('NOERROR');
+      expect(total(cluster.masters)).toBe(1);
+      // In its last tenth (1.8–2 s): answered from the cache at once, and refreshed.
+      await new Promise((r) => setTimeout(r, t0 + 1870 - Date.now()));
+      const late = await dig(HOST, cluster.listenPort, 'nginx.marathon.mesos');
+      expect(late.answers.map((a) => a.data).sort()).toEqual(NGINX_IPS);
+      await waitUntil(() => total(cluster.masters) === 2);
+      expect(total(cluster.masters)).toBe(2);
+      // Past the first answer's expiry the refreshed one is served: still nothing sent.
+      await new Promise((r) => setTimeout(r, t0 + 2300 - Date.now()));
+      expect((await dig(HOST, cluster.listenPort, 'nginx.marathon.mesos')).status).toBe('NOERROR');
+      expect(total(cluster.masters)).toBe(2);
+      expect(await metric('phalanx_dns_prefetches_total{zone="mesos"}')).toBe(1);
+    } finally {
+      await restartAgent();
+    }
+  });
+
+  test('the requests sent to each server are counted', async () => {
+    for (let i = 0; i < 6; i++) await dig(HOST, cluster.listenPort, 'leader.mesos');
+    for (const m of cluster.masters)
+      expect(await metric(`phalanx_dns_server_requests_total{upstream_address="${m.endpoint}"}`)).toBeGreaterThanOrEqual(m.queryCount());
+  });
+});
+
 describe('truncation and TCP', () => {
   test('a truncated Mesos-DNS reply is fetched again over TCP: the client gets the whole answer', async () => {
     // 120 A records, about 4.1 KB (the fakes do not compress names); the masters cut UDP at
-    // 512 bytes with TC, like Mesos-DNS. +ignore: dig must not retry over TCP itself.
-    const r = await dig(HOST, cluster.listenPort, 'big.marathon.mesos', 'A', ['+bufsize=8192', '+ignore']);
-    expect(r.status).toBe('NOERROR');
-    expect(r.truncated).toBe(false);
-    expect(r.answers).toHaveLength(120);
-    expect(r.raw).toContain('(UDP)');
-    // Both raced masters truncate; one TCP retry serves the race.
-    expect(cluster.masters.reduce((n, m) => n + m.queryCount('udp'), 0)).toBe(2);
-    expect(cluster.masters.reduce((n, m) => n + m.queryCount('tcp'), 0)).toBe(1);
+    // 512 bytes with TC, like Mesos-DNS. +ignore: dig must not retry over TCP itself. A hedge
+    // delay longer than the TCP retry, so that no second master is asked meanwhile.
+    await restartAgent({ hedge: { minMs: 200, maxMs: 250 } });
+    try {
+      const r = await dig(HOST, cluster.listenPort, 'big.marathon.mesos', 'A', ['+bufsize=8192', '+ignore']);
+      expect(r.status).toBe('NOERROR');
+      expect(r.truncated).toBe(false);
+      expect(r.answers).toHaveLength(120);
+      expect(r.raw).toContain('(UDP)');
+      // The one master asked truncates; the agent asks it again over TCP.
+      expect(cluster.masters.reduce((n, m) => n + m.queryCount('udp'), 0)).toBe(1);
+      expect(cluster.masters.reduce((n, m) => n + m.queryCount('tcp'), 0)).toBe(1);
+    } finally {
+      await restartAgent();
+    }
   });
 
   test('an answer larger than the client can take over UDP comes back truncated, TC set', async () => {

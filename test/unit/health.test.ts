@@ -130,3 +130,25 @@ describe('round-trip time', () => {
     expect(h.rttMs).toBe(40);
   });
 });
+
+describe('the hedge delay', () => {
+  test('the maximum until the server has answered once', () => {
+    expect(new ServerHealth(cfg).hedgeDelayMs(5, 250)).toBe(250);
+  });
+
+  test("SRTT + 4 × RTTVAR, TCP's retransmission timeout (RFC 6298), within the bounds", () => {
+    const h = new ServerHealth(cfg);
+    h.recordSuccess(10); // SRTT 10, RTTVAR 5
+    expect(h.hedgeDelayMs(1, 1000)).toBe(30);
+    h.recordSuccess(20); // RTTVAR 5 + (10 - 5) / 4 = 6.25, then SRTT 10 + 10 / 8 = 11.25
+    expect(h.hedgeDelayMs(1, 1000)).toBeCloseTo(11.25 + 4 * 6.25);
+    expect(h.hedgeDelayMs(50, 1000)).toBe(50);
+    expect(h.hedgeDelayMs(1, 20)).toBe(20);
+  });
+
+  test('steady answers bring it down to the minimum', () => {
+    const h = new ServerHealth(cfg);
+    for (let i = 0; i < 100; i++) h.recordSuccess(0.3);
+    expect(h.hedgeDelayMs(5, 250)).toBe(5);
+  });
+});

@@ -1,5 +1,6 @@
-// Which servers a query is raced to: healthy before down, lower whole failure score first, ties
-// broken at random, at most `fanout` of them, and never none when all are down.
+// Which servers a query goes to, best first: healthy before down, lower whole failure score first
+// (a late server counts one more), ties broken at random, at most `fanout` of them, and never none
+// when all are down.
 import { describe, expect, test } from '@jest/globals';
 import { type Candidate, chooseServers } from '../../agent/forwarding/policy.js';
 import { seededRandom } from '../helpers/seeded-random.js';
@@ -7,7 +8,7 @@ import { seededRandom } from '../helpers/seeded-random.js';
 interface S extends Candidate {
   name: string;
 }
-const s = (name: string, score = 0, down = false): S => ({ name, score, down });
+const s = (name: string, score = 0, down = false, late = false): S => ({ name, score, down, late });
 const names = (list: S[]) => list.map((x) => x.name);
 
 const always = (x: number) => () => x;
@@ -26,6 +27,15 @@ describe('order', () => {
     for (const r of [always(0), always(0.5), always(0.999), seededRandom(1)]) {
       expect(names(chooseServers(servers, 'all', r))).toEqual(['b', 'c', 'a', 'd']);
       expect(names(chooseServers(servers, 2, r))).toEqual(['b', 'c']);
+    }
+  });
+
+  test('a server that is late right now goes after the punctual ones, like one more failure', () => {
+    const servers = [s('late', 0, false, true), s('a'), s('failed-once', 1.2)];
+    for (const r of [always(0), always(0.5), always(0.999), seededRandom(3)]) {
+      const order = names(chooseServers(servers, 'all', r));
+      expect(order[0]).toBe('a');
+      expect(order.slice(1).sort()).toEqual(['failed-once', 'late']); // the same rank: either order
     }
   });
 
