@@ -3,7 +3,7 @@
 // load side's limit, not the target's), and how many queries the target sent to the servers.
 import { type DnsperfRun, type Perf, dnsperf, percentile } from './dnsperf.js';
 import type { ServerQueries } from './peers.js';
-import { busyPct, cpuTimes, groupsCpuSeconds } from './system.js';
+import { busyPct, cpuTimes, groupsCpuSeconds, otherProcessesCpuSeconds, processTicks } from './system.js';
 
 export interface Target {
   label: string;
@@ -17,14 +17,15 @@ export interface Measurement extends Omit<Perf, 'latenciesMs'> {
   target: string;
   load: 'fixed' | 'max';
   targetQps: number | null;
-  /** The target's CPU time during the run, % of one CPU. */
+  /** The target's CPU time during the run, seconds and % of one CPU. */
+  cpuS: number | null;
   cpuPct: number | null;
   cpuMsPer10k: number | null;
   loadCpuBusyPct: number | null;
   /** The peers' CPU as a whole: above the target's own share, other processes ran there too. */
   peerCpuBusyPct: number | null;
-  /** The peers' CPU used by anything but the target: other people's work makes the run noisy. */
-  othersOnPeerCpuPct: number | null;
+  /** CPU used by processes the bench did not start, anywhere on the machine, % of one CPU: other people's work makes the run noisy. */
+  otherWorkPct: number | null;
   /** What set an unthrottled figure, see limitOf(). */
   limit: Limit;
   serversCpuPct: number | null;
@@ -34,25 +35,30 @@ export interface Measurement extends Omit<Perf, 'latenciesMs'> {
 }
 
 /**
- * What set an unthrottled run's figure. "target": the target used (nearly) a whole CPU;
- * "machine": it did not, but both CPUs were full (other work on the machine); "load": the CPU of
- * dnsperf and the servers was full; "shared": the target's CPU was full, partly with other
- * processes; "-": a fixed-rate run, or nothing was full.
+ * What set an unthrottled run's figure. "target": the target's CPU was full, nearly all of it
+ * with the target's own work (the rest is the kernel's interrupt and softirq work for its packets,
+ * charged to no process); "machine": both CPUs were full but the target had less of its own;
+ * "shared": its CPU was full, much of it with something else; "load": the CPU of dnsperf and the
+ * servers was full and the target's was not; "-": a fixed-rate run, or nothing was full.
  */
 export type Limit = 'target' | 'machine' | 'load' | 'shared' | '-';
 
 export function limitOf(m: Pick<Measurement, 'load' | 'cpuPct' | 'loadCpuBusyPct' | 'peerCpuBusyPct'>): Limit {
   if (m.load === 'fixed') return '-';
   const full = (pct: number | null) => (pct ?? 0) >= 95;
-  if ((m.cpuPct ?? 0) >= 90) return 'target';
-  if (full(m.loadCpuBusyPct) && full(m.peerCpuBusyPct)) return 'machine';
+  const peerFull = m.peerCpuBusyPct === null ? (m.cpuPct ?? 0) >= 90 : full(m.peerCpuBusyPct);
+  if (peerFull && (m.cpuPct ?? 0) >= 90) return 'target';
+  if (peerFull && full(m.loadCpuBusyPct)) return 'machine';
+  if (peerFull) return 'shared';
   if (full(m.loadCpuBusyPct)) return 'load';
-  if (full(m.peerCpuBusyPct)) return 'shared';
   return '-';
 }
 
-/** Other processes took this much of the peers' CPU during a run: its figures are not to be trusted. */
-export const NOISY_PCT = 25;
+/** dnsperf starts sending a few milliseconds after it is spawned. */
+const WINDOW_SLACK_MS = 50;
+
+/** Processes the bench did not start used this much CPU (% of one) during a run: its figures are not to be trusted. */
+export const NOISY_PCT = 10;
 
 /** A fixed-rate run whose target fell behind the rate: its latencies include queueing in dnsperf. */
 export const fellBehind = (m: Pick<Measurement, 'load' | 'qps' | 'targetQps'>): boolean =>
@@ -80,18 +86,35 @@ export async function measure(ctx: MeasureContext, target: Target, run: DnsperfR
   }
 }
 
+/** The counters read at both ends of a run's window. */
+function sample(ctx: MeasureContext, target: Target) {
+  return {
+    t: performance.now(),
+    cpu: target.cpuSeconds(),
+    servers: groupsCpuSeconds(ctx.serverGroups),
+    times: cpuTimes(),
+    procs: processTicks(),
+  };
+}
+
 async function measureOnce(ctx: MeasureContext, target: Target, run: DnsperfRun): Promise<{ m: Measurement; latenciesMs: number[] }> {
   const q0 = target.serverQueries ? await target.serverQueries() : undefined;
-  const cpu0 = target.cpuSeconds();
-  const servers0 = groupsCpuSeconds(ctx.serverGroups);
-  const times0 = cpuTimes();
-  const t0 = performance.now();
-  const perf = await dnsperf(ctx.dnsperf, run);
-  const wallS = (performance.now() - t0) / 1000;
-  const times1 = cpuTimes();
-  const cpu1 = target.cpuSeconds();
-  const servers1 = groupsCpuSeconds(ctx.serverGroups);
+  const start = sample(ctx, target);
+  // The CPU figures cover the run's `seconds` of load, not dnsperf's wait for the last lost
+  // queries after it (up to its timeout), when the target is idle: that wait would read as a
+  // target that did not use its whole CPU.
+  let end: ReturnType<typeof sample> | undefined;
+  const window = setTimeout(() => (end = sample(ctx, target)), run.seconds * 1000 + WINDOW_SLACK_MS);
+  let perf: Perf;
+  try {
+    perf = await dnsperf(ctx.dnsperf, run);
+  } finally {
+    clearTimeout(window);
+  }
+  end ??= sample(ctx, target);
   const q1 = target.serverQueries ? await target.serverQueries() : undefined;
+  const wallS = (end.t - start.t) / 1000;
+  const [cpu0, cpu1, servers0, servers1, times0, times1] = [start.cpu, end.cpu, start.servers, end.servers, start.times, end.times];
 
   const cpuS = cpu0 === null || cpu1 === null ? null : cpu1 - cpu0;
   const answered = perf.completed;
@@ -109,11 +132,12 @@ async function measureOnce(ctx: MeasureContext, target: Target, run: DnsperfRun)
       load,
       targetQps: run.qps ?? null,
       ...rest,
+      cpuS,
       cpuPct,
       cpuMsPer10k: cpuS === null || answered === 0 ? null : (cpuS * 1000 * 10_000) / answered,
       loadCpuBusyPct,
       peerCpuBusyPct,
-      othersOnPeerCpuPct: peerCpuBusyPct === null || cpuPct === null ? null : Math.max(0, peerCpuBusyPct - cpuPct),
+      otherWorkPct: (otherProcessesCpuSeconds(start.procs, end.procs) / wallS) * 100,
       limit: limitOf({ load, cpuPct, loadCpuBusyPct, peerCpuBusyPct }),
       serversCpuPct: ((servers1 - servers0) / wallS) * 100,
       serverQueriesPerQuery: perQuery(q0?.total, q1?.total),
@@ -124,9 +148,9 @@ async function measureOnce(ctx: MeasureContext, target: Target, run: DnsperfRun)
 
 /**
  * Several fixed-rate runs of one target as one: percentiles over every query of them all (a lost
- * query slower than any answer), counts summed, rates and CPU averaged. Three 5 s runs put 300
- * queries above the p99 instead of 100, which steadies it: one collection pause more or less had
- * moved the p99 of a single run by 2-4x.
+ * query slower than any answer), counts and CPU time summed, so CPU per query is over every query
+ * too, rates averaged. Three 5 s runs put 300 queries above the p99 instead of 100, which steadies
+ * it: one collection pause more or less had moved the p99 of a single run by 2-4x.
  */
 export function pooledRun(runs: Array<{ m: Measurement; latenciesMs: number[] }>): Measurement {
   if (runs.length === 0) throw new Error('no runs');
@@ -137,10 +161,12 @@ export function pooledRun(runs: Array<{ m: Measurement; latenciesMs: number[] }>
     return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
   };
   const lost = sum((m) => m.lost);
+  const completed = sum((m) => m.completed);
+  const cpuS = runs.some((r) => r.m.cpuS === null) ? null : sum((m) => m.cpuS!);
   return {
     ...runs[0].m,
     sent: sum((m) => m.sent),
-    completed: sum((m) => m.completed),
+    completed,
     lost,
     qps: mean((m) => m.qps) ?? 0,
     avgMs: mean((m) => m.avgMs),
@@ -148,8 +174,9 @@ export function pooledRun(runs: Array<{ m: Measurement; latenciesMs: number[] }>
     p90Ms: percentile(all, lost, 90),
     p99Ms: percentile(all, lost, 99),
     maxMs: all.length ? all[all.length - 1] : null,
+    cpuS,
     cpuPct: mean((m) => m.cpuPct),
-    cpuMsPer10k: mean((m) => m.cpuMsPer10k),
-    othersOnPeerCpuPct: Math.max(...runs.map((r) => r.m.othersOnPeerCpuPct ?? 0)),
+    cpuMsPer10k: cpuS === null || completed === 0 ? null : (cpuS * 1000 * 10_000) / completed,
+    otherWorkPct: Math.max(...runs.map((r) => r.m.otherWorkPct ?? 0)),
   };
 }

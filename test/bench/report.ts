@@ -1,31 +1,69 @@
-// What a bench run found, as the printed tables and the targets of issue 7 with pass/fail (pure).
+// What a bench run found, as the printed tables (pure). The targets are targets.ts's.
 import type { CaseDef } from './cases.js';
 import type { DigResult } from './dig.js';
 import { type Measurement, NOISY_PCT, fellBehind } from './measure.js';
-import { DNSPERF_TIMEOUT_S } from './settings.js';
+import type { PeerKind } from './peers.js';
+import { DNSPERF_MAX_OUTSTANDING, DNSPERF_TIMEOUT_S } from './settings.js';
 import type { Memory } from './system.js';
 
+/** One peer in one case. */
 export interface PeerCase {
+  label: string;
+  kind: PeerKind;
+  /** The fixed-rate runs pooled: percentiles over every query, CPU per query over every query. */
   fixed: Measurement;
+  fixedRuns: Measurement[];
   /** The median of the unthrottled runs (by q/s): its q/s, CPU and limit are what is reported. */
   max: Measurement;
-  /** q/s of every unthrottled run, in the order run. */
-  maxRunsQps: number[];
+  /** Every unthrottled run, in the order run. */
+  maxRuns: Measurement[];
 }
 
 export interface CaseResult extends CaseDef {
   agent: PeerCase;
   dnsmasq: PeerCase;
-  /** Straight to master 1, for the cases that have a baseline. */
-  direct?: PeerCase;
+  /** In the cached cases. */
+  unbound?: PeerCase;
   ratios: {
     qps: number | null;
     p50: number | null;
     p99: number | null;
-    cpuPer10k: number | null;
-    /** Queries per CPU-second, agent / dnsmasq: throughput whatever else limited the run. */
-    perCpu: number | null;
+    /** CPU per query at the fixed rate, agent / dnsmasq. */
+    cpuFixed: number | null;
+    /** CPU per query unthrottled, agent / dnsmasq. */
+    cpuMax: number | null;
   };
+}
+
+export const peersOf = (c: CaseResult): PeerCase[] => [c.agent, c.dnsmasq, ...(c.unbound ? [c.unbound] : [])];
+
+export interface PingPongSummary {
+  label: string;
+  /** Over every query of the runs. */
+  p50Ms: number | null;
+  p99Ms: number | null;
+  /** Each run's p50, in the order run. */
+  runP50Ms: Array<number | null>;
+  sent: number;
+  lost: number;
+  /** CPU used by processes the bench did not start, % of a CPU, the most of any run. */
+  otherWorkPct: number | null;
+}
+
+export interface PingPong {
+  master: PingPongSummary;
+  agent: PingPongSummary;
+  dnsmasq: PingPongSummary;
+}
+
+/** What a flood of distinct names did to one peer's memory. */
+export interface Flood {
+  label: string;
+  file: string;
+  qps: number;
+  lost: number;
+  before: Memory | null;
+  after: Memory | null;
 }
 
 export interface AllHung {
@@ -47,18 +85,12 @@ export interface Soak {
   run: Measurement;
 }
 
-export interface Target {
-  name: string;
-  limit: string;
-  value: string;
-  /** null: not measured in this run. */
-  pass: boolean | null;
+export interface PeerMemory {
+  label: string;
+  kind: PeerKind;
+  start: Memory | null;
+  end: Memory | null;
 }
-
-/** RSS may wobble by this much with garbage collection without being growth. */
-export const RSS_GROWTH_TOLERANCE_KB = 5 * 1024;
-/** 100 MB, in the kB (KiB) that /proc reports. */
-export const PEAK_RSS_LIMIT_KB = 100e6 / 1024;
 
 export const ratio = (a: number | null | undefined, b: number | null | undefined): number | null =>
   a == null || b == null || !Number.isFinite(a) || !Number.isFinite(b) || b === 0 ? null : a / b;
@@ -75,8 +107,8 @@ export function caseRatios(agent: PeerCase, dnsmasq: PeerCase): CaseResult['rati
     qps: ratio(agent.max.qps, dnsmasq.max.qps),
     p50: ratio(agent.fixed.p50Ms, dnsmasq.fixed.p50Ms),
     p99: ratio(agent.fixed.p99Ms, dnsmasq.fixed.p99Ms),
-    cpuPer10k: ratio(agent.max.cpuMsPer10k, dnsmasq.max.cpuMsPer10k),
-    perCpu: ratio(dnsmasq.max.cpuMsPer10k, agent.max.cpuMsPer10k),
+    cpuFixed: ratio(agent.fixed.cpuMsPer10k, dnsmasq.fixed.cpuMsPer10k),
+    cpuMax: ratio(agent.max.cpuMsPer10k, dnsmasq.max.cpuMsPer10k),
   };
 }
 
@@ -98,6 +130,9 @@ export function rssGrowthKb(samples: Array<{ rssKb: number }>): number | null {
   return floors && floors[1] - floors[0];
 }
 
+/** The most CPU processes the bench did not start used in any run of this peer case, % of a CPU. */
+export const otherWork = (p: PeerCase): number => Math.max(0, ...[...p.fixedRuns, ...p.maxRuns].map((m) => m.otherWorkPct ?? 0));
+
 // ---- formatting ----
 
 export const fmtMs = (v: number | null | undefined): string => {
@@ -109,6 +144,8 @@ export const fmtRatio = (v: number | null | undefined): string => (v == null ? '
 export const fmtInt = (v: number | null | undefined): string => (v == null ? '-' : Math.round(v).toLocaleString('en-US'));
 export const fmtPct = (v: number | null | undefined): string => (v == null ? '-' : `${v.toFixed(0)}%`);
 export const mib = (kB: number | null | undefined): string => (kB == null ? '-' : `${(kB / 1024).toFixed(1)} MiB`);
+/** CPU per query in microseconds, from the measurements' ms per 10k queries. */
+export const fmtUs = (msPer10k: number | null | undefined): string => (msPer10k == null ? '-' : `${(msPer10k / 10).toFixed(0)}`);
 
 /**
  * A text table with optional group headings over the column headings. The first column is
@@ -151,91 +188,81 @@ export function textTable(groups: Array<[string, number]> | undefined, head: str
   return out.join('\n');
 }
 
-/** A fixed-rate latency, starred when the peer fell behind the rate (see mainTableFootnote). */
-const lat = (m: Measurement, v: number | null) => fmtMs(v) + (fellBehind(m) ? '*' : '');
+/** A fixed-rate latency, starred when the peer fell behind the rate (see MAIN_TABLE_FOOTNOTE). */
+const lat = (p: PeerCase | undefined, v: (m: Measurement) => number | null) =>
+  p ? fmtMs(v(p.fixed)) + (fellBehind(p.fixed) ? '*' : '') : '';
 
-export const MAIN_TABLE_FOOTNOTE =
-  '* the peer fell behind the fixed rate (dnsperf keeps at most 100 queries outstanding): that latency includes queueing';
+export const MAIN_TABLE_FOOTNOTE = `* the peer fell behind the fixed rate (dnsperf keeps at most ${DNSPERF_MAX_OUTSTANDING} queries outstanding): that latency includes queueing`;
 
 export function mainTable(cases: CaseResult[], fixedQps: number): string {
   const rows = cases.map((c) => [
     `${c.n.padEnd(3)} ${c.title}`,
     fmtInt(c.agent.max.qps),
     fmtInt(c.dnsmasq.max.qps),
+    c.unbound ? fmtInt(c.unbound.max.qps) : '',
     fmtRatio(c.ratios.qps),
-    `${c.agent.fixed.lost}/${c.agent.max.lost}`,
-    `${c.dnsmasq.fixed.lost}/${c.dnsmasq.max.lost}`,
-    lat(c.agent.fixed, c.agent.fixed.p50Ms),
-    lat(c.dnsmasq.fixed, c.dnsmasq.fixed.p50Ms),
-    fmtRatio(c.ratios.p50),
-    lat(c.agent.fixed, c.agent.fixed.p99Ms),
-    lat(c.dnsmasq.fixed, c.dnsmasq.fixed.p99Ms),
+    lat(c.agent, (m) => m.p50Ms),
+    lat(c.dnsmasq, (m) => m.p50Ms),
+    lat(c.unbound, (m) => m.p50Ms),
+    lat(c.agent, (m) => m.p99Ms),
+    lat(c.dnsmasq, (m) => m.p99Ms),
+    lat(c.unbound, (m) => m.p99Ms),
     fmtRatio(c.ratios.p99),
   ]);
   return textTable(
     [
       ['', 1],
-      ['queries/s, unthrottled', 3],
-      ['lost fixed/max', 2],
+      ['queries/s on one core', 4],
       [`p50 ms at ${fixedQps} q/s`, 3],
-      [`p99 ms at ${fixedQps} q/s`, 3],
+      [`p99 ms at ${fixedQps} q/s`, 4],
     ],
-    ['case', 'agent', 'dnsmasq', 'a/d', 'agent', 'dnsmasq', 'agent', 'dnsmasq', 'a/d', 'agent', 'dnsmasq', 'a/d'],
+    ['case', 'agent', 'dnsmasq', 'Unbound', 'a/d', 'agent', 'dnsmasq', 'Unbound', 'agent', 'dnsmasq', 'Unbound', 'a/d'],
     rows,
   );
 }
 
-/** The runs where other processes took a noticeable share of the peers' CPU, or ''. */
-export function noisyRunsText(cases: CaseResult[]): string {
-  const noisy: string[] = [];
-  for (const c of cases) {
-    for (const peer of ['agent', 'dnsmasq'] as const) {
-      for (const load of ['fixed', 'max'] as const) {
-        const o = c[peer][load].othersOnPeerCpuPct;
-        if (o !== null && o > NOISY_PCT) noisy.push(`${c.n} ${peer} ${load} (${o.toFixed(0)}%)`);
-      }
-    }
-  }
-  if (noisy.length === 0) return '';
-  return `noisy runs, where other processes took over ${NOISY_PCT}% of the peers' CPU (rerun on a quiet machine before trusting them):\n  ${noisy.join(', ')}`;
-}
-
-export function costTable(cases: CaseResult[]): string {
+export function costTable(cases: CaseResult[], fixedQps: number): string {
   const rows = cases.map((c) => [
     `${c.n.padEnd(3)} ${c.id}`,
-    fmtInt(c.agent.max.cpuMsPer10k),
-    fmtInt(c.dnsmasq.max.cpuMsPer10k),
-    fmtRatio(c.ratios.cpuPer10k),
-    fmtPct(c.agent.max.cpuPct),
-    fmtPct(c.dnsmasq.max.cpuPct),
-    c.agent.max.limit,
-    c.dnsmasq.max.limit,
+    fmtUs(c.agent.fixed.cpuMsPer10k),
+    fmtUs(c.dnsmasq.fixed.cpuMsPer10k),
+    c.unbound ? fmtUs(c.unbound.fixed.cpuMsPer10k) : '',
+    fmtRatio(c.ratios.cpuFixed),
+    fmtUs(c.agent.max.cpuMsPer10k),
+    fmtUs(c.dnsmasq.max.cpuMsPer10k),
+    c.unbound ? fmtUs(c.unbound.max.cpuMsPer10k) : '',
+    fmtRatio(c.ratios.cpuMax),
     fmtRatio(c.agent.max.serverQueriesPerQuery),
     fmtRatio(c.agent.max.tcpServerQueriesPerQuery),
     fmtRatio(c.dnsmasq.max.serverQueriesPerQuery),
+    `${c.agent.fixed.lost}/${c.agent.max.lost}`,
+    `${c.dnsmasq.fixed.lost}/${c.dnsmasq.max.lost}`,
     fmtInt(c.agent.max.responseBytes),
     fmtInt(c.dnsmasq.max.responseBytes),
   ]);
   return textTable(
     [
       ['', 1],
-      ['CPU ms per 10k queries', 3],
-      ['peer CPU', 2],
-      ['limited by', 2],
+      [`CPU µs per query at ${fixedQps} q/s`, 4],
+      ['CPU µs per query, unthrottled', 4],
       ['server q per query', 3],
+      ['lost fixed/max', 2],
       ['answer bytes', 2],
     ],
     [
-      'case, unthrottled runs',
+      'case',
       'agent',
       'dnsmasq',
+      'Unbound',
       'a/d',
       'agent',
       'dnsmasq',
-      'agent',
-      'dnsmasq',
+      'Unbound',
+      'a/d',
       'agent',
       'a tcp',
+      'dnsmasq',
+      'agent',
       'dnsmasq',
       'agent',
       'dnsmasq',
@@ -244,88 +271,126 @@ export function costTable(cases: CaseResult[]): string {
   );
 }
 
-// ---- targets ----
-
-export interface TargetInputs {
-  cases: CaseResult[];
-  peakRssKb: number | null;
-  soak: Soak | null;
+/**
+ * Every unthrottled run: its q/s, how much of a CPU the peer used, how busy the load CPU (dnsperf
+ * and the masters) was, and so what limited it. A throughput compares one core of each peer only
+ * when each peer used its whole CPU ("target").
+ */
+export function runsTable(cases: CaseResult[]): string {
+  const rows: string[][] = [];
+  for (const c of cases) {
+    for (const p of peersOf(c)) {
+      const median = p.maxRuns.indexOf(p.max);
+      const each = (f: (m: Measurement) => string) =>
+        p.maxRuns.map((m, i) => f(m) + (i === median && p.maxRuns.length > 1 ? '◂' : '')).join(' ');
+      rows.push([
+        `${c.n.padEnd(3)} ${c.id}`,
+        p.label,
+        each((m) => fmtInt(m.qps)),
+        each((m) => fmtPct(m.cpuPct)),
+        each((m) => fmtPct(m.loadCpuBusyPct)),
+        each((m) => fmtPct(m.serversCpuPct)),
+        each((m) => m.limit),
+      ]);
+    }
+  }
+  return textTable(
+    [
+      ['', 2],
+      ['each unthrottled run, in order (◂ the median)', 5],
+    ],
+    ['case', 'peer', 'q/s', 'peer CPU', 'load CPU', 'masters', 'limited by'],
+    rows,
+    [0, 1],
+  );
 }
 
-export function evaluateTargets({ cases, peakRssKb, soak }: TargetInputs): Target[] {
-  const byId = (id: string) => cases.find((c) => c.id === id);
-  const local = byId('local');
-  const mesos = byId('mesos');
-  const upstream = byId('upstream');
-  const hung = byId('mesos-hung');
-  const targets: Target[] = [];
-  // Queries per second when both peers were what limited their unthrottled runs; otherwise
-  // (dnsperf and the servers ran out of CPU first, or other work shared the peers' CPU) the
-  // measured q/s say more about the load side, and queries per CPU-second compare the peers.
-  const throughput = (name: string, c: CaseResult | undefined, min: number) => {
-    const real = c?.agent.max.limit === 'target' && c.dnsmasq.max.limit === 'target';
-    const v = real ? c?.ratios.qps : c?.ratios.perCpu;
-    targets.push({
-      name: `${name}, judged ${real ? 'by q/s' : 'per CPU-second'}`,
-      limit: `>= ${min}`,
-      value: `${fmtRatio(c?.ratios.qps)} q/s, ${fmtRatio(c?.ratios.perCpu)} per CPU-s`,
-      pass: v == null ? null : v >= min,
-    });
-  };
-  throughput('local answers, agent/dnsmasq (case 1)', local, 0.6);
-  throughput('Mesos names, agent/dnsmasq --all-servers (case 2)', mesos, 0.5);
-  throughput('other names, agent/dnsmasq --all-servers (case 3)', upstream, 0.5);
-
-  const addedBy = (m: Measurement | undefined) =>
-    m?.p50Ms != null && mesos?.direct?.fixed.p50Ms != null ? m.p50Ms - mesos.direct.fixed.p50Ms : null;
-  const added = addedBy(mesos?.agent.fixed);
-  const addedByDnsmasq = addedBy(mesos?.dnsmasq.fixed);
-  targets.push({
-    name: 'added latency at p50 over asking the master directly (case 2)',
-    limit: '< 0.100 ms',
-    value:
-      added == null
-        ? '-'
-        : `${added.toFixed(3)} ms${mesos && fellBehind(mesos.agent.fixed) ? '*' : ''} (dnsmasq ${addedByDnsmasq?.toFixed(3) ?? '-'} ms)`,
-    pass: added == null ? null : added < 0.1,
-  });
-
-  const hungRatio = ratio(hung?.agent.fixed.p99Ms, mesos?.agent.fixed.p99Ms);
-  const hungLost = hung?.agent.fixed.p99Ms != null && !Number.isFinite(hung.agent.fixed.p99Ms);
-  targets.push({
-    name: 'one master hung: p99 / healthy p99 (case 4 / case 2)',
-    limit: '<= 1.50',
-    value: hungLost
-      ? 'over 1% lost'
-      : `${fmtRatio(hungRatio)}${(hung && fellBehind(hung.agent.fixed)) || (mesos && fellBehind(mesos.agent.fixed)) ? '*' : ''}`,
-    pass: hungLost ? false : hungRatio == null ? null : hungRatio <= 1.5,
-  });
-
-  targets.push({
-    name: 'agent peak RSS (VmHWM, largest of both agents)',
-    limit: '< 100 MB',
-    value: mib(peakRssKb),
-    pass: peakRssKb == null ? null : peakRssKb < PEAK_RSS_LIMIT_KB,
-  });
-  targets.push({
-    name: `agent RSS growth over the ${soak ? `${soak.seconds} s` : ''} sustained run (GC floor)`,
-    limit: `none (< ${RSS_GROWTH_TOLERANCE_KB / 1024} MiB)`,
-    value: !soak
-      ? 'not run'
-      : soak.growthKb == null
-        ? 'run too short'
-        : `${soak.growthKb >= 0 ? '+' : ''}${mib(soak.growthKb)} (RSS ${mib(soak.before?.rssKb)} before, ${mib(soak.after?.rssKb)} after)`,
-    pass: soak?.growthKb == null ? null : soak.growthKb < RSS_GROWTH_TOLERANCE_KB,
-  });
-  return targets;
+/** The runs during which processes the bench did not start used a noticeable share of a CPU, or ''. */
+export function noisyRunsText(cases: CaseResult[], pingPong: PingPong | null): string {
+  const noisy: string[] = [];
+  for (const c of cases) {
+    for (const p of peersOf(c)) {
+      for (const [load, runs] of [
+        ['fixed', p.fixedRuns],
+        ['max', p.maxRuns],
+      ] as const) {
+        const o = Math.max(0, ...runs.map((m) => m.otherWorkPct ?? 0));
+        if (o > NOISY_PCT) noisy.push(`${c.n} ${p.label} ${load} (${o.toFixed(0)}%)`);
+      }
+    }
+  }
+  for (const s of pingPong ? [pingPong.master, pingPong.agent, pingPong.dnsmasq] : []) {
+    if ((s.otherWorkPct ?? 0) > NOISY_PCT) noisy.push(`ping-pong ${s.label} (${s.otherWorkPct!.toFixed(0)}%)`);
+  }
+  if (noisy.length === 0) return '';
+  return `noisy runs, during which processes the bench did not start used over ${NOISY_PCT}% of a CPU (rerun on a quiet machine before trusting them):\n  ${noisy.join(', ')}`;
 }
 
-export function targetsText(targets: Target[]): string {
+export function pingPongTable(p: PingPong): string {
+  const added = (s: PingPongSummary) =>
+    s === p.master || s.p50Ms === null || p.master.p50Ms === null ? '' : fmtMs(s.p50Ms - p.master.p50Ms);
+  const rows = [p.master, p.agent, p.dnsmasq].map((s) => [
+    s.label,
+    fmtMs(s.p50Ms),
+    added(s),
+    fmtMs(s.p99Ms),
+    s.runP50Ms.map(fmtMs).join(' '),
+    fmtInt(s.sent),
+    String(s.lost),
+  ]);
   return textTable(
     undefined,
-    ['target', 'limit', 'measured', 'result'],
-    targets.map((t) => [t.name, t.limit, t.value, t.pass === null ? 'n/a' : t.pass ? 'PASS' : 'FAIL']),
-    [0, 1, 2, 3],
+    ['one query at a time (ping-pong)', 'p50 ms', 'added p50', 'p99 ms', 'p50 of each run', 'queries', 'lost'],
+    rows,
+  );
+}
+
+/** The burst step: BURST_CLIENTS clients asking one new name at once through one peer. */
+export interface Burst {
+  label: string;
+  kind: PeerKind;
+  clients: number;
+  answered: number;
+  lost: number;
+  /** Queries the peer sent to the masters for the burst; null when it cannot say. */
+  masterQueries: number | null;
+}
+
+export function burstTable(bursts: Burst[]): string {
+  const rows = bursts.map((b) => [
+    b.label,
+    fmtInt(b.clients),
+    fmtInt(b.answered),
+    String(b.lost),
+    b.masterQueries === null ? '-' : fmtInt(b.masterQueries),
+  ]);
+  return textTable(undefined, ['burst of identical questions', 'clients', 'answered', 'lost', 'sent to the masters'], rows);
+}
+
+export function memoryTable(peers: PeerMemory[], floods: Flood[]): string {
+  const rows = peers.map((p) => {
+    const of = floods.filter((f) => f.label === p.label);
+    return [
+      p.label,
+      mib(p.start?.rssKb),
+      mib(p.start?.hwmKb),
+      ...['flood', 'big-flood'].map((file) => {
+        const f = of.find((x) => x.file === file);
+        return f ? `${mib(f.after?.hwmKb)} (${fmtInt(f.qps)} q/s)` : '-';
+      }),
+      mib(p.end?.rssKb),
+      mib(p.end?.hwmKb),
+    ];
+  });
+  return textTable(
+    [
+      ['', 1],
+      ['after start', 2],
+      ['VmHWM after the flood of', 2],
+      ['at the end', 2],
+    ],
+    ['peer', 'RSS', 'VmHWM', 'distinct names', 'distinct big names', 'RSS', 'VmHWM (peak)'],
+    rows,
   );
 }
 
@@ -337,7 +402,7 @@ export function allHungText(r: AllHung, digTimeoutS: number): string {
 }
 
 /** The median time to an answer, or null when any query got none. */
-export function timeToServfailMs(rounds: DigResult[][]): number | null {
+export function timeToAnswerMs(rounds: DigResult[][]): number | null {
   const all = rounds.flat();
   if (all.length === 0 || all.some((d) => d.rcode === null)) return null;
   const t = all.map((d) => d.timeMs).sort((a, b) => a - b);

@@ -23,7 +23,7 @@ export interface Chart {
   capMs: number;
 }
 
-export const COLORS = { agent: '#1f6fb4', dnsmasq: '#e8772e', direct: '#8a8a8a' };
+export const COLORS = { agent: '#1f6fb4', dnsmasq: '#e8772e', unbound: '#3a9a4a', direct: '#8a8a8a' };
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const fmt = (ms: number) => (ms < 1 ? ms.toFixed(3) : ms < 10 ? ms.toFixed(2) : ms < 100 ? ms.toFixed(1) : ms.toFixed(0));
@@ -98,11 +98,12 @@ export function renderLatencySvg(chart: Chart): string {
   const legend = [
     ['agent', COLORS.agent],
     ['dnsmasq', COLORS.dnsmasq],
+    ['Unbound', COLORS.unbound],
     ['master asked directly', COLORS.direct],
   ]
     .map(
       ([name, color], i) =>
-        `<rect x="${LEFT + i * 170}" y="${TOP - 26}" width="12" height="12" fill="${color}"/><text x="${LEFT + i * 170 + 18}" y="${TOP - 16}" class="val">${name}</text>`,
+        `<rect x="${LEFT + i * 130}" y="${TOP - 26}" width="12" height="12" fill="${color}"/><text x="${LEFT + i * 130 + 18}" y="${TOP - 16}" class="val">${name}</text>`,
     )
     .join('');
 

@@ -15,22 +15,36 @@ export function which(cmd: string): string | undefined {
   return undefined;
 }
 
-/** The tools and the Debian package each comes in. dnsmasq-base is the binary without the service. */
-const TOOLS: Record<string, string> = {
-  dnsperf: 'dnsperf',
-  dnsmasq: 'dnsmasq-base',
-  nsd: 'nsd',
-  dig: 'dnsutils',
-  taskset: 'util-linux',
-};
+/**
+ * The tools and the Debian packages each comes in. dnsmasq-base is the binary without the
+ * service; nsd and unbound come with theirs, which installDebianPackages keeps from starting. cc
+ * builds the bench's fast masters (fast-server.c).
+ */
+const TOOLS = {
+  dnsperf: ['dnsperf'],
+  dnsmasq: ['dnsmasq-base'],
+  nsd: ['nsd'],
+  dig: ['dnsutils'],
+  taskset: ['util-linux'],
+  unbound: ['unbound'],
+  cc: ['gcc', 'libc6-dev'],
+} as const;
+export type Tool = keyof typeof TOOLS;
 
-export function ensureTools(): Record<keyof typeof TOOLS, string> {
-  const missing = Object.entries(TOOLS).filter(([cmd]) => !which(cmd));
-  if (missing.length > 0) installDebianPackages(missing.map(([, pkg]) => pkg));
+/** What the chaos suite needs; the bench adds Unbound. */
+const CORE_TOOLS: Tool[] = ['dnsperf', 'dnsmasq', 'nsd', 'dig', 'taskset'];
+
+/** The absolute path of each tool, installing the Debian packages of those missing. */
+export function ensureTools(extra: Tool[] = []): Record<string, string> {
+  const wanted = [...CORE_TOOLS, ...extra];
+  // A compiler without the C library's headers cannot build anything.
+  const present = (cmd: Tool) => which(cmd) && (cmd !== 'cc' || existsSync('/usr/include/stdio.h'));
+  const missing = wanted.filter((cmd) => !present(cmd));
+  if (missing.length > 0) installDebianPackages(missing.flatMap((cmd) => TOOLS[cmd]));
   return Object.fromEntries(
-    Object.keys(TOOLS).map((cmd) => {
+    wanted.map((cmd) => {
       const path = which(cmd);
-      if (!path) throw new Error(`${cmd} is still missing after installing ${TOOLS[cmd]}`);
+      if (!path) throw new Error(`${cmd} is still missing after installing ${TOOLS[cmd].join(' ')}`);
       return [cmd, path];
     }),
   );
@@ -40,9 +54,9 @@ const POLICY_RC_D = '/usr/sbin/policy-rc.d';
 
 function installDebianPackages(packages: string[]): void {
   console.log(`bench: installing Debian packages: ${packages.join(' ')}`);
-  // The nsd package's postinst starts the system nsd with Debian's default config, which would
-  // bind port 53 on every address of the machine. policy-rc.d exit 101 ("action forbidden") is
-  // Debian's own switch against that; ours is removed again once apt-get is done.
+  // The nsd and unbound packages' postinst start the system service with Debian's default config,
+  // which would bind port 53. policy-rc.d exit 101 ("action forbidden") is Debian's own switch
+  // against that; ours is removed again once apt-get is done, and one already there is left alone.
   const ownPolicy = !existsSync(POLICY_RC_D);
   if (ownPolicy)
     writeFileSync(POLICY_RC_D, '#!/bin/sh\n# phalanx-dns bench: start no service while installing\nexit 101\n', { mode: 0o755 });
@@ -64,6 +78,8 @@ export interface ToolVersions {
   dnsperf: string;
   dnsmasq: string;
   nsd: string;
+  /** When the run uses Unbound. */
+  unbound?: string;
 }
 
 export function toolVersions(tools: Record<string, string>): ToolVersions {
@@ -75,6 +91,7 @@ export function toolVersions(tools: Record<string, string>): ToolVersions {
     dnsperf: /Version (\S+)/.exec(out(tools.dnsperf, ['-H']))?.[1] ?? 'unknown',
     dnsmasq: /Dnsmasq version (\S+)/.exec(out(tools.dnsmasq, ['--version']))?.[1] ?? 'unknown',
     nsd: /NSD version (\S+)/.exec(out(tools.nsd, ['-v']))?.[1] ?? 'unknown',
+    ...(tools.unbound ? { unbound: /Version (\S+)/.exec(out(tools.unbound, ['-V']))?.[1] ?? 'unknown' } : {}),
   };
 }
 
@@ -100,16 +117,20 @@ export function pin(taskset: string, pid: number, cpu: number): void {
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
 
 interface ProcStat {
+  ppid: number;
   pgrp: number;
   /** utime + stime + cutime + cstime: its own CPU and that of children it has reaped (dnsmasq's TCP workers). */
   cpuTicks: number;
+  /** utime + stime: its own only. */
+  ownTicks: number;
 }
 
 function procStat(pid: number | string): ProcStat | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // f[0] is field 3, "state"
-    return { pgrp: Number(f[2]), cpuTicks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]) };
+    const own = Number(f[11]) + Number(f[12]);
+    return { ppid: Number(f[1]), pgrp: Number(f[2]), cpuTicks: own + Number(f[13]) + Number(f[14]), ownTicks: own };
   } catch {
     return undefined;
   }
@@ -129,6 +150,43 @@ export function groupsCpuSeconds(pgids: number[]): number {
     if (!/^\d+$/.test(entry)) continue;
     const s = procStat(entry);
     if (s && wanted.has(s.pgrp)) ticks += s.cpuTicks;
+  }
+  return ticks / CLK_TCK;
+}
+
+/** Every process's CPU ticks so far, and which are this driver's own (itself and everything it started). */
+export type ProcessTicks = Map<number, { ticks: number; ours: boolean }>;
+
+export function processTicks(): ProcessTicks {
+  const stats = new Map<number, ProcStat>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const s = procStat(entry);
+    // Kernel threads (children of kthreadd, pid 2) do the network's work for our packets too.
+    if (s && s.ppid !== 2 && Number(entry) !== 2) stats.set(Number(entry), s);
+  }
+  const ours = (pid: number): boolean => {
+    for (let p = pid, hops = 0; p > 1 && hops < 64; hops++) {
+      if (p === process.pid) return true;
+      p = stats.get(p)?.ppid ?? 0;
+    }
+    return false;
+  };
+  return new Map([...stats].map(([pid, s]) => [pid, { ticks: s.ownTicks, ours: ours(pid) }]));
+}
+
+/**
+ * CPU seconds that processes other than this driver's used between two snapshots, anywhere on
+ * the machine: someone else's work, which skews every figure it overlaps. Each process's own time
+ * only: a child's time lands on its parent when reaped, all at once, whenever it ran. So a process
+ * that starts and ends between the snapshots goes unseen. (Per-CPU busy time from /proc/stat cannot
+ * tell it either: at low load its tick sampling misses most of a server's short bursts.)
+ */
+export function otherProcessesCpuSeconds(before: ProcessTicks, after: ProcessTicks): number {
+  let ticks = 0;
+  for (const [pid, a] of after) {
+    if (a.ours) continue;
+    ticks += Math.max(0, a.ticks - (before.get(pid)?.ticks ?? 0));
   }
   return ticks / CLK_TCK;
 }
