@@ -5,6 +5,13 @@ import type { Logger } from 'pino';
 import { type Endpoint, formatEndpoint } from '../../common/config/endpoint.js';
 import type { Resolver } from '../resolver.js';
 
+/**
+ * Room for a burst (hundreds of containers starting at once) while the agent reads: the default
+ * 208 KiB holds about 270 queries. As phalanx-dns.socket's ReceiveBuffer; when the agent binds the
+ * socket itself the kernel caps it at net.core.rmem_max.
+ */
+const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
+
 export class UdpListener {
   private sock: dgram.Socket | undefined;
   private receiving = true;
@@ -26,6 +33,8 @@ export class UdpListener {
       sock.once('error', onBindError);
       sock.bind(fd === undefined ? { port: this.endpoint.port, address: this.endpoint.host } : { fd }, () => {
         sock.off('error', onBindError);
+        // A socket from systemd has its buffer already, set past rmem_max: left as it is.
+        if (fd === undefined) sock.setRecvBufferSize(RECEIVE_BUFFER_BYTES);
         // After bind, a socket error must not kill the agent: log it and keep serving.
         sock.on('error', (err) => this.log.error({ err, listen: formatEndpoint(this.endpoint) }, 'UDP socket error'));
         this.sock = sock;
