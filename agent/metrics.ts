@@ -99,8 +99,8 @@ export function createMetrics() {
     }),
     staleAnswers: new Counter({
       name: 'phalanx_dns_stale_answers_total',
-      help: 'Queries answered with the last good answer (serve-stale, RFC 8767) because no server answered usably, by zone',
-      labelNames: ['zone'] as const,
+      help: 'Queries answered with the last good answer (serve-stale, RFC 8767), by zone and why: failed (no server answered usably), slow (none had answered within serveStale.clientTimeoutMs), overloaded (maxInflight)',
+      labelNames: ['zone', 'reason'] as const,
       registers: [registry],
     }),
     forwardedDuration: new Histogram({

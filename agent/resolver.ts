@@ -7,7 +7,21 @@ import type { Config } from '../common/config/schema.js';
 import { type Query, parseQuery, replyLimit } from '../common/dns/query.js';
 import type { AnswerCache } from './cache/answer-cache.js';
 import type { StaleStore } from './cache/stale-store.js';
-import { CD, Class, RA, Rcode, type Scan, TC, type Transport, Type, errorResponse, rcodeName, shapeResponse } from '../common/dns/wire.js';
+import {
+  CD,
+  Class,
+  Ede,
+  type ExtendedError,
+  RA,
+  Rcode,
+  type Scan,
+  TC,
+  type Transport,
+  Type,
+  errorResponse,
+  rcodeName,
+  shapeResponse,
+} from '../common/dns/wire.js';
 import { type ForwardedQuestion, ServerAnswers } from './forwarding/server-answers.js';
 import type { ServerGroup } from './forwarding/server-group.js';
 import type { Metrics } from './metrics.js';
@@ -33,10 +47,43 @@ export interface ResolverState {
 
 const ZONE_TRANSFERS = new Set<number>([Type.IXFR, Type.AXFR]);
 
+/** Why a stale answer was given: every server failed, they are slower than the client-response timer, or the agent is overloaded. */
+type StaleReason = 'failed' | 'slow' | 'overloaded';
+const STALE_WHY: Record<StaleReason, string> = {
+  failed: 'no usable answer from',
+  slow: 'no answer yet from',
+  overloaded: 'overloaded, not asked:',
+};
+
+const TOO_SLOW = Symbol('too slow');
+
+/** `p`'s value, or TOO_SLOW when it has not settled within `ms`. */
+function within<T>(p: Promise<T>, ms: number): Promise<T | typeof TOO_SLOW> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms, TOO_SLOW);
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (err) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
+}
+
+/** A group's servers for EXTRA-TEXT: "mesos 10.0.0.1:53, 10.0.0.2:53 (down)". */
+function serverList(group: ServerGroup): string {
+  return `${group.name} ${group.servers.map((s) => (s.down ? `${s.address} (down)` : s.address)).join(', ')}`;
+}
+
 export class Resolver {
   private inflight = 0;
   private rotation = 0;
   private readonly labelCache = new Map<string, { transport: Transport; route: Route['kind']; rcode: string }>();
+  private readonly staleLabelCache = new Map<string, { zone: string; reason: StaleReason }>();
   /** The cache, coalescing and prefetch in front of the servers. */
   private readonly answers: ServerAnswers;
 
@@ -102,6 +149,7 @@ export class Resolver {
       reply.writeUInt16BE(reply.readUInt16BE(2) | TC, 2);
       return reply;
     }
+    if (reason === 'acl') return this.fail(q, Rcode.REFUSED, { code: Ede.PROHIBITED, text: `${client} is outside the acl` });
     return this.fail(q, Rcode.REFUSED);
   }
 
@@ -123,19 +171,20 @@ export class Resolver {
   }
 
   /** A reply to `q` from a message held for many clients: patched with its ID, question spelling, OPT and size. */
-  private reply(q: Query, held: { msg: Buffer; scan: Scan }, transport: Transport): Buffer {
+  private reply(q: Query, held: { msg: Buffer; scan: Scan }, transport: Transport, ede?: ExtendedError): Buffer {
     return shapeResponse(held.msg, held.scan, {
       id: q.id,
       question: q.question,
       edns: q.edns,
       limit: replyLimit(q, transport),
       setFlags: RA,
+      ede,
     });
   }
 
-  /** An error reply to `q`: its ID, flags and question, with `rcode`. */
-  private fail(q: Query, rcode: number): Buffer {
-    return errorResponse(q.id, q.flags, rcode, q.question, q.edns);
+  /** An error reply to `q`: its ID, flags and question, with `rcode` (and why, to an EDNS client). */
+  private fail(q: Query, rcode: number, ede?: ExtendedError): Buffer {
+    return errorResponse(q.id, q.flags, rcode, q.question, q.edns, 0, ede);
   }
 
   /**
@@ -161,13 +210,20 @@ export class Resolver {
     if (cached) return this.reply(q, cached, transport);
     if (group.servers.length === 0) {
       this.metrics.forwardedFailures.inc(group.labels);
-      return this.fail(q, Rcode.SERVFAIL);
+      const ede =
+        r.kind === 'mesos'
+          ? { code: Ede.NOT_READY, text: 'no Mesos master known yet (see /v1/enumerate discovery)' }
+          : { code: Ede.NO_REACHABLE_AUTHORITY, text: `no ${group.name} servers configured` };
+      return this.fail(q, Rcode.SERVFAIL, ede);
     }
     // Past the limit an immediate answer beats silence (the client's resolver moves on at once).
     // The limit is reached when servers are slow or down, just when serve-stale helps most.
     if (this.inflight >= state.config.maxInflight) {
       this.metrics.overload.inc();
-      return this.answerStale(q, fq.key, state, group, transport) ?? this.fail(q, Rcode.SERVFAIL);
+      return (
+        this.answerStale(q, fq.key, state, group, transport, 'overloaded') ??
+        this.fail(q, Rcode.SERVFAIL, { code: Ede.OTHER, text: `overloaded: ${state.config.maxInflight} queries waiting for servers` })
+      );
     }
     return fq;
   }
@@ -179,6 +235,9 @@ export class Resolver {
   /**
    * The answer to a query a server must give. Identical queries in flight share one exchange
    * (ServerAnswers); each client gets the reply shaped for it (its ID, question spelling, size).
+   * With a stale answer kept, the client gets it once the servers have taken
+   * serveStale.clientTimeoutMs (RFC 8767's client-response timer), before its own resolver gives
+   * up; the exchange goes on and refreshes the stores if an answer comes.
    */
   private async forward(
     q: Query,
@@ -191,25 +250,59 @@ export class Resolver {
     this.inflight++;
     const started = performance.now();
     try {
-      const reply = await this.answers.fetch(fq, group, state);
+      const fetching = this.answers.fetch(fq, group, state);
+      let reply = state.stale?.has(fq.key) ? await within(fetching, state.config.serveStale.clientTimeoutMs) : await fetching;
+      if (reply === TOO_SLOW) {
+        const stale = this.answerStale(q, fq.key, state, group, transport, 'slow');
+        if (stale) return stale;
+        reply = await fetching;
+      }
       if (reply) return this.reply(q, reply, transport);
-      const stale = this.answerStale(q, fq.key, state, group, transport);
+      const stale = this.answerStale(q, fq.key, state, group, transport, 'failed');
       if (stale) return stale;
       this.metrics.forwardedFailures.inc(group.labels);
-      return this.fail(q, Rcode.SERVFAIL);
+      return this.fail(q, Rcode.SERVFAIL, { code: Ede.NO_REACHABLE_AUTHORITY, text: `no usable answer from ${serverList(group)}` });
     } finally {
       this.metrics.forwardedDuration.observe(group.labels, (performance.now() - started) / 1000);
       this.inflight--;
     }
   }
 
-  /** Serve-stale (RFC 8767): the last good answer, TTLs set to ttlSec, when no server gives one now. */
-  private answerStale(q: Query, key: string, state: ResolverState, group: ServerGroup, transport: Transport): Buffer | undefined {
+  /**
+   * Serve-stale (RFC 8767): the last good answer, TTLs set to serveStale.ttlSec, because the
+   * servers failed, are slow (the client-response timer) or the agent is overloaded.
+   */
+  private answerStale(
+    q: Query,
+    key: string,
+    state: ResolverState,
+    group: ServerGroup,
+    transport: Transport,
+    why: StaleReason,
+  ): Buffer | undefined {
     const stale = state.stale?.get(key, Date.now());
     if (!stale) return undefined;
-    this.metrics.staleAnswers.inc(group.labels);
+    this.metrics.staleAnswers.inc(this.staleLabels(group, why));
     // Debug only: during an outage this is every query for a known name.
-    this.log.debug({ qname: q.name, qtype: q.qtype, group: group.name, ageSec: stale.ageSec }, 'answered from the stale store');
-    return this.reply(q, stale, transport);
+    this.log.debug(
+      { qname: q.name, qtype: q.qtype, group: group.name, why, expiredSec: stale.expiredSec },
+      'answered from the stale store',
+    );
+    const nx = stale.scan.header.rcode === Rcode.NXDOMAIN;
+    return this.reply(q, stale, transport, {
+      code: nx ? Ede.STALE_NXDOMAIN_ANSWER : Ede.STALE_ANSWER,
+      text: `${STALE_WHY[why]} ${serverList(group)}; ${stale.expiredSec > 0 ? `expired ${stale.expiredSec} s ago` : 'within its TTL'}`,
+    });
+  }
+
+  /** One labels object per group and reason. */
+  private staleLabels(group: ServerGroup, reason: StaleReason): { zone: string; reason: StaleReason } {
+    const key = `${group.name}|${reason}`;
+    let labels = this.staleLabelCache.get(key);
+    if (!labels) {
+      labels = { zone: group.name, reason };
+      this.staleLabelCache.set(key, labels);
+    }
+    return labels;
   }
 }

@@ -8,8 +8,8 @@ import type { Scan, ScannedMessage } from '../../common/dns/wire.js';
 import { cacheableTtl } from './answer-cache.js';
 import { type StoredReply, copyWithTtls, touch } from './stored-reply.js';
 
-/** The serve-stale section without its switch: a store exists only while it is on. */
-export type StaleLimits = Omit<ServeStaleConfig, 'enabled'>;
+/** What bounds the store and what it gives back (the switch and the timer are the resolver's). */
+export type StaleLimits = Pick<ServeStaleConfig, 'maxEntries' | 'maxBytes' | 'maxStaleSec' | 'ttlSec'>;
 
 /**
  * An estimate of what an entry costs beside its message: the Map slot, the entry, the Buffer
@@ -21,6 +21,8 @@ const RECORD_OVERHEAD_BYTES = 8;
 
 interface Entry extends StoredReply {
   bytes: number;
+  /** When its TTL ran out: a stale answer's age counts from here (RFC 8767 §5). */
+  expiresAt: number;
 }
 
 function entryBytes(key: string, msg: Buffer, scan: Scan): number {
@@ -65,7 +67,8 @@ export class StaleStore {
    * the answer never be reused). Called for every forwarded reply, so no decoding here.
    */
   set(key: string, msg: Buffer, scan: Scan, now: number): void {
-    if (cacheableTtl(msg, scan) <= 0) return;
+    const ttl = cacheableTtl(msg, scan);
+    if (ttl <= 0) return;
     const old = this.entries.get(key);
     // Most replies repeat the one kept (a Mesos name's records and TTLs change only when its tasks
     // do). Then only the time moves: no new entry, so under load the store makes no garbage that
@@ -73,22 +76,28 @@ export class StaleStore {
     // ours, chosen per query, so it is not compared.
     if (old && old.msg.length === msg.length && msg.compare(old.msg, 2, old.msg.length, 2, msg.length) === 0) {
       old.storedAt = now;
+      old.expiresAt = now + ttl * 1000;
       touch(this.entries, key, old);
       return;
     }
     const bytes = entryBytes(key, msg, scan);
     if (bytes > this.limits.maxBytes) return;
     if (old) this.remove(key, old);
-    this.entries.set(key, { msg: owned(msg), scan, storedAt: now, bytes });
+    this.entries.set(key, { msg: owned(msg), scan, storedAt: now, expiresAt: now + ttl * 1000, bytes });
     this.totalBytes += bytes;
     this.evict(now);
   }
 
+  /** Whether a reply is kept for `key` (perhaps too old to serve: get says). */
+  has(key: string): boolean {
+    return this.entries.has(key);
+  }
+
   /**
    * A copy of the last good reply with every TTL set to ttlSec, or undefined when none is kept
-   * or it is older than maxStaleSec.
+   * or it expired more than maxStaleSec ago; expiredSec is 0 while its own TTL still runs.
    */
-  get(key: string, now: number): (ScannedMessage & { ageSec: number }) | undefined {
+  get(key: string, now: number): (ScannedMessage & { expiredSec: number }) | undefined {
     const e = this.entries.get(key);
     if (!e) return undefined;
     if (this.tooOld(e, now)) {
@@ -97,11 +106,11 @@ export class StaleStore {
     }
     touch(this.entries, key, e);
     const { ttlSec } = this.limits;
-    return { msg: copyWithTtls(e, () => ttlSec), scan: e.scan, ageSec: Math.floor((now - e.storedAt) / 1000) };
+    return { msg: copyWithTtls(e, () => ttlSec), scan: e.scan, expiredSec: Math.max(0, Math.floor((now - e.expiresAt) / 1000)) };
   }
 
   private tooOld(e: Entry, now: number): boolean {
-    return now - e.storedAt > this.limits.maxStaleSec * 1000;
+    return now - e.expiresAt > this.limits.maxStaleSec * 1000;
   }
 
   private remove(key: string, e: Entry): void {

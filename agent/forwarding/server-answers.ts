@@ -44,7 +44,7 @@ export class ServerAnswers {
     const hit = stores.cache.get(fq.key, this.clock.now());
     this.metrics.cacheLookups.inc({ result: hit ? 'hit' : 'miss' });
     if (hit?.expiring) {
-      const refresh = this.inFlight.run(fq.key, () => this.ask(fq, group, stores));
+      const refresh = this.share(fq, group, stores);
       if (!refresh.joined) this.metrics.prefetches.inc(group.labels);
     }
     return hit;
@@ -52,9 +52,18 @@ export class ServerAnswers {
 
   /** The servers' first usable answer, shared with identical questions in flight; undefined when none came. */
   fetch(fq: ForwardedQuestion, group: Group, stores: AnswerStores): Promise<Reply | undefined> {
-    const { result, joined } = this.inFlight.run(fq.key, () => this.ask(fq, group, stores));
+    const { result, joined } = this.share(fq, group, stores);
     if (joined) this.metrics.coalesced.inc(group.labels);
     return result;
+  }
+
+  /**
+   * The exchange for this question: the one in flight when it is younger than hedge.maxMs (a
+   * healthy server has answered by then), else a new one, so that a question asked after the
+   * servers came back does not wait on a request to a server that was down.
+   */
+  private share(fq: ForwardedQuestion, group: Group, stores: AnswerStores) {
+    return this.inFlight.run(fq.key, () => this.ask(fq, group, stores), this.clock.now(), stores.config.hedge.maxMs);
   }
 
   /** Exchanges in flight: questions waiting on servers, each counted once however many clients share it. */

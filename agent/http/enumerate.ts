@@ -44,6 +44,10 @@ export function describeAgent({ state: s, listening, discovery, ensemble, inflig
     forwardZones: Object.fromEntries([...s.forward].map(([zone, g]) => [zone, servers(g, now)])),
     zookeeper: ensemble,
     discovery,
+    cache: s.cache ? { entries: s.cache.size, maxEntries: s.config.cache.maxEntries } : null,
+    staleStore: s.stale
+      ? { entries: s.stale.size, bytes: s.stale.bytes, maxEntries: s.config.serveStale.maxEntries, maxBytes: s.config.serveStale.maxBytes }
+      : null,
     clients: {
       acl: s.clients.acl.networks.map(formatCidr),
       rateLimitExempt: s.clients.exempt.networks.map(formatCidr),

@@ -132,7 +132,12 @@ export const CONFIG_TABLE = section(TOP_LEVEL, {
     meaning: 'Forwarded queries in flight; past it new ones get an immediate answer: their stale answer when one is kept, else SERVFAIL.',
   }),
   tcp: section('Client connections over TCP (RFC 7766), capped so that idle or trickling sockets cannot exhaust the agent.', {
-    maxConnections: integer({ default: 256, min: 1, max: 100_000, meaning: 'Client TCP connections in all; more are closed at once.' }),
+    maxConnections: integer({
+      default: 256,
+      min: 1,
+      max: 100_000,
+      meaning: 'Client TCP connections in all; past it the longest-idle one is closed for a new one, which is closed at once only when none is idle.',
+    }),
     idleTimeoutMs: integer({
       default: 10_000,
       min: 100,
@@ -144,7 +149,8 @@ export const CONFIG_TABLE = section(TOP_LEVEL, {
       min: 1,
       max: 100_000,
       meaning:
-        'Client TCP connections one source address may hold; more are closed at once. The `rateLimit.exempt` addresses are not capped.',
+        "Client TCP connections one source address may hold; past it that client's longest-idle one is closed for a new one, " +
+        'which is closed at once only when none of them is idle. The `rateLimit.exempt` addresses are not capped.',
     }),
     queryTimeoutMs: integer({
       default: 5000,
@@ -213,7 +219,16 @@ export const CONFIG_TABLE = section(TOP_LEVEL, {
       default: 86_400,
       min: 1,
       max: 604_800,
-      meaning: 'An answer more than this after a server gave it is never served (a day by default; RFC 8767 suggests 1–3 days).',
+      meaning: 'An answer more than this past its TTL is never served (a day by default; RFC 8767 suggests 1–3 days).',
+    }),
+    // Under glibc's one second (`options timeout:1`, which genresolv writes), so the stale answer
+    // reaches the client before it gives up on the agent.
+    clientTimeoutMs: integer({
+      default: 400,
+      min: 1,
+      max: 60_000,
+      meaning:
+        "When the servers have not answered within this and a stale answer is kept, the client gets it at once (RFC 8767's client-response timer); the servers are still waited for, and their answer refreshes the store.",
     }),
     // 0 would tell clients not to keep it at all.
     ttlSec: integer({

@@ -17,6 +17,15 @@ export const Type = { A: 1, NS: 2, SOA: 6, AAAA: 28, OPT: 41, IXFR: 251, AXFR: 2
 export const Class = { IN: 1, ANY: 255 } as const;
 export const Opcode = { QUERY: 0, IQUERY: 1, STATUS: 2, NOTIFY: 4, UPDATE: 5 } as const;
 export const Rcode = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const;
+/** Extended DNS Error INFO-CODEs the agent gives (RFC 8914 §4). */
+export const Ede = {
+  OTHER: 0,
+  STALE_ANSWER: 3,
+  NOT_READY: 14,
+  PROHIBITED: 18,
+  STALE_NXDOMAIN_ANSWER: 19,
+  NO_REACHABLE_AUTHORITY: 22,
+} as const;
 
 function namesOf(codes: Record<string, number>): Map<number, string> {
   return new Map(Object.entries(codes).map(([name, code]) => [code, name]));
@@ -240,6 +249,33 @@ export function optRecord(dnssecOk: boolean, extendedRcode = 0): Buffer {
   return buf;
 }
 
+/** An Extended DNS Error (RFC 8914): why the answer is what it is, for a person reading dig. */
+export interface ExtendedError {
+  code: number;
+  /** EXTRA-TEXT: a short UTF-8 note, e.g. the servers tried. */
+  text: string;
+}
+
+/** EXTRA-TEXT longer than this is cut: it rides in every such reply, within the client's size. */
+const EDE_TEXT_MAX_BYTES = 160;
+const EDE_OPTION = 15;
+
+/** `opt` (an OPT record with no options) carrying `ede` as its one option. */
+function withEde(opt: Buffer, ede: ExtendedError): Buffer {
+  let text = Buffer.from(ede.text, 'utf8');
+  if (text.length > EDE_TEXT_MAX_BYTES)
+    text = Buffer.from(new TextDecoder().decode(text.subarray(0, EDE_TEXT_MAX_BYTES)).replace(/\uFFFD$/, ''));
+  const out = Buffer.allocUnsafe(opt.length + 6 + text.length);
+  opt.copy(out);
+  // The OPT's RDLENGTH, its last two octets before the (empty) RDATA.
+  out.writeUInt16BE(6 + text.length, opt.length - 2);
+  out.writeUInt16BE(EDE_OPTION, opt.length);
+  out.writeUInt16BE(2 + text.length, opt.length + 2);
+  out.writeUInt16BE(ede.code, opt.length + 4);
+  text.copy(out, opt.length + 6);
+  return out;
+}
+
 export interface ShapeOptions {
   /** The client's query ID. */
   id: number;
@@ -251,6 +287,8 @@ export interface ShapeOptions {
   limit: number;
   /** Extra header bits to set (RA on everything we answer). */
   setFlags?: number;
+  /** Said to a client that sent EDNS; others get nothing of it. */
+  ede?: ExtendedError;
 }
 
 /**
@@ -261,7 +299,8 @@ export interface ShapeOptions {
  * (RFC 2181 §9).
  */
 export function shapeResponse(msg: Buffer, scan: Scan, opts: ShapeOptions): Buffer {
-  const opt = opts.edns ? optRecord(opts.edns.dnssecOk) : undefined;
+  const base = opts.edns ? optRecord(opts.edns.dnssecOk) : undefined;
+  const opt = base && opts.ede ? withEde(base, opts.ede) : base;
   const optLen = opt ? opt.length : 0;
   const budget = Math.max(opts.limit, HEADER_LEN + opts.question.length + optLen);
 
@@ -270,14 +309,14 @@ export function shapeResponse(msg: Buffer, scan: Scan, opts: ShapeOptions): Buff
   let count = 0;
   while (count < records.length && records.type(count) !== Type.OPT) count++;
 
-  const base = scan.questionEnd;
-  const sizeWith = (n: number) => (n === 0 ? base : records.end(n - 1)) + optLen;
+  const questionEnd = scan.questionEnd;
+  const sizeWith = (n: number) => (n === 0 ? questionEnd : records.end(n - 1)) + optLen;
   let kept = count;
   while (kept > 0 && sizeWith(kept) > budget) kept--;
   let truncated = false;
   for (let i = kept; i < count; i++) if (records.section(i) !== 'additional') truncated = true;
 
-  const bodyEnd = kept === 0 ? base : records.end(kept - 1);
+  const bodyEnd = kept === 0 ? questionEnd : records.end(kept - 1);
   const out = Buffer.allocUnsafe(bodyEnd + optLen);
   msg.copy(out, 0, 0, bodyEnd);
   if (opt) opt.copy(out, bodyEnd);
@@ -298,7 +337,7 @@ export function shapeResponse(msg: Buffer, scan: Scan, opts: ShapeOptions): Buff
   out.writeUInt16BE(ns, 8);
   out.writeUInt16BE(ar + (opt ? 1 : 0), 10);
   // Same name, same length (the question is never compressed): restore the client's spelling.
-  if (base - HEADER_LEN === opts.question.length) opts.question.copy(out, HEADER_LEN);
+  if (questionEnd - HEADER_LEN === opts.question.length) opts.question.copy(out, HEADER_LEN);
   return out;
 }
 
@@ -313,8 +352,10 @@ export function errorResponse(
   question: Buffer | undefined,
   edns: ClientEdns | undefined,
   extendedRcode = 0,
+  ede?: ExtendedError,
 ): Buffer {
-  const opt = edns ? optRecord(edns.dnssecOk, extendedRcode) : undefined;
+  const base = edns ? optRecord(edns.dnssecOk, extendedRcode) : undefined;
+  const opt = base && ede ? withEde(base, ede) : base;
   const qlen = question ? question.length : 0;
   const out = Buffer.alloc(HEADER_LEN + qlen + (opt ? opt.length : 0));
   out.writeUInt16BE(id, 0);

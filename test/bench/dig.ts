@@ -15,6 +15,8 @@ export interface DigResult {
   answers: number;
   truncated: boolean;
   bytes: number | null;
+  /** The Extended DNS Error line (RFC 8914) as dig prints it, with EDNS only: "3 (Stale Answer): (…)". */
+  ede: string | null;
 }
 
 export interface DigOptions {
@@ -59,6 +61,7 @@ export function dig(digPath: string, endpoint: string, name: string, type: strin
         answers: Number(/ANSWER: (\d+)/.exec(out)?.[1] ?? 0),
         truncated: flags.split(' ').includes('tc'),
         bytes: Number(/MSG SIZE\s+rcvd: (\d+)/.exec(out)?.[1] ?? NaN) || null,
+        ede: /^; EDE: (.*)$/m.exec(out)?.[1] ?? null,
       });
     });
   });

@@ -48,6 +48,8 @@ export interface Tally {
   servfail: number;
   /** Correct answers from serve-stale. */
   stale: number;
+  /** How long each stale answer took, ms. */
+  staleMs: number[];
   /** Correct but truncated (TC, a subset of the records): the client would retry over TCP. */
   truncated: number;
   rcodes: Record<string, number>;
@@ -82,7 +84,7 @@ const ednsOpt = (udpPayloadSize: number): OptAnswer => ({
   options: [],
 });
 
-const emptyTally = (): Tally => ({ sent: 0, answered: 0, wrong: 0, lost: 0, servfail: 0, stale: 0, truncated: 0, rcodes: {} });
+const emptyTally = (): Tally => ({ sent: 0, answered: 0, wrong: 0, lost: 0, servfail: 0, stale: 0, staleMs: [], truncated: 0, rcodes: {} });
 
 const RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'];
 
@@ -144,9 +146,13 @@ export function runLoad(plan: LoadPlan): Promise<LoadResult> {
     const truncated = r.flag_tc === true;
     if (!truncated && new Set(data).size !== expected.size) return wrong(p, 'records missing', `${new Set(data).size} of ${expected.size}`);
     const stale = plan.staleTtl !== undefined && ttls.length > 0 && ttls.every((t) => t === plan.staleTtl);
+    const tookMs = Date.now() - p.sentAt;
     tally(p.phase, (t) => {
       if (truncated) t.truncated++;
-      if (stale) t.stale++;
+      if (stale) {
+        t.stale++;
+        t.staleMs.push(tookMs);
+      }
     });
     if (!stale && !truncated) answeredBefore.add(p.q.name);
   };

@@ -305,8 +305,9 @@ describe('hedging, coalescing and prefetch', () => {
   });
 
   test('a burst of 500 identical queries sends one query to the masters; each client gets its own ID and spelling', async () => {
-    // A hedge delay longer than the masters' reply time: only coalescing can keep it to one.
-    await restartAgent({ hedge: { minMs: 200, maxMs: 250 } });
+    // A hedge delay longer than the masters' reply time, and an exchange joined for up to maxMs
+    // (longer than sending the burst takes): only coalescing can keep it to one.
+    await restartAgent({ hedge: { minMs: 200, maxMs: 1000 } });
     try {
       for (const m of cluster.masters) m.setBehaviour({ kind: 'slow', delayMs: 100 });
       const spellings = ['nginx.marathon.mesos', 'NGINX.marathon.mesos', 'nginx.MARATHON.Mesos'];

@@ -113,6 +113,9 @@ describe('JSON endpoints', () => {
     expect(r.body.upstreams[0].address).toBe(cluster.upstreams[0].endpoint);
     expect(r.body.discovery).toEqual({ source: 'static', state: 'ok' });
     expect(r.body.zookeeper).toEqual(['10.0.0.1', '10.0.0.2']);
+    // Both turned off in these tests' config.
+    expect(r.body.cache).toBeNull();
+    expect(r.body.staleStore).toBeNull();
   });
 
   test('/healthz is 200 while the agent answers ready.spartan', async () => {

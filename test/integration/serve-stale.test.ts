@@ -3,7 +3,7 @@
 // SERVFAIL; fresh answers are back as soon as a server is.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import { AgentProcess } from '../helpers/agent-process.js';
-import { type Cluster, NGINX_IPS, startCluster } from '../helpers/cluster.js';
+import { type Cluster, NGINX_IPS, mesosRecords, startCluster } from '../helpers/cluster.js';
 import { type DigResult, dig } from '../helpers/dig.js';
 import type { Behaviour, FakeDnsServer } from '../../sim/fake-dns.js';
 
@@ -25,11 +25,12 @@ async function restartAgent(config: Record<string, unknown>): Promise<void> {
   agent = await AgentProcess.start(config);
 }
 
+/** The sum of a metric's samples that carry `labels` (others may differ, e.g. a stale answer's reason). */
 async function metric(name: string, labels: Record<string, string>): Promise<number> {
   const text = await (await fetch(`http://${HOST}:${cluster.httpPort}/v1/metrics`)).text();
   const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  const line = text.split('\n').find((l) => l.startsWith(name + '{') && want.every((w) => l.includes(w)));
-  return line ? Number(line.split(' ').pop()) : 0;
+  const lines = text.split('\n').filter((l) => l.startsWith(name + '{') && want.every((w) => l.includes(w)));
+  return lines.reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
 }
 
 async function overloadCount(): Promise<number> {
@@ -135,7 +136,79 @@ describe('serve-stale, on by default', () => {
   });
 });
 
+describe("the client-response timer (RFC 8767): a stale answer before the client's resolver gives up", () => {
+  const TIMEOUT_MS = 3000; // the servers' deadline, far past glibc's one second
+  const CLIENT_TIMEOUT_MS = 400; // the default serveStale.clientTimeoutMs
+
+  test('silent masters: the stale answer comes after clientTimeoutMs, not after timeoutMs', async () => {
+    await restartAgent(defaultsConfig({ timeoutMs: TIMEOUT_MS }));
+    try {
+      await ask('nginx.marathon.mesos');
+      fail(cluster.masters, { kind: 'silent' });
+      const slowBefore = await metric('phalanx_dns_stale_answers_total', { zone: 'mesos', reason: 'slow' });
+      const r = await ask('nginx.marathon.mesos');
+      expect(r.status).toBe('NOERROR');
+      expect(ttls(r)).toEqual([STALE_TTL, STALE_TTL]);
+      expect(r.queryTimeMs).toBeGreaterThanOrEqual(CLIENT_TIMEOUT_MS * 0.9);
+      expect(r.queryTimeMs).toBeLessThan(1000);
+      expect(await metric('phalanx_dns_stale_answers_total', { zone: 'mesos', reason: 'slow' })).toBe(slowBefore + 1);
+    } finally {
+      await restartAgent(defaultsConfig());
+    }
+  });
+
+  test('a name with nothing kept waits for the servers as before: the timer only serves what it has', async () => {
+    await restartAgent(defaultsConfig({ timeoutMs: 1500 }));
+    try {
+      fail(cluster.masters, { kind: 'slow', delayMs: 700 });
+      const r = await ask('nginx.marathon.mesos');
+      expect(r.status).toBe('NOERROR');
+      expect(ttls(r)).toEqual([MESOS_TTL, MESOS_TTL]);
+      expect(r.queryTimeMs).toBeGreaterThanOrEqual(700 * 0.9);
+    } finally {
+      await restartAgent(defaultsConfig());
+    }
+  });
+
+  test('the servers are still waited for: a late answer refreshes the stale store', async () => {
+    await restartAgent(defaultsConfig({ timeoutMs: TIMEOUT_MS }));
+    const isNginxA = (r: { name: string; type: string }) => r.name === 'nginx.marathon.mesos' && r.type === 'A';
+    const moved = [
+      ...mesosRecords(0).filter((r) => !isNginxA(r)),
+      { name: 'nginx.marathon.mesos', type: 'A' as const, ttl: 60, data: '10.0.9.9' },
+    ];
+    try {
+      await ask('nginx.marathon.mesos');
+      // The task moved, and the masters take 800 ms to say so: the client gets the old answer at 400 ms.
+      for (const m of cluster.masters) m.setRecords(moved);
+      fail(cluster.masters, { kind: 'slow', delayMs: 800 });
+      const early = await ask('nginx.marathon.mesos');
+      expect(addresses(early)).toEqual(NGINX_IPS);
+      expect(ttls(early)).toEqual([STALE_TTL, STALE_TTL]);
+      await new Promise((r) => setTimeout(r, 800));
+      // The masters' late answer was kept: with them silent now, it is what the store gives.
+      fail(cluster.masters, { kind: 'silent' });
+      const later = await ask('nginx.marathon.mesos');
+      expect(addresses(later)).toEqual(['10.0.9.9']);
+    } finally {
+      for (const m of cluster.masters) m.setRecords(mesosRecords(0));
+      await restartAgent(defaultsConfig());
+    }
+  });
+});
+
 describe('serve-stale and the rest of the agent', () => {
+  test("/v1/enumerate shows the stale store's entries and bytes against its caps", async () => {
+    await restartAgent(defaultsConfig());
+    await ask('nginx.marathon.mesos');
+    await ask('www.example.org');
+    const body = await (await fetch(`http://${HOST}:${cluster.httpPort}/v1/enumerate`)).json();
+    expect(body.staleStore).toEqual({ entries: 2, bytes: expect.any(Number), maxEntries: 10_000, maxBytes: 16 * 1024 * 1024 });
+    // Two small answers and their overhead: a few hundred bytes each.
+    expect(body.staleStore.bytes).toBeGreaterThan(400);
+    expect(body.staleStore.bytes).toBeLessThan(2000);
+  });
+
   test('past maxInflight, a name answered before gets its stale answer at once instead of SERVFAIL', async () => {
     await restartAgent(defaultsConfig({ maxInflight: 1 }));
     await ask('nginx.marathon.mesos');

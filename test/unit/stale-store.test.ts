@@ -73,8 +73,8 @@ describe('what is kept', () => {
     const again = Buffer.from(first);
     again.writeUInt16BE(0xbeef, 0); // each forwarded query has its own ID
     put(s, 'k', again, DAY_MS);
-    // Refreshed a day later: servable for another day from then, not from the first reply.
-    expect(s.get('k', 2 * DAY_MS)?.ageSec).toBe(86_400);
+    // Refreshed a day later: its 300 s TTL runs from then, not from the first reply.
+    expect(s.get('k', 2 * DAY_MS)?.expiredSec).toBe(86_400 - 300);
     expect(s.bytes).toBeGreaterThan(0);
     expect(s.size).toBe(1);
     const changed = reply({ answers: [a('192.0.2.9')] });
@@ -104,7 +104,8 @@ describe('what is given back', () => {
     const opt = decoded.additionals!.find((r) => r.type === 'OPT') as unknown as { udpPayloadSize: number; flags: number };
     expect(opt).toEqual(expect.objectContaining({ udpPayloadSize: 1232, flags: 0 }));
     expect(addresses(got)).toEqual(['192.0.2.1', '192.0.2.2']);
-    expect(got.ageSec).toBe(3 * 3600);
+    // Its age as a stale answer counts from when its smallest TTL (60 s) ran out (RFC 8767 §5).
+    expect(got.expiredSec).toBe(3 * 3600 - 60);
   });
 
   test('a copy: shaping it for one client never changes what is kept', () => {
@@ -165,26 +166,29 @@ describe('bounds', () => {
     expect(s.get('k', 1)).toBeDefined();
   });
 
-  test('an answer older than maxStaleSec is never served, and is dropped', () => {
+  test('an answer more than maxStaleSec past its TTL is never served, and is dropped', () => {
     const s = new StaleStore({ ...LIMITS, maxStaleSec: 86_400 });
-    put(s, 'k', reply(), 0);
-    expect(s.get('k', DAY_MS)).toBeDefined();
-    expect(s.get('k', DAY_MS + 1)).toBeUndefined();
+    put(s, 'k', reply(), 0); // TTL 300 s
+    expect(s.get('k', 1000)?.expiredSec).toBe(0);
+    expect(s.get('k', 300_000 + DAY_MS)).toBeDefined();
+    expect(s.get('k', 300_000 + DAY_MS + 1)).toBeUndefined();
     expect(s.size).toBe(0);
     expect(s.bytes).toBe(0);
   });
 
   test('a fresh reply restarts the age', () => {
     const s = new StaleStore({ ...LIMITS, maxStaleSec: 60 });
-    put(s, 'k', reply(), 0);
-    put(s, 'k', reply(), 50_000);
-    expect(s.get('k', 100_000)).toBeDefined();
+    const short = () => reply({ answers: [a('192.0.2.1', 10)] });
+    put(s, 'k', short(), 0);
+    expect(s.get('k', 71_000)).toBeUndefined(); // 61 s past its TTL
+    put(s, 'k', short(), 50_000);
+    expect(s.get('k', 100_000)?.expiredSec).toBe(40);
   });
 
   test('too-old entries at the front go when something new is kept', () => {
     const s = new StaleStore({ ...LIMITS, maxStaleSec: 60 });
-    put(s, 'old', reply(), 0);
-    put(s, 'new', reply(), 61_000);
+    put(s, 'old', reply({ answers: [a('192.0.2.1', 1)] }), 0);
+    put(s, 'new', reply(), 62_000);
     expect(s.size).toBe(1);
   });
 

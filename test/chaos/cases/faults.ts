@@ -1,5 +1,6 @@
 // Case 6, faults mid-load: a steady load of Mesos and upstream names, every reply checked, while
-// masters die, hang and come back, all of them stop at once (serve-stale must answer), the master
+// masters die, hang and come back, all of them hang at once (serve-stale must answer before the
+// client gives up, and say so to dig), all of them stop at once, the master
 // list source disappears and returns, and a broken config is sent with SIGHUP and then fixed.
 // NOERROR must carry exactly the right records throughout; SERVFAIL is correct only while nothing,
 // not even serve-stale, can answer.
@@ -8,6 +9,7 @@ import { join } from 'node:path';
 import { UPSTREAM_RECORDS, mesosRecords, startMastersOnOnePort } from '../../helpers/cluster.js';
 import { FakeDnsServer } from '../../../sim/fake-dns.js';
 import { onCleanup, throwIfAborted } from '../../bench/cleanup.js';
+import { type DigResult, dig } from '../../bench/dig.js';
 import { ChaosAgent } from '../agent.js';
 import type { ChaosCase } from '../context.js';
 import { type Expected, runLoad, tallyText } from '../load.js';
@@ -18,6 +20,10 @@ const MASTER_IPS = ['127.0.0.11', '127.0.0.12', '127.0.0.13'];
 /** 100 A records: past the masters' 512 bytes, within the client's 4096 (dns-packet does not compress names). */
 const BIG_TASKS = 100;
 const STALE_TTL = 30;
+/** serveStale.clientTimeoutMs, the default: a stale answer must come this soon, well before FAULTS_TIMEOUT_MS. */
+const CLIENT_TIMEOUT_MS = 400;
+/** What a stale answer may take past the client-response timer (scheduling, the load's own CPU). */
+const STALE_SLACK_MS = 300;
 
 const bigAddresses = () => mesosRecords(BIG_TASKS).flatMap((r) => (r.name === 'big.marathon.mesos' && r.type === 'A' ? [r.data] : []));
 
@@ -71,7 +77,14 @@ export const faultsCase: ChaosCase = {
         health: { probeIntervalMs: 200 },
         // The defaults, written out: the answer cache on, serve-stale on with a 30 s TTL.
         cache: { enabled: true, mesosMaxTtlSec: 2 },
-        serveStale: { enabled: true, maxEntries: 10_000, maxBytes: 16 * 1024 * 1024, maxStaleSec: 3600, ttlSec: STALE_TTL },
+        serveStale: {
+          enabled: true,
+          maxEntries: 10_000,
+          maxBytes: 16 * 1024 * 1024,
+          maxStaleSec: 3600,
+          ttlSec: STALE_TTL,
+          clientTimeoutMs: CLIENT_TIMEOUT_MS,
+        },
         log: { level: 'info' },
       },
       ctx.pinning,
@@ -80,8 +93,10 @@ export const faultsCase: ChaosCase = {
       await agent.proc.waitForLog((l) => /masters changed/.test(l.msg), 5000);
       const logsFrom = (i: number, re: RegExp) => agent.proc.logs.slice(i).filter((l) => re.test(l.msg));
       const marks: Record<string, number> = {};
-      /** When every master was stopped: a SERVFAIL then is correct for a name serve-stale does not have. */
+      /** When every master was hung or stopped: a SERVFAIL then is correct for a name serve-stale does not have. */
       let allDown: { from: number; to: number } | undefined;
+      /** dig's view while every master hangs: the EDE it prints. */
+      let digWhileHung: Promise<DigResult> | undefined;
 
       const phases: Phase[] = [
         { name: 'healthy', enter: () => {} },
@@ -95,11 +110,19 @@ export const faultsCase: ChaosCase = {
           },
         },
         {
-          name: 'every master stopped',
-          enter: async () => {
+          name: 'every master hung',
+          enter: () => {
             allDown = { from: Date.now(), to: Infinity };
-            await Promise.all(masters.map((m) => m.stop()));
+            for (const m of masters) m.setBehaviour({ kind: 'silent' });
+            // Past the answer cache's 2 s, so the answer must come from the stale store.
+            digWhileHung = sleep(2500).then(() =>
+              dig(ctx.tools.dig, `${agent.host}:${agent.port}`, 'nginx.marathon.mesos', 'A', { timeoutS: 2, bufsize: 1232 }),
+            );
           },
+        },
+        {
+          name: 'every master stopped',
+          enter: () => Promise.all(masters.map((m) => m.stop())),
         },
         {
           name: 'masters back',
@@ -177,6 +200,14 @@ export const faultsCase: ChaosCase = {
       }
       for (const s of result.wrongSamples) c.details.push(`wrong: ${s}`);
       const staleWhileDown = result.byPhase['every master stopped']?.stale ?? 0;
+      const hungTally = result.byPhase['every master hung'];
+      const staleWhileHung = [...(hungTally?.staleMs ?? [])].sort((a, b) => a - b);
+      const slowestStale = staleWhileHung.length ? staleWhileHung[staleWhileHung.length - 1] : null;
+      const medianStale = staleWhileHung.length ? staleWhileHung[Math.floor(staleWhileHung.length / 2)] : null;
+      const digHung = await digWhileHung;
+      c.details.push(
+        `every master hung: ${fmtInt(staleWhileHung.length)} stale answers, median ${medianStale ?? '-'} ms, slowest ${slowestStale ?? '-'} ms (serveStale.clientTimeoutMs ${CLIENT_TIMEOUT_MS}, timeoutMs ${FAULTS_TIMEOUT_MS}); dig: ${digHung?.rcode ?? 'no answer'} in ${digHung?.timeMs ?? '-'} ms, EDE ${digHung?.ede ?? 'none'}`,
+      );
       const listLost = logsFrom(marks.listLost ?? 0, /master discovery failed/);
       const reloadFailed = logsFrom(marks.broken ?? 0, /config reload failed/);
       const reloaded = logsFrom(marks.restored ?? 0, /^config reloaded/);
@@ -206,6 +237,18 @@ export const faultsCase: ChaosCase = {
         staleWhileDown > 0,
         'with every master stopped, names asked before are answered from serve-stale (TTL 30)',
         `${fmtInt(staleWhileDown)} stale answers`,
+      );
+      check(
+        c,
+        staleWhileHung.length > 0 && slowestStale !== null && slowestStale <= CLIENT_TIMEOUT_MS + STALE_SLACK_MS,
+        `with every master hung, stale answers within serveStale.clientTimeoutMs (${CLIENT_TIMEOUT_MS} ms) + ${STALE_SLACK_MS} ms, before glibc's 1 s`,
+        `${fmtInt(staleWhileHung.length)}, slowest ${slowestStale ?? '-'} ms`,
+      );
+      check(
+        c,
+        /^3 \(Stale Answer\): \(no answer yet from mesos /.test(digHung?.ede ?? ''),
+        'dig sees why: Extended DNS Error 3 (Stale Answer) naming the masters',
+        digHung?.ede ?? 'no EDE',
       );
       check(
         c,
