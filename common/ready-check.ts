@@ -11,6 +11,7 @@
 // 127.0.0.1.
 import { randomInt } from 'node:crypto';
 import dgram from 'node:dgram';
+import pAny, { AggregateError } from 'p-any';
 import { type Endpoint, isWildcard } from './config/endpoint.js';
 import { recordCodec } from './dns/packet.js';
 import {
@@ -107,7 +108,42 @@ export function checkReady(endpoint: Endpoint, timeoutMs: number): Promise<Ready
   });
 }
 
-/** Checks every address at once, so a round costs one timeout, not one per address. In input order. */
+/**
+ * Checks every address at once, so a round costs one timeout, not one per address; each address's
+ * verdict, in input order (genresolv lists only the addresses that answer).
+ */
 export function checkReadyAll(endpoints: Endpoint[], timeoutMs: number): Promise<ReadyCheckResult[]> {
   return Promise.all(endpoints.map((e) => checkReady(e, timeoutMs)));
+}
+
+/** The agent answers on one of the addresses (`answered`), or on none (every address's failure, in input order). */
+export type AnyReadyResult = { ok: true; answered: ReadyCheckResult } | { ok: false; failures: ReadyCheckResult[] };
+
+class NotAnswering extends Error {
+  constructor(readonly result: ReadyCheckResult) {
+    super(result.reason);
+  }
+}
+
+/**
+ * Whether the agent answers on any of `endpoints`, all asked at once: the first answer settles
+ * it (a node's resolver falls through to the next nameserver), so a healthy round does not wait
+ * out a hung address; only when every address fails does it take the timeout.
+ */
+export async function checkAnyReady(endpoints: Endpoint[], timeoutMs: number): Promise<AnyReadyResult> {
+  if (endpoints.length === 0) return { ok: false, failures: [] };
+  const checks = endpoints.map((e) =>
+    checkReady(e, timeoutMs).then((r) => {
+      if (!r.ok) throw new NotAnswering(r);
+      return r;
+    }),
+  );
+  try {
+    return { ok: true, answered: await pAny(checks) };
+  } catch (err) {
+    if (!(err instanceof AggregateError)) throw err;
+    // AggregateError lists them in the order they failed.
+    const failures = [...err.errors].map((e) => (e as NotAnswering).result);
+    return { ok: false, failures: failures.sort((a, b) => endpoints.indexOf(a.endpoint) - endpoints.indexOf(b.endpoint)) };
+  }
 }

@@ -2,9 +2,8 @@
 // whether a node's only nameserver gets killed is tested on its own.
 //
 // A restart interrupts the node's only nameserver, so one slow answer must not cause one: every
-// address is asked, any answer counts, and only two failed rounds in a row (a retry delay apart)
-// lead to a restart.
-import type { ReadyCheckResult } from '../common/ready-check.js';
+// address is asked, any answer passes the round (checkAnyReady), and only two failed rounds in a
+// row (a retry delay apart) lead to a restart.
 
 export const FAILED_ROUNDS_BEFORE_RESTART = 2;
 
@@ -15,11 +14,6 @@ export type WatchdogStep =
   | { kind: 'restart' }
   /** watchdog.enabled is false: say what would have been done, do nothing. */
   | { kind: 'report-only' };
-
-/** A round passes when any address answers: the node's resolver falls through to the next one. */
-export function roundPassed(results: ReadyCheckResult[]): boolean {
-  return results.some((r) => r.ok);
-}
 
 /** The step after the rounds so far (oldest first, true = passed). */
 export function nextStep(rounds: boolean[], opts: { enabled: boolean; retryDelayMs: number }): WatchdogStep {

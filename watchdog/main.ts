@@ -8,9 +8,9 @@ import { failAndExit, readCommandLine } from '../common/config/command-line.js';
 import { DEFAULT_CONFIG_PATH } from '../common/config/load.js';
 import type { Config } from '../common/config/schema.js';
 import { createLogger } from '../common/log.js';
-import { type ReadyCheckResult, checkReadyAll } from '../common/ready-check.js';
+import { type ReadyCheckResult, checkAnyReady } from '../common/ready-check.js';
 import { type AgentSnapshot, snapshotAgent } from './agent-snapshot.js';
-import { EXIT, FAILED_ROUNDS_BEFORE_RESTART, nextStep, roundPassed } from './decision.js';
+import { EXIT, FAILED_ROUNDS_BEFORE_RESTART, nextStep } from './decision.js';
 import { findExecutable, runRestartCommand } from './restart.js';
 
 const USAGE = `Usage: phalanx-watchdog [--config FILE]
@@ -35,7 +35,7 @@ function readConfig(argv: string[]): { config: Config; path: string } {
   return { config, path: configPath };
 }
 
-/** Each address's check, for the `addresses` field. */
+/** The address that answered, or each address's failure, for the `addresses` field. */
 function summarise(results: ReadyCheckResult[]) {
   return results.map((r) => ({
     address: formatEndpoint(r.endpoint),
@@ -66,10 +66,11 @@ async function main(): Promise<number> {
 
   const rounds: boolean[] = [];
   for (let round = 1; round <= FAILED_ROUNDS_BEFORE_RESTART; round++) {
-    const results = await checkReadyAll(w.addresses, w.timeoutMs);
-    rounds.push(roundPassed(results));
+    // The first address that answers ends the round: the others are not waited for.
+    const checked = await checkAnyReady(w.addresses, w.timeoutMs);
+    rounds.push(checked.ok);
     const step = nextStep(rounds, w);
-    const addresses = summarise(results);
+    const addresses = summarise(checked.ok ? [checked.answered] : checked.failures);
 
     if (step.kind === 'healthy') {
       log.info(

@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import type { Answer } from 'dns-packet';
 import { parseEndpoint } from '../../common/config/endpoint.js';
-import { checkReady, checkReadyAll } from '../../common/ready-check.js';
+import { checkAnyReady, checkReady, checkReadyAll } from '../../common/ready-check.js';
 import { type Behaviour, FakeDnsServer } from '../../sim/fake-dns.js';
 import { freePort } from '../../sim/ports.js';
 
@@ -131,5 +131,35 @@ describe('checkReadyAll', () => {
 
   test('an empty list gives no results', async () => {
     await expect(checkReadyAll([], 100)).resolves.toEqual([]);
+  });
+});
+
+describe('checkAnyReady (p-any)', () => {
+  test('the first address that answers ends it: a hung one is not waited for', async () => {
+    const hung = await fake({ behaviour: { kind: 'silent' } });
+    const good = await fake();
+    const started = Date.now();
+    const r = await checkAnyReady([hung, good].map(endpointOf), 3000);
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(r.ok).toBe(true);
+    expect(r.ok && r.answered.endpoint.port).toBe(good.port);
+  });
+
+  test('no address answers: every failure with its reason, in input order, after one timeout', async () => {
+    const hung = await fake({ behaviour: { kind: 'silent' } });
+    const wrong = await fake({ records: [{ name: 'ready.spartan', type: 'A', data: '10.9.9.9' }] });
+    const r = await checkAnyReady([hung, wrong].map(endpointOf), 400);
+    expect(r).toEqual({
+      ok: false,
+      failures: [
+        expect.objectContaining({ ok: false, reason: 'no answer within 400 ms' }),
+        expect.objectContaining({ ok: false, reason: expect.stringContaining('got 10.9.9.9') }),
+      ],
+    });
+    expect(!r.ok && r.failures.map((f) => f.endpoint.port)).toEqual([hung.port, wrong.port]);
+  });
+
+  test('an empty list never passes', async () => {
+    await expect(checkAnyReady([], 100)).resolves.toEqual({ ok: false, failures: [] });
   });
 });
