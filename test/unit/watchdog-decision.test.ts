@@ -1,11 +1,10 @@
-// The watchdog's rule (two failed rounds before a restart; any answering address is enough), the
+// The watchdog's rule (two failed rounds before a restart), the
 // way it finds the agent process, and how it finds the restart program.
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { parseEndpoint } from '../../common/config/endpoint.js';
-import type { ReadyCheckResult } from '../../common/ready-check.js';
 import { listeningInodes } from '../../watchdog/agent-snapshot.js';
 import type { KernelSocket } from '../../common/kernel-sockets.js';
 import { FAILED_ROUNDS_BEFORE_RESTART, nextStep } from '../../watchdog/decision.js';
@@ -13,12 +12,6 @@ import { findExecutable } from '../../watchdog/restart.js';
 
 const on = { enabled: true, retryDelayMs: 60_000 };
 const off = { enabled: false, retryDelayMs: 60_000 };
-
-const check = (address: string, ok: boolean): ReadyCheckResult => ({
-  endpoint: parseEndpoint(address)!,
-  ok,
-  ...(ok ? { rttMs: 1 } : { reason: 'no answer within 5000 ms' }),
-});
 
 describe('nextStep', () => {
   test('a passing first round ends the run', () => {
