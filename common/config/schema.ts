@@ -136,7 +136,8 @@ export const CONFIG_TABLE = section(TOP_LEVEL, {
       default: 256,
       min: 1,
       max: 100_000,
-      meaning: 'Client TCP connections in all; past it the longest-idle one is closed for a new one, which is closed at once only when none is idle.',
+      meaning:
+        'Client TCP connections in all; past it the longest-idle one is closed for a new one, which is closed at once only when none is idle.',
     }),
     idleTimeoutMs: integer({
       default: 10_000,
