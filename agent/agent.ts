@@ -13,10 +13,13 @@ import { TcpPool } from './forwarding/tcp-pool.js';
 import { type UdpPools, createUdpPools } from './forwarding/udp-pool.js';
 import { type AgentView, createApiServer } from './http/api.js';
 import { describeAgent } from './http/enumerate.js';
+import { explain } from './http/explain.js';
+import { listenToSkip, readIpv6Support } from './listeners/default-ipv6.js';
+import { ConnectionTable } from './listeners/connection-table.js';
 import { ListenerSet } from './listeners/listener-set.js';
 import { TcpListener } from './listeners/tcp.js';
 import { UdpListener } from './listeners/udp.js';
-import { type Metrics, createMetrics } from './metrics.js';
+import { type Metrics, type ScrapedState, createMetrics } from './metrics.js';
 import { Resolver, type ResolverState } from './resolver.js';
 import { ResolverStates } from './resolver-states.js';
 import { type InheritedSocket, describeSocket, planListenSockets } from './systemd/socket-activation.js';
@@ -39,11 +42,13 @@ export class Agent {
     onOpen: (server) => this.metrics.serverTcpOpened.inc({ upstream_address: formatEndpoint(server) }),
   });
   private readonly serverPools: ServerPools = { udp: this.udpPools, tcp: this.tcpPool };
+  private readonly tcpConnections = new ConnectionTable();
   private readonly listeners = new ListenerSet({
     udp: (e) => new UdpListener(e, this.resolver, this.log),
     tcp: (e) =>
       new TcpListener(
         e,
+        this.tcpConnections,
         this.resolver,
         () => this.config.tcp,
         () => this.resolver.state.clients,
@@ -54,6 +59,8 @@ export class Agent {
   private readonly states: ResolverStates;
   private api: http.Server | undefined;
   private listening = false;
+  /** The `listen` addresses served: all of them but the default IPv6 one on a node without IPv6. */
+  private served: Endpoint[];
   private discovery: Discovery;
   private masters: Endpoint[];
   /** ZooKeeper hosts learned by discovery; undefined until a source reports them. */
@@ -64,9 +71,11 @@ export class Agent {
     private readonly log: Logger,
   ) {
     this.masters = config.mesos.masters;
+    this.served = config.listen;
     this.states = new ResolverStates({ log, metrics: this.metrics, pools: this.serverPools });
     this.resolver = new Resolver(this.buildState(config), this.metrics, log);
     this.discovery = this.createDiscovery(config);
+    this.metrics.readStateFrom(() => this.scrapedState());
   }
 
   /** Queries still waiting for a server. */
@@ -76,7 +85,25 @@ export class Agent {
 
   /** For systemd's status line. */
   get listenAddresses(): string[] {
-    return this.config.listen.map(formatEndpoint);
+    return this.served.map(formatEndpoint);
+  }
+
+  /** What the discovery, store and TCP-cap gauges read when scraped. */
+  private scrapedState(): ScrapedState {
+    const s = this.resolver.state;
+    return {
+      discovery: this.discovery.status,
+      cache: s.cache ? { entries: s.cache.size, maxEntries: s.config.cache.maxEntries } : null,
+      staleStore: s.stale
+        ? {
+            entries: s.stale.size,
+            bytes: s.stale.bytes,
+            maxEntries: s.config.serveStale.maxEntries,
+            maxBytes: s.config.serveStale.maxBytes,
+          }
+        : null,
+      tcpMaxConnections: s.config.tcp.maxConnections,
+    };
   }
 
   private stray(from: Endpoint, reason: 'source' | 'id'): void {
@@ -138,9 +165,15 @@ export class Agent {
       listening: () => this.listening,
       // "tcp": the whole answer, never truncated.
       resolve: async (query) => this.resolver.resolve(query, 'tcp'),
-      // The first listen address, exactly as the watchdog would ask it.
-      ready: () => checkReady(this.config.listen[0], READY_CHECK_TIMEOUT_MS),
+      // The first address served, exactly as the watchdog would ask it.
+      ready: () => checkReady(this.served[0], READY_CHECK_TIMEOUT_MS),
       metrics: async () => ({ text: await this.metrics.text(), contentType: this.metrics.registry.contentType }),
+      explain: (name, qtype) =>
+        explain(
+          { state: this.resolver.state, pools: this.serverPools, resolve: async (q) => this.resolver.resolve(q, 'tcp') },
+          name,
+          qtype,
+        ),
     };
   }
 
@@ -149,9 +182,11 @@ export class Agent {
    * releases the others and throws (nothing half-started). `inherited` are sockets systemd bound
    * for us (socket activation), used for their addresses.
    */
-  async start(inherited: InheritedSocket[] = []): Promise<void> {
+  async start(inherited: InheritedSocket[] = [], ipv6 = readIpv6Support()): Promise<void> {
     const c = this.config;
-    const plan = planListenSockets(c.listen, inherited);
+    const skipped = listenToSkip(c.listen, inherited, ipv6);
+    this.served = c.listen.filter((e) => !skipped.some((s) => sameEndpoint(s.endpoint, e)));
+    const plan = planListenSockets(this.served, inherited);
     try {
       if (c.http.enabled) this.api = await listenHttp(createApiServer(this.view(), this.log), c.http.listen);
       await this.listeners.bind(plan.sockets);
@@ -162,7 +197,7 @@ export class Agent {
     this.listening = true;
     this.log.info(
       {
-        listen: c.listen.map(formatEndpoint),
+        listen: this.served.map(formatEndpoint),
         http: c.http.enabled ? formatEndpoint(c.http.listen) : 'disabled',
         masters: this.masters.map(formatEndpoint),
         upstreams: c.upstreams.map(formatEndpoint),
@@ -174,6 +209,16 @@ export class Agent {
       },
       'phalanx-dns listening',
     );
+    for (const { endpoint, reason } of skipped) {
+      this.log.warn(
+        {
+          listen: formatEndpoint(endpoint),
+          reason,
+          hint: 'the other listen addresses are served; a client with only IPv6 cannot reach the agent',
+        },
+        'not listening on the default IPv6 address',
+      );
+    }
     if (plan.unlisted.length > 0) {
       this.log.warn(
         { sockets: plan.unlisted.map(describeSocket), hint: 'make phalanx-dns.socket and "listen" name the same addresses' },

@@ -3,7 +3,9 @@
 // NODE_OPTIONS cannot carry --heap-growing-percent; docs/design.md "Memory settings" says why each.)
 // phalanx-dns: the per-node resolver daemon. Parses the command line, loads the config (exiting
 // with one clear line when it is wrong), starts the agent and wires SIGTERM/SIGINT and SIGHUP.
+// `phalanx-dns status|explain …` are operator commands that ask a running agent instead.
 import { Agent } from './agent.js';
+import { OPERATOR_COMMANDS, runOperatorCommand } from './cli/operator-commands.js';
 import { failAndExit, readCommandLine } from '../common/config/command-line.js';
 import { DEFAULT_CONFIG_PATH, loadConfig } from '../common/config/load.js';
 import { createLogger } from '../common/log.js';
@@ -11,6 +13,7 @@ import { SystemdNotifier } from './systemd/notify.js';
 import { inheritedSockets } from './systemd/socket-activation.js';
 
 const USAGE = `Usage: phalanx-dns [--config FILE] [--allow-root] [--check-config]
+       phalanx-dns status|explain ...   ask the running agent (phalanx-dns status --help)
 
 Per-node DNS resolver for Mesos clusters: answers ready.spartan and zk-1..zk-5.zk itself, races
 names under the Mesos domain to the Mesos-DNS masters and everything else to the upstreams.
@@ -29,11 +32,16 @@ Signals: SIGTERM/SIGINT finish in-flight queries and exit 0; SIGHUP reloads the 
 const fail = (message: string, code?: number): never => failAndExit('phalanx-dns', message, code);
 
 async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if ((OPERATOR_COMMANDS as readonly string[]).includes(argv[0])) {
+    // exit() at once: fetch keeps idle connections that would hold the process for seconds.
+    process.exit(await runOperatorCommand(argv));
+  }
   const {
     config,
     configPath: path,
     values,
-  } = readCommandLine('phalanx-dns', USAGE, process.argv.slice(2), {
+  } = readCommandLine('phalanx-dns', USAGE, argv, {
     'allow-root': { type: 'boolean' },
     'check-config': { type: 'boolean' },
   });

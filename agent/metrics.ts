@@ -49,6 +49,17 @@ function relabel(rest: string, renames: Readonly<Record<string, string>> = {}): 
   return out;
 }
 
+/**
+ * What the agent keeps anyway and the gauges below read when scraped: the discovery source's
+ * state, the sizes and caps of the stores, the TCP cap. `null` for a store that is off.
+ */
+export interface ScrapedState {
+  discovery: { source: string; state: 'ok' | 'connecting' | 'error'; updatedAt?: string };
+  cache: { entries: number; maxEntries: number } | null;
+  staleStore: { entries: number; bytes: number; maxEntries: number; maxBytes: number } | null;
+  tcpMaxConnections: number;
+}
+
 export function createMetrics() {
   const registry = new Registry();
   // Process RSS, CPU, event-loop lag, file descriptors: what an SRE checks first.
@@ -56,6 +67,12 @@ export function createMetrics() {
   const buckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
   // Read when scraped rather than moved twice per forwarded query.
   let inflightNow = () => 0;
+  let stateNow = (): ScrapedState => ({
+    discovery: { source: 'static', state: 'ok' },
+    cache: null,
+    staleStore: null,
+    tcpMaxConnections: 0,
+  });
   return {
     registry,
     /** The Prometheus text of every family, the dcos-dns aliases included. */
@@ -65,6 +82,10 @@ export function createMetrics() {
     /** Where the in-flight gauge reads its value (the resolver's count). */
     readInflightFrom(read: () => number): void {
       inflightNow = read;
+    },
+    /** Where the discovery, store and TCP-cap gauges read their values (the agent's state). */
+    readStateFrom(read: () => ScrapedState): void {
+      stateNow = read;
     },
     queries: new Counter({
       name: 'phalanx_dns_queries_total',
@@ -142,13 +163,13 @@ export function createMetrics() {
     }),
     tcpRejected: new Counter({
       name: 'phalanx_dns_tcp_connections_rejected_total',
-      help: 'Client TCP connections closed at once, by reason (max_connections: tcp.maxConnections reached; per_client: tcp.maxConnectionsPerClient)',
+      help: "Client TCP connections closed at once, by reason (max_connections: tcp.maxConnections reached and none idle; per_client: tcp.maxConnectionsPerClient reached and none of the client's own idle)",
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
     tcpClosed: new Counter({
       name: 'phalanx_dns_tcp_connections_closed_total',
-      help: 'Client TCP connections closed by the agent, by reason (idle: tcp.idleTimeoutMs; query_timeout: a message not complete within tcp.queryTimeoutMs)',
+      help: 'Client TCP connections closed by the agent, by reason (idle: tcp.idleTimeoutMs; query_timeout: a message not complete within tcp.queryTimeoutMs; evicted: the longest idle, closed to admit a new connection at tcp.maxConnections or tcp.maxConnectionsPerClient)',
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
@@ -176,6 +197,12 @@ export function createMetrics() {
       labelNames: ['zone'] as const,
       registers: [registry],
     }),
+    hedgesOverBudget: new Counter({
+      name: 'phalanx_dns_hedges_over_budget_total',
+      help: 'Hedges not fired because the group had used its budget (a tenth of its requests): the query kept waiting on the first server, by zone',
+      labelNames: ['zone'] as const,
+      registers: [registry],
+    }),
     coalesced: new Counter({
       name: 'phalanx_dns_coalesced_queries_total',
       help: 'Client queries that shared an identical query already waiting for a server instead of sending their own, by zone',
@@ -193,6 +220,86 @@ export function createMetrics() {
       help: 'TCP connections opened to servers for truncated answers (reused and pipelined, so few)',
       labelNames: ['upstream_address'] as const,
       registers: [registry],
+    }),
+    // The gauges below alert on what an outage of their own would hide: a master source failing
+    // while the last good list is kept, and stores full (the oldest names go first).
+    discoveryUp: new Gauge({
+      name: 'phalanx_dns_discovery_up',
+      help: "1 while the master source's last attempt succeeded (always for static), 0 while it fails or has not answered yet, by source (static, file, exhibitor, zookeeper)",
+      labelNames: ['source'] as const,
+      registers: [registry],
+      collect() {
+        const d = stateNow().discovery;
+        this.reset();
+        this.set({ source: d.source }, d.state === 'ok' ? 1 : 0);
+      },
+    }),
+    discoveryLastSuccess: new Gauge({
+      name: 'phalanx_dns_discovery_last_success_timestamp_seconds',
+      help: "Unix time of the master source's last good report, by source; absent for static and until the first one",
+      labelNames: ['source'] as const,
+      registers: [registry],
+      collect() {
+        const d = stateNow().discovery;
+        this.reset();
+        if (d.updatedAt) this.set({ source: d.source }, Date.parse(d.updatedAt) / 1000);
+      },
+    }),
+    cacheEntries: new Gauge({
+      name: 'phalanx_dns_cache_entries',
+      help: 'Answers in the answer cache (0 while it is off)',
+      registers: [registry],
+      collect() {
+        this.set(stateNow().cache?.entries ?? 0);
+      },
+    }),
+    cacheMaxEntries: new Gauge({
+      name: 'phalanx_dns_cache_max_entries',
+      help: 'cache.maxEntries: past it the least recently used answer goes (0 while the cache is off)',
+      registers: [registry],
+      collect() {
+        this.set(stateNow().cache?.maxEntries ?? 0);
+      },
+    }),
+    staleStoreEntries: new Gauge({
+      name: 'phalanx_dns_stale_store_entries',
+      help: 'Answers kept for serve-stale (0 while it is off)',
+      registers: [registry],
+      collect() {
+        this.set(stateNow().staleStore?.entries ?? 0);
+      },
+    }),
+    staleStoreMaxEntries: new Gauge({
+      name: 'phalanx_dns_stale_store_max_entries',
+      help: 'serveStale.maxEntries: past it the least recently used answer goes (0 while serve-stale is off)',
+      registers: [registry],
+      collect() {
+        this.set(stateNow().staleStore?.maxEntries ?? 0);
+      },
+    }),
+    staleStoreBytes: new Gauge({
+      name: 'phalanx_dns_stale_store_bytes',
+      help: 'Estimated memory of the answers kept for serve-stale, in bytes (0 while it is off)',
+      registers: [registry],
+      collect() {
+        this.set(stateNow().staleStore?.bytes ?? 0);
+      },
+    }),
+    staleStoreMaxBytes: new Gauge({
+      name: 'phalanx_dns_stale_store_max_bytes',
+      help: 'serveStale.maxBytes: past it the least recently used answer goes (0 while serve-stale is off)',
+      registers: [registry],
+      collect() {
+        this.set(stateNow().staleStore?.maxBytes ?? 0);
+      },
+    }),
+    tcpMaxConnections: new Gauge({
+      name: 'phalanx_dns_tcp_max_connections',
+      help: 'tcp.maxConnections: the cap on open client TCP connections (phalanx_dns_tcp_connections)',
+      registers: [registry],
+      collect() {
+        this.set(stateNow().tcpMaxConnections);
+      },
     }),
   };
 }

@@ -79,6 +79,11 @@ function serverList(group: ServerGroup): string {
   return `${group.name} ${group.servers.map((s) => (s.down ? `${s.address} (down)` : s.address)).join(', ')}`;
 }
 
+/** What makes two queries the same to a server: the cache, stale store and coalescing key. */
+export function answerKey(q: Query): string {
+  return `${q.name}|${q.qtype}|${q.qclass}|${q.flags & CD}|${q.edns?.dnssecOk ? 1 : 0}`;
+}
+
 export class Resolver {
   private inflight = 0;
   private rotation = 0;
@@ -201,8 +206,7 @@ export class Resolver {
     const group = this.groupFor(r, state);
     if (ZONE_TRANSFERS.has(q.qtype)) return this.fail(q, Rcode.REFUSED);
     const fq: ForwardedQuestion = {
-      // What makes two queries the same to a server: the cache, stale store and coalescing key.
-      key: `${q.name}|${q.qtype}|${q.qclass}|${q.flags & CD}|${q.edns?.dnssecOk ? 1 : 0}`,
+      key: answerKey(q),
       question: { question: q.question, flags: q.flags, dnssecOk: q.edns?.dnssecOk ?? false },
       maxTtlSec: r.kind === 'mesos' ? state.config.cache.mesosMaxTtlSec : state.config.cache.maxTtlSec,
     };

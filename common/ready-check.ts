@@ -100,7 +100,10 @@ export function checkReady(endpoint: Endpoint, timeoutMs: number): Promise<Ready
       if (typeof match === 'string') ignored[match]++;
       else finish(failureOf(msg, match));
     });
-    sock.connect(to.port, to.host, () => {
+    // A connect that fails at once (no route: an IPv6 address on a node without IPv6) comes to
+    // this callback as its argument, not as an 'error' event.
+    sock.connect(to.port, to.host, (err?: Error) => {
+      if (err) return finish(socketError(err));
       sock.send(buildQuery(id, READY_QUESTION), (err) => {
         if (err) finish(socketError(err));
       });

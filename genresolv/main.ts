@@ -16,8 +16,9 @@ import { backupPath, restoreOriginal, updateResolvConf } from './resolv-file.js'
 
 const USAGE = `Usage: phalanx-genresolv [--config FILE] [--output PATH] [--restore]
 
-Writes resolv.conf: the phalanx-dns agent's port-53 addresses that answer ready.spartan, or, when
-none does, up to 3 port-53 upstream resolvers; plus "genresolv.search" and "genresolv.options".
+Writes resolv.conf: up to 3 of the phalanx-dns agent's port-53 addresses that answer ready.spartan
+(one IPv6 among them when one answers), or, when none does, up to 3 port-53 upstream resolvers;
+plus "genresolv.search" and "genresolv.options".
 The file is replaced atomically and only when its content changes; the node's original file is
 saved once as PATH.orig.
 
@@ -64,6 +65,7 @@ async function generate(config: Config, path: string, log: Logger): Promise<numb
   const choice = chooseNameservers(checks, config.upstreams);
   const agent = checks.map((r) => ({ address: formatEndpoint(r.endpoint), ok: r.ok, ...(r.ok ? {} : { reason: r.reason }) }));
   for (const note of choice.notes) log.warn(note);
+  if (choice.source !== 'none' && choice.leftOut) log.info(choice.leftOut);
   if (choice.source === 'none') {
     log.error({ path, agent }, `${choice.why}; the old file is kept`);
     return EXIT.notWritten;

@@ -23,7 +23,7 @@ export interface BoundPair {
 export function bindUdp(address: string, port: number): Promise<dgram.Socket> {
   assertLoopback(address);
   return new Promise((resolve, reject) => {
-    const sock = dgram.createSocket('udp4');
+    const sock = dgram.createSocket(net.isIPv6(address) ? 'udp6' : 'udp4');
     sock.once('error', (err) => {
       sock.close();
       reject(err);

@@ -7,8 +7,13 @@ import type { NetworkSet } from './network-set.js';
 /** A query is served, refused (the address is outside the ACL) or turned away (over its rate). */
 export type QueryAdmission = 'serve' | 'acl' | 'rate';
 
-/** A new client TCP connection is accepted, or closed at once because a cap is reached. */
-export type ConnectionAdmission = 'accept' | 'max_connections' | 'per_client';
+/**
+ * A new client TCP connection is accepted; or accepted once the longest-idle connection, of anyone
+ * or of this client, is closed to make room; or closed at once because a cap is reached and no
+ * connection that could make room is idle.
+ */
+export type ConnectionAdmission = 'accept' | 'evict_idle' | 'evict_client_idle' | ConnectionRefusal;
+export type ConnectionRefusal = 'max_connections' | 'per_client';
 
 /** The token bucket: perClientQps tokens a second (0 turns the limit off), burst at most. */
 export type RateLimit = Pick<RateLimitConfig, 'perClientQps' | 'burst'>;
@@ -65,18 +70,34 @@ export class ClientAdmission {
 
   /**
    * Whether a new client TCP connection may stay, given the connections open now in all and from
-   * this client: closed at once past either cap, except that the exempt addresses (the node
-   * itself, where every process connects from) have no per-client cap.
+   * this client and how many of each are idle (none when left out). The exempt addresses (the node
+   * itself, where every process connects from) have no per-client cap. At a cap the longest-idle
+   * connection is closed to make room (RFC 7766 §6.2.3), or else sockets opened and left silent
+   * would hold every slot until the idle timeout; past the per-client cap only one of the client's
+   * own, so no client pushes another out to go beyond its share.
    */
-  admitConnection(address: string, open: { total: number; fromClient: number }, caps: TcpCaps): ConnectionAdmission {
-    if (open.total >= caps.maxConnections) return 'max_connections';
-    if (open.fromClient < caps.maxConnectionsPerClient) return 'accept';
-    const key = clientKey(address);
-    return (this.clients.get(key) ?? this.learn(key)).exempt ? 'accept' : 'per_client';
+  admitConnection(
+    address: string,
+    open: { total: number; fromClient: number; idle?: number; idleFromClient?: number },
+    caps: TcpCaps,
+  ): ConnectionAdmission {
+    const overTotal = open.total >= caps.maxConnections;
+    if (open.fromClient >= caps.maxConnectionsPerClient && !this.isExempt(address)) {
+      // Closing one of its own makes room under both caps.
+      if ((open.idleFromClient ?? 0) > 0) return 'evict_client_idle';
+      return overTotal && (open.idle ?? 0) === 0 ? 'max_connections' : 'per_client';
+    }
+    if (!overTotal) return 'accept';
+    return (open.idle ?? 0) > 0 ? 'evict_idle' : 'max_connections';
   }
 
   get size(): number {
     return this.clients.size;
+  }
+
+  private isExempt(address: string): boolean {
+    const key = clientKey(address);
+    return (this.clients.get(key) ?? this.learn(key)).exempt;
   }
 
   private learn(key: string): Client {

@@ -73,6 +73,15 @@ export class AnswerCache {
     return { msg, scan: e.scan, expiring: (e.expiresAt - now) * 10 < e.expiresAt - e.storedAt };
   }
 
+  /**
+   * When the entry was stored and when it expires, without touching its place in the LRU order or
+   * removing it: what /v1/explain shows, before its own query asks like any client's.
+   */
+  peek(key: string, now: number): { storedAt: number; expiresAt: number } | undefined {
+    const e = this.entries.get(key);
+    return e && now < e.expiresAt ? { storedAt: e.storedAt, expiresAt: e.expiresAt } : undefined;
+  }
+
   clear(): void {
     this.entries.clear();
   }

@@ -109,6 +109,16 @@ export class StaleStore {
     return { msg: copyWithTtls(e, () => ttlSec), scan: e.scan, expiredSec: Math.max(0, Math.floor((now - e.expiresAt) / 1000)) };
   }
 
+  /**
+   * When the entry was stored, when its TTL ran out and until when it may be served, without
+   * touching its place in the LRU order or removing it (for /v1/explain).
+   */
+  peek(key: string, now: number): { storedAt: number; expiresAt: number; servableUntil: number } | undefined {
+    const e = this.entries.get(key);
+    if (!e || this.tooOld(e, now)) return undefined;
+    return { storedAt: e.storedAt, expiresAt: e.expiresAt, servableUntil: e.expiresAt + this.limits.maxStaleSec * 1000 };
+  }
+
   private tooOld(e: Entry, now: number): boolean {
     return now - e.expiresAt > this.limits.maxStaleSec * 1000;
   }

@@ -1,6 +1,7 @@
 // What each discovery source returns, checked before it can replace a good master list.
 // Pure: every kind of garbage becomes a DiscoveryError that says what was wrong.
 import { isIP } from 'node:net';
+import { parseEndpoint } from '../../common/config/endpoint.js';
 
 export interface DiscoveredCluster {
   /** Master IPs, leader first when known. */
@@ -17,13 +18,20 @@ export class DiscoveryError extends Error {
   }
 }
 
+/** An IP literal in one spelling per address (RFC 5952 for IPv6), so a list holds each once; else undefined. */
+function canonicalIp(text: string): string | undefined {
+  const ip = text.trim();
+  const family = isIP(ip);
+  if (family === 0) return undefined;
+  return family === 4 ? ip : parseEndpoint(`[${ip}]`, 1)?.host;
+}
+
 function ipList(items: unknown[], what: string): string[] {
   const out: string[] = [];
   items.forEach((item, i) => {
-    if (typeof item !== 'string' || isIP(item.trim()) === 0) {
-      throw new DiscoveryError(`${what}[${i}] is ${JSON.stringify(item)}, not an IP address`);
-    }
-    if (!out.includes(item.trim())) out.push(item.trim());
+    const ip = typeof item === 'string' ? canonicalIp(item) : undefined;
+    if (ip === undefined) throw new DiscoveryError(`${what}[${i}] is ${JSON.stringify(item)}, not an IP address`);
+    if (!out.includes(ip)) out.push(ip);
   });
   if (out.length === 0) throw new DiscoveryError(`${what} is empty`);
   return out;
@@ -54,7 +62,7 @@ export function parseExhibitorStatus(text: string): DiscoveredCluster {
     'the Exhibitor server list hostname',
   );
   const leaderEntry = raw.find((s) => typeof s === 'object' && s !== null && (s as { isLeader?: unknown }).isLeader === true);
-  const leader = leaderEntry ? String((leaderEntry as { hostname: string }).hostname).trim() : undefined;
+  const leader = leaderEntry ? canonicalIp(String((leaderEntry as { hostname: string }).hostname)) : undefined;
   // Masters and ZooKeepers are the same hosts in a DC/OS cluster.
   return { masters: hosts, leader, zookeepers: hosts };
 }
@@ -70,7 +78,8 @@ export function parseMasterInfo(text: string): string {
   const address = (raw as { address?: { ip?: unknown; hostname?: unknown } } | null)?.address;
   const hostname = (raw as { hostname?: unknown } | null)?.hostname;
   for (const candidate of [address?.ip, address?.hostname, hostname]) {
-    if (typeof candidate === 'string' && isIP(candidate) !== 0) return candidate;
+    const ip = typeof candidate === 'string' ? canonicalIp(candidate) : undefined;
+    if (ip !== undefined) return ip;
   }
   throw new DiscoveryError(`MasterInfo has no IP address (address.ip ${JSON.stringify(address?.ip)})`);
 }
@@ -82,19 +91,19 @@ export function masterSequence(child: string): number | undefined {
 }
 
 /**
- * ZooKeeper 3.5+'s /zookeeper/config: lines "server.1=10.0.0.1:2888:3888:participant;0.0.0.0:2181".
- * Returns the server hosts in id order (IP literals only); observers are left out.
+ * ZooKeeper 3.5+'s /zookeeper/config: lines "server.1=10.0.0.1:2888:3888:participant;0.0.0.0:2181",
+ * an IPv6 server in brackets ("server.2=[fd00::2]:2888:3888:participant;…"). Returns the server
+ * hosts in id order (IP literals only); observers are left out.
  */
 export function parseZooKeeperConfig(text: string): string[] {
   const servers: Array<{ id: number; host: string }> = [];
   for (const line of text.split('\n')) {
-    const m = /^server\.(\d+)=([^;]+)/.exec(line.trim());
+    const m = /^server\.(\d+)=(?:\[([^\]]+)\]|([^:;]+))((?::[^:;]*)*)/.exec(line.trim());
     if (!m) continue;
-    const parts = m[2].split(':');
-    const role = parts[3];
-    let host = parts[0];
-    if (host.startsWith('[')) host = m[2].slice(1, m[2].indexOf(']'));
-    if (role === 'observer' || isIP(host) === 0) continue;
+    // After the host: ":quorumPort:electionPort[:role]".
+    const role = m[4].split(':')[3];
+    const host = canonicalIp(m[2] ?? m[3]);
+    if (role === 'observer' || host === undefined) continue;
     servers.push({ id: Number(m[1]), host });
   }
   return servers.sort((a, b) => a.id - b.id).map((s) => s.host);

@@ -2,7 +2,7 @@
 // MasterInfo JSON; the lowest sequence is the leader. The children are watched (a ZooKeeper
 // watch fires once, so it is re-armed on every read) and also re-read every refreshMs in case a
 // watch was lost. Session expiry gets a new session; disconnection keeps the last list.
-import zookeeper, { type Client, type Exception } from 'node-zookeeper-client';
+import zookeeper, { type Client, type Exception, type Option } from 'node-zookeeper-client';
 import { type Endpoint, formatEndpoint } from '../../common/config/endpoint.js';
 import { type DiscoveredCluster, DiscoveryError, masterSequence, parseMasterInfo, parseZooKeeperConfig } from './parse.js';
 import type { MasterSourceRunner, SourceEvents } from './source.js';
@@ -29,6 +29,29 @@ function zkError(err: Error | Exception, what: string): DiscoveryError {
   return new DiscoveryError(`${what}: ${(err as Error).message ?? String(err)}`);
 }
 
+const IPV6_PLACEHOLDER = /^ipv6-host-(\d+)$/;
+
+/**
+ * A client for `hosts`, IPv4 or IPv6. node-zookeeper-client splits each "host:port" of its connect
+ * string at every colon, which garbles "[fd00::1]:2181"; so an IPv6 host goes in as a placeholder
+ * name and is put back into the client's parsed server list, whose {host, port} entries go to
+ * net.connect as they are. Throws when that list is not where node-zookeeper-client 1.x keeps it.
+ */
+export function createZooKeeperClient(hosts: Endpoint[], options: Partial<Option>): Client {
+  const connectString = hosts.map((h, i) => (h.family === 6 ? `ipv6-host-${i}:${h.port}` : formatEndpoint(h))).join(',');
+  const client = zookeeper.createClient(connectString, options);
+  if (hosts.every((h) => h.family === 4)) return client;
+  const servers = (client as unknown as { connectionManager?: { servers?: unknown } }).connectionManager?.servers;
+  if (!Array.isArray(servers)) {
+    throw new Error('this node-zookeeper-client keeps its server list elsewhere: it cannot be given IPv6 ZooKeeper hosts');
+  }
+  for (const server of servers as Array<{ host: string }>) {
+    const m = IPV6_PLACEHOLDER.exec(server.host);
+    if (m) server.host = hosts[Number(m[1])].host;
+  }
+  return client;
+}
+
 export class ZooKeeperSource implements MasterSourceRunner {
   private client: Client | undefined;
   private events: SourceEvents | undefined;
@@ -52,8 +75,7 @@ export class ZooKeeperSource implements MasterSourceRunner {
   }
 
   private connect(): void {
-    const connectString = this.opts.hosts.map(formatEndpoint).join(',');
-    const client = zookeeper.createClient(connectString, { sessionTimeout: this.opts.sessionTimeoutMs, spinDelay: 1000, retries: 0 });
+    const client = createZooKeeperClient(this.opts.hosts, { sessionTimeout: this.opts.sessionTimeoutMs, spinDelay: 1000, retries: 0 });
     this.client = client;
     this.watchArmed = false;
     if (this.opts.auth) client.addAuthInfo('digest', Buffer.from(this.opts.auth));

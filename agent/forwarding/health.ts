@@ -19,6 +19,8 @@ export class ServerHealth {
   successes = 0;
   failures = 0;
   lastFailure: string | undefined;
+  /** When it last failed (ms since the epoch), for `phalanx-dns status`. */
+  lastFailureAt: number | undefined;
 
   constructor(private readonly cfg: HealthConfig) {}
 
@@ -66,6 +68,7 @@ export class ServerHealth {
   recordFailure(reason: string, now: number): Transition {
     this.failures++;
     this.lastFailure = reason;
+    this.lastFailureAt = now;
     this.score = this.failureScore(now) + 1;
     this.scoreAt = now;
     this.consecutiveFailures++;

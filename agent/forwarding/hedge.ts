@@ -14,7 +14,7 @@ export interface HedgeLimits {
 }
 
 /** What hedging needs of a server group. */
-export type HedgeGroup = Pick<ServerGroup, 'choose' | 'ask' | 'hedged' | 'clock'>;
+export type HedgeGroup = Pick<ServerGroup, 'choose' | 'ask' | 'mayHedge' | 'clock'>;
 /** What hedging needs of a server: its health (the hedge delay, the late count). */
 type HedgeServer = Pick<Server, 'health'>;
 
@@ -79,8 +79,8 @@ class Hedge {
       // Late: queries in the meantime start with the punctual servers.
       late = true;
       server.health.late++;
-      this.group.hedged();
-      this.next();
+      // Over the budget the query keeps waiting on this server (and moves on if it fails).
+      if (this.group.mayHedge()) this.next();
     };
     this.timer = clock.setTimeout(
       // Once more round the event loop first: after a pause of the agent's own (a collection),

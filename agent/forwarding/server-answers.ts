@@ -28,7 +28,7 @@ export interface ForwardedQuestion {
 }
 
 type AnswerMetrics = Pick<Metrics, 'cacheLookups' | 'prefetches' | 'coalesced'>;
-type Group = HedgeGroup & { labels: { zone: string } };
+type Group = HedgeGroup & { labels: { zone: string }; changedAt: number };
 
 export class ServerAnswers {
   private readonly inFlight = new Coalescer<Reply | undefined>();
@@ -58,12 +58,12 @@ export class ServerAnswers {
   }
 
   /**
-   * The exchange for this question: the one in flight when it is younger than hedge.maxMs (a
-   * healthy server has answered by then), else a new one, so that a question asked after the
-   * servers came back does not wait on a request to a server that was down.
+   * The exchange for this question: the one in flight, unless it started before the group last
+   * changed (a server answering again, new servers), so that a question asked once the masters
+   * are back asks them instead of waiting on requests to servers that were not answering.
    */
   private share(fq: ForwardedQuestion, group: Group, stores: AnswerStores) {
-    return this.inFlight.run(fq.key, () => this.ask(fq, group, stores), this.clock.now(), stores.config.hedge.maxMs);
+    return this.inFlight.run(fq.key, () => this.ask(fq, group, stores), this.clock.now(), group.changedAt);
   }
 
   /** Exchanges in flight: questions waiting on servers, each counted once however many clients share it. */

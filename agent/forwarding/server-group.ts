@@ -18,6 +18,7 @@ import {
   rcodeFailure,
 } from './exchange.js';
 import { type Clock, type Timer, systemClock } from './clock.js';
+import { HedgeBudget } from './hedge-budget.js';
 import { ServerHealth, type Transition } from './health.js';
 import { type Fanout, chooseServers } from './policy.js';
 
@@ -83,6 +84,12 @@ export class ServerGroup {
   /** The group's metric labels (its name as `zone`), one object for every query. */
   readonly labels: { zone: string };
   readonly clock: Clock;
+  /**
+   * When the group last learned something that an exchange in flight could not know: a server
+   * answering again, or new servers. Questions asked after it do not join older exchanges.
+   */
+  changedAt = 0;
+  private readonly hedgeBudget = new HedgeBudget();
   private readonly random: () => number;
   private readonly send: SendRequest;
 
@@ -117,6 +124,7 @@ export class ServerGroup {
       this.opts.metrics.serverUp.remove(this.opts.name, s.address);
     }
     const added = next.filter((s) => !old.has(s.address));
+    if (added.length > 0) this.changedAt = this.clock.now();
     for (const s of added) this.opts.metrics.serverUp.set({ group: this.opts.name, upstream_address: s.address }, 1);
     this.list = next;
     return { added: added.map((s) => s.address), removed: removed.map((s) => s.address) };
@@ -126,9 +134,14 @@ export class ServerGroup {
     return chooseServers(this.list, fanout, this.random);
   }
 
-  /** A hedge fired: a query went on to the next server. */
-  hedged(): void {
+  /** Whether a query that waited its hedge delay may go on to the next server now (the hedge budget). */
+  mayHedge(): boolean {
+    if (!this.hedgeBudget.spend()) {
+      this.opts.metrics.hedgesOverBudget.inc(this.labels);
+      return false;
+    }
     this.opts.metrics.hedges.inc(this.labels);
+    return true;
   }
 
   /**
@@ -140,6 +153,7 @@ export class ServerGroup {
     const { metrics } = this.opts;
     server.onMismatch ??= (reason) => metrics.mismatchedReplies.inc({ upstream_address: server.address, reason });
     metrics.serverRequests.inc(server.addressLabel);
+    this.hedgeBudget.earn();
     let reply: Reply;
     try {
       reply = await this.send(server, q, deadline, race);
@@ -169,6 +183,7 @@ export class ServerGroup {
     if (!t || this.closed) return;
     const { log, metrics, name } = this.opts;
     metrics.serverUp.set({ group: name, upstream_address: server.address }, t === 'up' ? 1 : 0);
+    if (t === 'up') this.changedAt = this.clock.now();
     if (t === 'down') {
       // Queries go to the others while it is probed in the background.
       log.warn(

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { type Config, describeConfig } from '../../common/config/schema.js';
 import { VERSION } from '../../common/version.js';
 import type { AgentDescription } from './enumerate.js';
+import { type Explanation, queryType } from './explain.js';
 import { isValidQueryName, lookup } from './lookup.js';
 import { hostEntries, recordEntries, serviceEntries } from './records.js';
 
@@ -28,6 +29,8 @@ export interface AgentView {
   ready(): Promise<{ ok: boolean; reason?: string }>;
   /** The Prometheus text and its content type. */
   metrics(): Promise<{ text: string; contentType: string }>;
+  /** What the agent does with one question and why, then its answer (explain.ts). */
+  explain(name: string, qtype: number): Promise<Explanation>;
 }
 
 type Handler = (agent: AgentView, param: string) => Promise<ApiResponse>;
@@ -43,6 +46,8 @@ const ROUTES: Array<{ pattern: RegExp; handler: Handler }> = [
   { pattern: /^\/v1\/records$/, handler: async (agent) => json(200, recordEntries(agent.describe().localZones.flatMap((z) => z.records))) },
   { pattern: /^\/v1\/enumerate$/, handler: async (agent) => json(200, agent.describe()) },
   { pattern: /^\/v1\/metrics$/, handler: metrics },
+  // The name, then optionally the type: /v1/explain/nginx.marathon.mesos/SRV.
+  { pattern: /^\/v1\/explain\/([^/]*(?:\/[^/]*)?)$/, handler: explainQuestion },
   { pattern: /^\/healthz$/, handler: healthz },
 ];
 
@@ -70,6 +75,15 @@ async function services(agent: AgentView, raw: string): Promise<ApiResponse> {
   if (!name) return error(400, BAD_NAME);
   const r = await lookup(agent, name, 'SRV');
   return json(200, serviceEntries(name, r.answers, r.additionals));
+}
+
+async function explainQuestion(agent: AgentView, raw: string): Promise<ApiResponse> {
+  const [rawName, rawType = 'A'] = raw.split('/');
+  const name = nameParam(rawName);
+  if (!name) return error(400, BAD_NAME);
+  const qtype = queryType(rawType);
+  if (qtype === undefined) return error(400, `not a record type: "${rawType}"; expected a mnemonic such as A, AAAA, SRV or TXT`);
+  return json(200, await agent.explain(name, qtype));
 }
 
 async function metrics(agent: AgentView): Promise<ApiResponse> {

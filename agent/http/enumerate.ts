@@ -25,6 +25,7 @@ function servers(group: ServerGroup, now: number) {
     failures: srv.health.failures,
     consecutiveFailures: srv.health.consecutiveFailures,
     lastFailure: srv.health.lastFailure ?? null,
+    lastFailureAt: srv.health.lastFailureAt === undefined ? null : new Date(srv.health.lastFailureAt).toISOString(),
   }));
 }
 

@@ -1,28 +1,27 @@
 // DNS over TCP per RFC 7766: two-byte length framing, several queries per connection handled
 // concurrently and answered as each completes (pipelining), an idle timeout, a deadline for each
 // message once it has begun, and caps on connections, in all and per client address, so a flood
-// of idle or trickling sockets cannot exhaust the agent (a dcos-dns incident).
+// of idle or trickling sockets cannot exhaust the agent (a dcos-dns incident). At a cap the
+// longest-idle connection makes room for the new one (RFC 7766 §6.2.3).
 import net from 'node:net';
 import type { Logger } from 'pino';
-import { type ClientAdmission, clientKey } from '../admission/client-admission.js';
+import { type ClientAdmission, type ConnectionRefusal, clientKey } from '../admission/client-admission.js';
 import { type Endpoint, formatEndpoint } from '../../common/config/endpoint.js';
 import type { TcpConfig } from '../../common/config/schema.js';
 import type { Metrics } from '../metrics.js';
 import { FrameReader, frameMessage } from '../../common/dns/framing.js';
 import type { Resolver } from '../resolver.js';
+import type { ConnectionTable } from './connection-table.js';
 
 /** Queries one connection may have outstanding before we stop reading from it. */
 const MAX_PIPELINED = 64;
 
 export class TcpListener {
   private server: net.Server | undefined;
-  /** Open connections, each with the function that closes it once its answers are out. */
-  private readonly conns = new Map<net.Socket, () => void>();
-  /** Open connections per client address. */
-  private readonly perClient = new Map<string, number>();
-
   constructor(
     readonly endpoint: Endpoint,
+    /** Every TCP listener's client connections: the caps count them all, whatever the address. */
+    private readonly conns: ConnectionTable,
     private readonly resolver: Resolver,
     /** The limits and the admission in effect now (a reload replaces both). */
     private readonly limits: () => TcpConfig,
@@ -52,14 +51,17 @@ export class TcpListener {
       return;
     }
     const client = clientKey(sock.remoteAddress);
-    const open = this.perClient.get(client) ?? 0;
-    const admission = this.admission().admitConnection(client, { total: this.conns.size, fromClient: open }, limits);
-    if (admission !== 'accept') {
-      this.metrics.tcpRejected.inc({ reason: admission });
-      sock.destroy();
+    const mine = this.conns.client(client);
+    const admission = this.admission().admitConnection(
+      client,
+      { total: this.conns.size, fromClient: mine?.open ?? 0, idle: this.conns.idleCount, idleFromClient: mine?.idle.size ?? 0 },
+      limits,
+    );
+    if (admission === 'max_connections' || admission === 'per_client') {
+      this.refuse(sock, admission);
       return;
     }
-    this.perClient.set(client, open + 1);
+    if (admission !== 'accept') this.evict(this.conns.longestIdle(admission === 'evict_client_idle' ? client : undefined)!);
     const frames = new FrameReader();
     let outstanding = 0;
     let ended = false;
@@ -83,7 +85,10 @@ export class TcpListener {
     const maybeClose = () => {
       if (ended && outstanding === 0) sock.end();
     };
-    this.conns.set(sock, () => {
+    // Called after each read and each answer written: an answer still in the socket's buffer is
+    // owed to the client, so the connection is not idle until it has gone.
+    const settle = () => this.conns.setIdle(sock, outstanding === 0 && !frames.partial && sock.writableLength === 0);
+    this.conns.add(sock, client, this, () => {
       ended = true;
       sock.pause();
       maybeClose();
@@ -104,7 +109,7 @@ export class TcpListener {
         if (outstanding >= MAX_PIPELINED || ended) sock.pause();
         Promise.resolve(this.resolver.resolve(msg, 'tcp', client))
           .then((reply) => {
-            if (reply && !sock.destroyed) sock.write(frameMessage(reply));
+            if (reply && !sock.destroyed) sock.write(frameMessage(reply), settle);
           })
           .catch((err) => this.log.error({ err, client: sock.remoteAddress }, 'query failed unexpectedly; no reply sent'))
           .finally(() => {
@@ -113,10 +118,12 @@ export class TcpListener {
               sock.resume();
               watchPartial(false);
             }
+            settle();
             maybeClose();
           });
       }
       watchPartial(msgs.length > 0);
+      settle();
     });
     sock.on('end', () => {
       ended = true;
@@ -125,23 +132,35 @@ export class TcpListener {
     sock.on('error', () => sock.destroy());
     sock.on('close', () => {
       clearTimeout(deadline);
-      this.conns.delete(sock);
-      const left = this.perClient.get(client)! - 1;
-      if (left === 0) this.perClient.delete(client);
-      else this.perClient.set(client, left);
-      this.metrics.tcpConnections.dec();
+      this.forget(sock);
     });
+  }
+
+  private refuse(sock: net.Socket, reason: ConnectionRefusal): void {
+    this.metrics.tcpRejected.inc({ reason });
+    sock.destroy();
+  }
+
+  /** Closes an idle connection to make room; its slot is free at once, not at its 'close'. */
+  private evict(sock: net.Socket): void {
+    this.forget(sock);
+    this.metrics.tcpClosed.inc({ reason: 'evicted' });
+    sock.destroy();
+  }
+
+  private forget(sock: net.Socket): void {
+    if (this.conns.remove(sock)) this.metrics.tcpConnections.dec();
   }
 
   /** Stops accepting; open connections get their outstanding answers (for at most maxWaitMs), then close. */
   close(maxWaitMs = 0): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    for (const finish of this.conns.values()) finish();
+    for (const finish of this.conns.finishers(this)) finish();
     return new Promise((resolve) => {
       if (!server) return resolve();
       const force = setTimeout(() => {
-        for (const c of this.conns.keys()) c.destroy();
+        for (const c of this.conns.sockets(this)) c.destroy();
       }, maxWaitMs);
       force.unref();
       server.close(() => {

@@ -22,7 +22,9 @@ import { type ValueOf, readTable, section, showTable } from './table.js';
 
 export { ConfigError } from './error.js';
 
-export const DEFAULT_LISTEN = ['198.51.100.1:53', '198.51.100.2:53', '198.51.100.3:53'];
+/** The node's IPv6 address on the spartan interface (dcos-net's), beside the three IPv4 ones. */
+export const DEFAULT_IPV6_LISTEN = '[fd01:d::c633:6401]:53';
+export const DEFAULT_LISTEN = ['198.51.100.1:53', '198.51.100.2:53', '198.51.100.3:53', DEFAULT_IPV6_LISTEN];
 export const DEFAULT_RESTART_COMMAND = ['systemctl', 'kill', '--signal', 'SIGKILL', '--kill-who', 'main', 'phalanx-dns.service'];
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -36,7 +38,8 @@ export const CONFIG_TABLE = section(TOP_LEVEL, {
     default: DEFAULT_LISTEN,
     nonEmpty: 'at least one address to listen on',
     meaning:
-      'Addresses to serve, UDP and TCP on each; IPv6 as `"[addr]:port"`. Every one must bind or the agent does not start. ' +
+      'Addresses to serve, UDP and TCP on each; IPv6 as `"[addr]:port"`. Every one must bind or the agent does not start, ' +
+      'except the default IPv6 address on a node without IPv6: it is skipped with a warning that says why. ' +
       'A wildcard (`0.0.0.0`, `[::]`) is accepted with a warning: the `acl` is then what keeps other networks out. Changes need a restart.',
   }),
   upstreams: endpoints({

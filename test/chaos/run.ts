@@ -22,11 +22,12 @@ import { fuzzCase } from './cases/fuzz.js';
 import { propertiesCase } from './cases/properties.js';
 import { spoofCase } from './cases/spoof.js';
 import { tcpAbuseCase } from './cases/tcp-abuse.js';
+import { tcpHoardCase } from './cases/tcp-hoard.js';
 import type { ChaosCase, ChaosContext } from './context.js';
 import { type CaseResult, caseText, newCase, passed, summaryTable, writeResults } from './report.js';
 import { BACKSTOP_MS, RESULTS_JSON, SEED } from './settings.js';
 
-const CASES: ChaosCase[] = [fuzzCase, propertiesCase, spoofCase, floodCase, tcpAbuseCase, faultsCase];
+const CASES: ChaosCase[] = [fuzzCase, propertiesCase, spoofCase, floodCase, tcpAbuseCase, faultsCase, tcpHoardCase];
 const ONLY = (process.env.CHAOS_CASES ?? '')
   .split(',')
   .map((s) => s.trim())

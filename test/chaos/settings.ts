@@ -76,4 +76,19 @@ export const FAULTS_TIMEOUT_MS = 800;
 /** A query with no reply in this long is lost (more than timeoutMs, so a SERVFAIL or stale answer has arrived). */
 export const LOAD_REPLY_TIMEOUT_MS = 3000;
 
+// ---- case 7: TCP hoard ----
+/** Idle connections the node itself opens and holds (fewer when the open-files limit is lower, see cases/tcp-hoard.ts). */
+export const HOARD_CONNS = 1500;
+/** How long they are held while clients resolve over TCP. */
+export const HOARD_SECONDS = 10;
+/**
+ * The case sets tcp.maxConnections to the hoard's size, so the hoard fills it exactly; the idle
+ * timeout outlasts the hold, so only the cap can make room.
+ */
+export const HOARD_IDLE_TIMEOUT_MS = 60_000;
+/** Connections are opened this many at a time, each batch connected before the next. */
+export const HOARD_BATCH = 100;
+/** The hoard and one client are the node (127.0.0.1, exempt); the other client is a neighbour. */
+export const HOARD_NEIGHBOUR = '127.0.0.56';
+
 export const RESULTS_JSON = join(REPO_ROOT, 'test-results/chaos.json');

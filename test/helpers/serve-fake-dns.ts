@@ -1,9 +1,11 @@
 // A fake upstream resolver or Mesos-DNS master as a standalone process, for tests that need one
 // where an in-process server cannot be: inside a network namespace or a booted test node
 // (`ip netns exec NS node serve-fake-dns.js ...`). Serves example.org (www.example.org A
-// 192.0.2.80), or with --zone mesos the marathon app of cluster.ts, on every --listen ip:port,
-// prints one JSON line {"listening": [...]} once all are bound, and exits on SIGTERM or SIGINT.
+// 192.0.2.80), or with --zone mesos the marathon app of cluster.ts, on every --listen ip:port or
+// [::1]:port, prints one JSON line {"listening": [...]} once all are bound, and exits on SIGTERM
+// or SIGINT.
 import { parseArgs } from 'node:util';
+import { parseEndpoint } from '../../common/config/endpoint.js';
 import { UPSTREAM_RECORDS, mesosRecords } from './cluster.js';
 import { FakeDnsServer } from '../../sim/fake-dns.js';
 
@@ -18,12 +20,13 @@ async function main(): Promise<void> {
     throw new Error('usage: serve-fake-dns [--zone example.org|mesos] --listen IP:PORT [--listen IP:PORT ...]');
   }
   const servers: FakeDnsServer[] = [];
-  for (const endpoint of listen) {
-    const colon = endpoint.lastIndexOf(':');
+  for (const text of listen) {
+    const endpoint = parseEndpoint(text);
+    if (!endpoint) throw new Error(`--listen ${text}: not ip:port or [ipv6]:port`);
     servers.push(
       await FakeDnsServer.start({
-        address: endpoint.slice(0, colon),
-        port: Number(endpoint.slice(colon + 1)),
+        address: endpoint.host,
+        port: endpoint.port,
         zone,
         records: zone === 'mesos' ? mesosRecords() : UPSTREAM_RECORDS,
         udpLimit: zone === 'mesos' ? undefined : 'edns',

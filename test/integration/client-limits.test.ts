@@ -1,7 +1,8 @@
 // Who the agent serves and how much: the client ACL (REFUSED outside it, over UDP and TCP), the
-// per-client rate limit (an empty TC reply over UDP, REFUSED over TCP), and the TCP limits (per
-// client connections, a deadline for a message once begun, the idle timeout). The real agent, real
-// dig, queries from different 127.0.0.x source addresses standing in for different clients.
+// per-client rate limit (an empty TC reply over UDP, REFUSED over TCP), and the TCP limits (a
+// deadline for a message once begun, the idle timeout, and the caps on connections, where the
+// longest-idle connection makes room for a new one). The real agent, real dig, queries from
+// different 127.0.0.x source addresses standing in for different clients.
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { networkInterfaces } from 'node:os';
@@ -102,6 +103,23 @@ function askTcp(sock: net.Socket, msg: Buffer): Promise<Buffer> {
   });
 }
 
+/** Sends the rest of `frame`, of which `sent` bytes went before, and reads one framed reply (rejects after 3 s or on close). */
+function askRest(sock: net.Socket, frame: Buffer, sent: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const frames = new FrameReader();
+    const timer = setTimeout(() => reject(new Error('no TCP reply within 3 s')), 3000);
+    sock.once('close', () => reject(new Error('connection closed before the reply')));
+    sock.on('data', (chunk: Buffer) => {
+      const [reply] = frames.push(chunk);
+      if (reply) {
+        clearTimeout(timer);
+        resolve(reply);
+      }
+    });
+    sock.write(frame.subarray(sent));
+  });
+}
+
 /** Sends several framed queries on `sock` in one write; the rcodes of the replies (rejects after 3 s or on close). */
 function askTcpMany(sock: net.Socket, msgs: Buffer[]): Promise<string[]> {
   return new Promise((resolve, reject) => {
@@ -117,6 +135,18 @@ function askTcpMany(sock: net.Socket, msgs: Buffer[]): Promise<string[]> {
     });
     sock.write(Buffer.concat(msgs.map(frameMessage)));
   });
+}
+
+/** Polls until the agent holds `n` client TCP connections (it sees a client's close a moment later); at most 3 s. */
+async function untilConnections(n: number): Promise<void> {
+  for (let i = 0; i < 30 && (await metric('phalanx_dns_tcp_connections')) !== n; i++) await sleep(100);
+  expect(await metric('phalanx_dns_tcp_connections')).toBe(n);
+}
+
+/** Polls until `master` has been asked `name` (so the agent has read the query that asks it); at most 3 s. */
+async function untilAsked(master: Cluster['masters'][number], name: string): Promise<void> {
+  for (let i = 0; i < 30 && !master.queries.some((q) => q.name === name); i++) await sleep(100);
+  expect(master.queries.map((q) => q.name)).toContain(name);
 }
 
 /** Resolves true when `sock` is closed (by the agent) within waitMs, false otherwise. */
@@ -270,20 +300,6 @@ describe('TCP limits', () => {
     await agent?.stop();
   });
 
-  test('a client past tcp.maxConnectionsPerClient has its new connection closed at once; its others and other clients still work', async () => {
-    const before = await metric('phalanx_dns_tcp_connections_rejected_total', { reason: 'per_client' });
-    open.push(await connectFrom('127.0.0.4'), await connectFrom('127.0.0.4'));
-    const third = await connectFrom('127.0.0.4');
-    open.push(third);
-    expect(await closedWithin(third, 2000)).toBe(true);
-    expect((await metric('phalanx_dns_tcp_connections_rejected_total', { reason: 'per_client' })) - before).toBe(1);
-    for (const s of open.slice(0, 2)) expect(dnsPacket.decode(await askTcp(s, query(1))).answers![0]).toMatchObject({ data: '127.0.0.1' });
-    // Another client is not affected, nor is one on the exempt list, however many it opens.
-    expect((await dig(HOST, cluster.listenPort, 'ready.spartan', 'A', ['+tcp', '-b', '127.0.0.5'])).answers[0].data).toBe('127.0.0.1');
-    for (let i = 0; i < 4; i++) open.push(await connectFrom('127.0.0.2'));
-    for (const s of open.slice(3)) expect(dnsPacket.decode(await askTcp(s, query(2))).answers![0]).toMatchObject({ data: '127.0.0.1' });
-  });
-
   test('a message begun but not finished within tcp.queryTimeoutMs closes the connection', async () => {
     const before = await metric('phalanx_dns_tcp_connections_closed_total', { reason: 'query_timeout' });
     const s = await connectFrom('127.0.0.6');
@@ -334,5 +350,170 @@ describe('TCP limits', () => {
     open.push(s);
     expect(await closedWithin(s, 5000)).toBe(true);
     expect((await metric('phalanx_dns_tcp_connections_closed_total', { reason: 'idle' })) - before).toBe(1);
+  });
+});
+
+describe('TCP slots under pressure: the longest-idle connection makes room (RFC 7766 §6.2.3)', () => {
+  const CAP = 20;
+  let agent: AgentProcess;
+  const open: net.Socket[] = [];
+  /** Indexes into `open` of the connections the agent closed. */
+  const closed = new Set<number>();
+  const hold = (s: net.Socket): net.Socket => {
+    const i = open.push(s) - 1;
+    s.once('close', () => closed.add(i));
+    return s;
+  };
+  beforeAll(async () => {
+    agent = await AgentProcess.start(
+      cluster.config({
+        // Timeouts far longer than a test, so only the caps close connections here.
+        tcp: { maxConnections: CAP, maxConnectionsPerClient: 2, idleTimeoutMs: 30_000, queryTimeoutMs: 30_000 },
+        // A query to a silent master stays outstanding this long.
+        timeoutMs: 5000,
+        rateLimit: { exempt: ['127.0.0.1', '127.0.0.2'] },
+      }),
+    );
+  });
+  afterEach(async () => {
+    // Our own closes are not the agent's. A reset, not a FIN: after a FIN the agent still owes the
+    // answers to the queries outstanding, and keeps the connection until they are out.
+    for (const s of open) s.removeAllListeners('close');
+    for (const s of open.splice(0)) s.resetAndDestroy();
+    closed.clear();
+    cluster.reset();
+    await untilConnections(0);
+  });
+  afterAll(async () => {
+    await agent?.stop();
+  });
+
+  test('at tcp.maxConnections, all idle and from the node itself (exempt), dig +tcp is answered and the longest-idle connection closed', async () => {
+    const evictedBefore = await metric('phalanx_dns_tcp_connections_closed_total', { reason: 'evicted' });
+    const rejectedBefore = await metric('phalanx_dns_tcp_connections_rejected_total');
+    for (let i = 0; i < CAP; i++) hold(await connectFrom(HOST));
+    // Activity on the first makes it the most recent: the second is now idle longest.
+    expect(dnsPacket.decode(await askTcp(open[0], query(1))).answers![0]).toMatchObject({ data: '127.0.0.1' });
+    await untilConnections(CAP);
+
+    for (const victim of [1, 2]) {
+      const r = await dig(HOST, cluster.listenPort, 'nginx.marathon.mesos', 'A', ['+tcp']);
+      expect(r.answers.map((a) => a.data).sort()).toEqual(NGINX_IPS);
+      expect(await closedWithin(open[victim], 1000)).toBe(true);
+      // dig's connection gone, the cap is filled again by a connection younger than all the others.
+      await untilConnections(CAP - 1);
+      hold(await connectFrom(HOST));
+    }
+    await sleep(200);
+    expect([...closed].sort((x, y) => x - y)).toEqual([1, 2]);
+    expect((await metric('phalanx_dns_tcp_connections_closed_total', { reason: 'evicted' })) - evictedBefore).toBe(2);
+    expect((await metric('phalanx_dns_tcp_connections_rejected_total')) - rejectedBefore).toBe(0);
+  });
+
+  test('at tcp.maxConnections with none idle (a query outstanding or a message half sent), a new connection is closed at once; one that turns idle makes room', async () => {
+    cluster.masters[0].setBehaviour({ kind: 'silent' });
+    const evictedBefore = await metric('phalanx_dns_tcp_connections_closed_total', { reason: 'evicted' });
+    const rejectedBefore = await metric('phalanx_dns_tcp_connections_rejected_total', { reason: 'max_connections' });
+    const halfSent = frameMessage(query(2));
+    let answers = 0;
+    for (let i = 0; i < CAP; i++) {
+      const s = hold(await connectFrom(HOST));
+      if (i % 2 === 0) {
+        s.on('data', () => answers++);
+        s.write(frameMessage(query(100 + i, `pending-${i}.marathon.mesos`)));
+      } else {
+        s.write(halfSent.subarray(0, 9));
+      }
+    }
+    await untilConnections(CAP);
+    for (let i = 0; i < CAP; i += 2) await untilAsked(cluster.masters[0], `pending-${i}.marathon.mesos`);
+
+    const late = hold(await connectFrom(HOST));
+    expect(await closedWithin(late, 2000)).toBe(true);
+    expect((await metric('phalanx_dns_tcp_connections_rejected_total', { reason: 'max_connections' })) - rejectedBefore).toBe(1);
+
+    // The rest of one half-sent message: a local name, answered at once, and that connection is idle.
+    expect(dnsPacket.decode(await askRest(open[1], halfSent, 9)).answers![0]).toMatchObject({ data: '127.0.0.1' });
+    const next = hold(await connectFrom(HOST));
+    expect(await closedWithin(open[1], 1000)).toBe(true);
+    expect(await closedWithin(next, 300)).toBe(false);
+    expect([...closed].sort((x, y) => x - y)).toEqual([1, CAP]);
+    expect(answers).toBe(0); // every query to the silent master still outstanding, its connection open
+    expect((await metric('phalanx_dns_tcp_connections_closed_total', { reason: 'evicted' })) - evictedBefore).toBe(1);
+  });
+
+  test("past tcp.maxConnectionsPerClient a client's own longest-idle connection makes room; with none idle the new one is closed at once; other clients are not affected", async () => {
+    const client = '127.0.0.5';
+    const evictedBefore = await metric('phalanx_dns_tcp_connections_closed_total', { reason: 'evicted' });
+    const rejectedBefore = await metric('phalanx_dns_tcp_connections_rejected_total', { reason: 'per_client' });
+    // Another client's idle connection, idle longer than any of this client's: it is not the one closed.
+    const other = hold(await connectFrom('127.0.0.6'));
+    const [a, b] = [hold(await connectFrom(client)), hold(await connectFrom(client))];
+    // Activity on a: b is now the client's longest idle.
+    expect(dnsPacket.decode(await askTcp(a, query(1))).answers![0]).toMatchObject({ data: '127.0.0.1' });
+
+    const r = await dig(HOST, cluster.listenPort, 'ready.spartan', 'A', ['+tcp', '-b', client]);
+    expect(r.answers[0].data).toBe('127.0.0.1');
+    expect(await closedWithin(b, 1000)).toBe(true);
+    expect((await metric('phalanx_dns_tcp_connections_closed_total', { reason: 'evicted' })) - evictedBefore).toBe(1);
+
+    // Now both of its connections have a query outstanding: nothing of its own to close.
+    await untilConnections(2); // a and the other client's
+    cluster.masters[0].setBehaviour({ kind: 'silent' });
+    const c = hold(await connectFrom(client));
+    a.write(frameMessage(query(2, 'pending-a.marathon.mesos')));
+    c.write(frameMessage(query(3, 'pending-c.marathon.mesos')));
+    await untilAsked(cluster.masters[0], 'pending-a.marathon.mesos');
+    await untilAsked(cluster.masters[0], 'pending-c.marathon.mesos');
+    const d = hold(await connectFrom(client));
+    expect(await closedWithin(d, 2000)).toBe(true);
+    expect((await metric('phalanx_dns_tcp_connections_rejected_total', { reason: 'per_client' })) - rejectedBefore).toBe(1);
+    expect([a, c, other].map((s) => s.destroyed)).toEqual([false, false, false]);
+
+    // Another client is not affected, nor is one on the exempt list, however many it opens.
+    cluster.reset();
+    expect((await dig(HOST, cluster.listenPort, 'ready.spartan', 'A', ['+tcp', '-b', '127.0.0.7'])).answers[0].data).toBe('127.0.0.1');
+    const exempt: net.Socket[] = [];
+    for (let i = 0; i < 4; i++) exempt.push(hold(await connectFrom('127.0.0.2')));
+    for (const s of exempt) expect(dnsPacket.decode(await askTcp(s, query(4))).answers![0]).toMatchObject({ data: '127.0.0.1' });
+    expect([...closed]).toEqual([open.indexOf(b), open.indexOf(d)]);
+    expect((await metric('phalanx_dns_tcp_connections_closed_total', { reason: 'evicted' })) - evictedBefore).toBe(1);
+  });
+});
+
+describe('the TCP caps count the connections on every listen address', () => {
+  const SECOND = '127.0.0.3';
+  let agent: AgentProcess;
+  const open: net.Socket[] = [];
+  beforeAll(async () => {
+    agent = await AgentProcess.start(
+      cluster.config({
+        listen: [`${HOST}:${cluster.listenPort}`, `${SECOND}:${cluster.listenPort}`],
+        tcp: { maxConnections: 4, maxConnectionsPerClient: 100, idleTimeoutMs: 30_000, queryTimeoutMs: 30_000 },
+        timeoutMs: 5000,
+      }),
+    );
+  });
+  afterAll(async () => {
+    for (const s of open.splice(0)) s.resetAndDestroy();
+    cluster.reset();
+    await agent?.stop();
+  });
+
+  test('four busy connections on one address fill tcp.maxConnections 4 for the other too', async () => {
+    cluster.masters[0].setBehaviour({ kind: 'silent' });
+    const rejectedBefore = await metric('phalanx_dns_tcp_connections_rejected_total', { reason: 'max_connections' });
+    for (let i = 0; i < 4; i++) {
+      const s = await connectFrom(HOST);
+      open.push(s);
+      s.write(frameMessage(query(200 + i, `busy-${i}.marathon.mesos`)));
+      await untilAsked(cluster.masters[0], `busy-${i}.marathon.mesos`);
+    }
+    // Per listener, the second address would have had four slots of its own.
+    const other = net.connect({ host: SECOND, port: cluster.listenPort });
+    other.on('error', () => {});
+    open.push(other);
+    expect(await closedWithin(other, 2000)).toBe(true);
+    expect((await metric('phalanx_dns_tcp_connections_rejected_total', { reason: 'max_connections' })) - rejectedBefore).toBe(1);
   });
 });

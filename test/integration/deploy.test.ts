@@ -18,7 +18,9 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { formatEndpoint } from '../../common/config/endpoint.js';
 import { loadConfig } from '../../common/config/load.js';
+import { DEFAULT_LISTEN } from '../../common/config/schema.js';
 import { REPO_ROOT } from '../helpers/agent-process.js';
 import { agentLaunch, shebangLaunch } from '../helpers/agent-launch.js';
 import { runToCompletion } from '../helpers/logged-process.js';
@@ -57,7 +59,7 @@ function unit(name: string): string[] {
 describe('the example config', () => {
   test('is valid and keeps the defaults the units rely on', () => {
     const c = loadConfig(join(DEPLOY, 'config.example.json'));
-    expect(c.listen.map((e) => `${e.host}:${e.port}`)).toEqual(['198.51.100.1:53', '198.51.100.2:53', '198.51.100.3:53']);
+    expect(c.listen.map(formatEndpoint)).toEqual(DEFAULT_LISTEN);
     expect(c.watchdog.restartCommand).toEqual(['systemctl', 'kill', '--signal', 'SIGKILL', '--kill-who', 'main', 'phalanx-dns.service']);
     expect(c.genresolv.path).toBe('/etc/resolv.conf');
     expect(c.upstreams.length).toBeGreaterThan(0);
@@ -91,7 +93,9 @@ describe('the systemd units', () => {
   test("the sockets: the example config's listen addresses, UDP and TCP, after the interface is up", () => {
     const u = unit('phalanx-dns.socket');
     expect(u).toContain('ExecStartPre=/usr/lib/phalanx-dns/deploy/spartan-interface.sh up');
-    const listen = loadConfig(join(DEPLOY, 'config.example.json')).listen.map((e) => `${e.host}:${e.port}`);
+    // A node with IPv6 disabled has no fd01:d::c633:6401: without it the whole unit would fail.
+    expect(u).toContain('FreeBind=yes');
+    const listen = loadConfig(join(DEPLOY, 'config.example.json')).listen.map(formatEndpoint);
     expect(u.filter((l) => l.startsWith('ListenDatagram=')).map((l) => l.slice('ListenDatagram='.length))).toEqual(listen);
     expect(u.filter((l) => l.startsWith('ListenStream=')).map((l) => l.slice('ListenStream='.length))).toEqual(listen);
   });

@@ -16,7 +16,11 @@ import { NGINX_IPS } from '../helpers/cluster.js';
 import { SystemdNode } from '../helpers/systemd-node.js';
 import { PACKAGE_VERSION, buildPackage, builtPackage } from './built-package.js';
 
-const AGENT_ADDRESSES = ['198.51.100.1', '198.51.100.2', '198.51.100.3'];
+const AGENT_V4 = ['198.51.100.1', '198.51.100.2', '198.51.100.3'];
+const AGENT_V6 = 'fd01:d::c633:6401';
+const AGENT_ADDRESSES = [...AGENT_V4, AGENT_V6];
+/** What resolv.conf lists of the four (glibc reads three): two IPv4 addresses and the IPv6 one. */
+const LISTED = ['198.51.100.1', '198.51.100.2', AGENT_V6];
 const UPGRADE_VERSION = `${PACKAGE_VERSION}+upgrade1`;
 const ORIGINAL_RESOLV_CONF = '# the node before phalanx-dns\nnameserver 127.0.0.21\noptions timeout:1\n';
 /** The lookup loop: one `getent hosts` every 20 ms, as many lookups at most. */
@@ -214,20 +218,23 @@ describe('phalanx-dns on a node under a real systemd', () => {
       );
       expect(readFileSync(node.path(`/proc/${pid}/environ`), 'utf8').split('\0')).toContain('MALLOC_ARENA_MAX=1');
 
-      expect((await run(['ip', '-4', '-o', 'address', 'show', 'dev', 'spartan'])).match(/inet (\S+)/g)).toEqual(
-        AGENT_ADDRESSES.map((a) => `inet ${a}/32`),
-      );
+      expect((await run(['ip', '-o', 'address', 'show', 'dev', 'spartan', 'scope', 'global'])).match(/inet6? (\S+)/g)).toEqual([
+        ...AGENT_V4.map((a) => `inet ${a}/32`),
+        `inet6 ${AGENT_V6}/128`,
+      ]);
       for (const a of AGENT_ADDRESSES) expect({ a, answers: await answers(a) }).toEqual({ a, answers: true });
+      expect(await digShort(AGENT_V6, 'www.example.org')).toEqual(['192.0.2.80']);
       // Its sockets came from phalanx-dns.socket, so they outlive the process.
       expect(await node.journal('phalanx-dns.service')).toContain(
         '"fromSystemd":["udp 198.51.100.1:53","tcp 198.51.100.1:53","udp 198.51.100.2:53"',
       );
+      expect(await node.journal('phalanx-dns.service')).toContain('"udp [fd01:d::c633:6401]:53","tcp [fd01:d::c633:6401]:53"');
       expect((await run(['systemctl', 'show', '--value', '-p', 'StatusText', 'phalanx-dns.service'])).trim()).toBe(
-        'serving 198.51.100.1:53, 198.51.100.2:53, 198.51.100.3:53',
+        'serving 198.51.100.1:53, 198.51.100.2:53, 198.51.100.3:53, [fd01:d::c633:6401]:53',
       );
 
       // resolv.conf, written by genresolv once the agent was ready.
-      expect(nameservers()).toEqual(AGENT_ADDRESSES);
+      expect(nameservers()).toEqual(LISTED);
       expect(resolvConf()).toContain('search marathon.mesos\noptions timeout:1 attempts:3\n');
       expect(readFileSync(node.path('/etc/resolv.conf.orig'), 'utf8')).toBe(ORIGINAL_RESOLV_CONF);
       expect(NGINX_IPS).toContain(await getent('nginx.marathon.mesos'));
@@ -289,7 +296,7 @@ describe('phalanx-dns on a node under a real systemd', () => {
 
     await run(['systemctl', 'start', 'phalanx-dns.socket', 'phalanx-dns.service']);
     await run(['systemctl', 'start', 'phalanx-genresolv.service']);
-    expect(nameservers()).toEqual(AGENT_ADDRESSES);
+    expect(nameservers()).toEqual(LISTED);
   });
 
   test('systemctl reload: the changed config is in /v1/config, with no restart', async () => {
@@ -328,6 +335,42 @@ describe('phalanx-dns on a node under a real systemd', () => {
     expect([...levels].sort()).toEqual(['error', 'warn']);
   });
 
+  test('IPv6 disabled on the node: the sockets and the agent still start, and serve the IPv4 addresses', async () => {
+    const restart = async () => {
+      await run(['systemctl', 'stop', 'phalanx-dns.socket', 'phalanx-dns.service']);
+      await run(['/usr/lib/phalanx-dns/deploy/spartan-interface.sh', 'down']);
+      await run(['systemctl', 'start', 'phalanx-dns.socket', 'phalanx-dns.service']);
+    };
+    await run(['sysctl', '-w', 'net.ipv6.conf.all.disable_ipv6=1']);
+    try {
+      await restart();
+      expect((await node.systemctl('is-active', 'phalanx-dns.socket', 'phalanx-dns.service')).stdout.split('\n').slice(0, 2)).toEqual([
+        'active',
+        'active',
+      ]);
+      // The interface script said why; FreeBind let systemd bind the IPv6 socket without the address.
+      expect(await node.journal('phalanx-dns.socket')).toContain(
+        'leaving out fd01:d::c633:6401/128: IPv6 is disabled on spartan (net.ipv6.conf.spartan.disable_ipv6 = 1)',
+      );
+      expect((await run(['ip', '-o', 'address', 'show', 'dev', 'spartan'])).match(/inet6? (\S+)/g)).toEqual(
+        AGENT_V4.map((a) => `inet ${a}/32`),
+      );
+      await eventually(async () => answers('198.51.100.1'), 10_000, 'the agent answering with IPv6 disabled');
+      for (const a of AGENT_V4) expect({ a, answers: await answers(a) }).toEqual({ a, answers: true });
+      await run(['systemctl', 'start', 'phalanx-genresolv.service']);
+      expect(nameservers()).toEqual(AGENT_V4);
+      expect(await getent('www.example.org')).toBe('192.0.2.80');
+      // Content: a oneshot that exits 0 (1 would mean it restarted the agent, and start would fail).
+      await run(['systemctl', 'start', 'phalanx-watchdog.service']);
+    } finally {
+      await run(['sysctl', '-w', 'net.ipv6.conf.all.disable_ipv6=0']);
+      await restart();
+    }
+    await eventually(async () => answers(AGENT_V6), 10_000, 'the agent answering on its IPv6 address again');
+    await run(['systemctl', 'start', 'phalanx-genresolv.service']);
+    expect(nameservers()).toEqual(LISTED);
+  }, 120_000);
+
   test('an upgrade, then systemctl restart, with a lookup every 20 ms: none fails', async () => {
     const upgrade = await lookupsDuring(async () => {
       const out = await run(['dpkg', '-i', '/tmp/phalanx-dns-upgrade.deb'], 120_000);
@@ -363,7 +406,7 @@ describe('phalanx-dns on a node under a real systemd', () => {
     const out = await run(['dpkg', '-i', '--force-confold', '/tmp/phalanx-dns.deb'], 120_000);
     expect(out).toContain(`phalanx-dns ${PACKAGE_VERSION} is running on its sockets`);
     expect(JSON.parse(readFileSync(node.path('/etc/phalanx-dns/config.json'), 'utf8'))).toEqual(CONFIG);
-    expect(nameservers()).toEqual(AGENT_ADDRESSES);
+    expect(nameservers()).toEqual(LISTED);
     expect(NGINX_IPS).toContain(await getent('nginx.marathon.mesos'));
     await run(['dpkg', '--purge', 'phalanx-dns'], 120_000);
     expect(resolvConf()).toBe(ORIGINAL_RESOLV_CONF);
@@ -376,7 +419,7 @@ describe('phalanx-dns on a node under a real systemd', () => {
     const out = await run([join(REPO_ROOT, 'deploy/install.sh'), '--config', config], 180_000);
     expect(out).toContain(`phalanx-dns ${PACKAGE_VERSION} is running on its sockets`);
     for (const a of AGENT_ADDRESSES) expect({ a, answers: await answers(a) }).toEqual({ a, answers: true });
-    expect(nameservers()).toEqual(AGENT_ADDRESSES);
+    expect(nameservers()).toEqual(LISTED);
     await run([join(REPO_ROOT, 'deploy/uninstall.sh'), '--purge'], 120_000);
     expect(resolvConf()).toBe(ORIGINAL_RESOLV_CONF);
     expect((await node.exec(['getent', 'passwd', 'phalanx-dns'])).code).toBe(2);

@@ -201,6 +201,20 @@ describe('ClientAdmission', () => {
     expect(a.admitConnection('10.0.0.1', { total: 10, fromClient: 0 }, caps)).toBe('max_connections');
   });
 
+  test("at a cap, an idle connection makes room (RFC 7766 §6.2.3): the client's own past its cap, anyone's past the total", () => {
+    const a = new ClientAdmission(nets('0.0.0.0/0'), nets('127.0.0.0/8'), { perClientQps: 1, burst: 1 }, 100, () => 0);
+    const caps = { maxConnections: 10, maxConnectionsPerClient: 2 };
+    // Past the total: the longest idle of anyone, or refused when none is idle.
+    expect(a.admitConnection('10.0.0.1', { total: 10, fromClient: 0, idle: 3, idleFromClient: 0 }, caps)).toBe('evict_idle');
+    expect(a.admitConnection('10.0.0.1', { total: 10, fromClient: 0, idle: 0, idleFromClient: 0 }, caps)).toBe('max_connections');
+    expect(a.admitConnection('127.0.0.1', { total: 10, fromClient: 9, idle: 1, idleFromClient: 0 }, caps)).toBe('evict_idle');
+    // Past its own cap: only one of its own; never someone else's, which would let it grow.
+    expect(a.admitConnection('10.0.0.1', { total: 5, fromClient: 2, idle: 3, idleFromClient: 1 }, caps)).toBe('evict_client_idle');
+    expect(a.admitConnection('10.0.0.1', { total: 5, fromClient: 2, idle: 3, idleFromClient: 0 }, caps)).toBe('per_client');
+    // At both caps, closing one of its own makes room under both.
+    expect(a.admitConnection('10.0.0.1', { total: 10, fromClient: 2, idle: 1, idleFromClient: 1 }, caps)).toBe('evict_client_idle');
+  });
+
   test('an IPv4 client seen through a dual-stack socket shares its bucket', () => {
     const a = new ClientAdmission(nets('0.0.0.0/0'), nets(), { perClientQps: 1, burst: 2 }, 100, () => 0);
     expect(a.admitQuery('10.0.0.1')).toBe('serve');

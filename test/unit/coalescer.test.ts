@@ -1,5 +1,5 @@
-// Coalescing: identical questions in flight share one young exchange, and the next one after it
-// settles (answered or failed), or once it is older than maxAgeMs, starts afresh.
+// Coalescing: identical questions in flight share one exchange, and the next one after it settles
+// (answered or failed), or once the caller knows more than it did (notBefore), starts afresh.
 import { describe, expect, test } from '@jest/globals';
 import { Coalescer } from '../../agent/forwarding/coalescer.js';
 
@@ -23,7 +23,7 @@ describe('coalescer', () => {
           return d.promise;
         },
         0,
-        250,
+        0,
       ),
     );
     expect(started).toBe(1);
@@ -35,40 +35,42 @@ describe('coalescer', () => {
   test('different questions do not share', () => {
     const c = new Coalescer<string>();
     const never = new Promise<string>(() => {});
-    expect(c.run('a|1|1|0|0', () => never, 0, 250).joined).toBe(false);
-    expect(c.run('a|28|1|0|0', () => never, 0, 250).joined).toBe(false);
-    expect(c.run('a|1|1|0|1', () => never, 0, 250).joined).toBe(false);
+    expect(c.run('a|1|1|0|0', () => never, 0, 0).joined).toBe(false);
+    expect(c.run('a|28|1|0|0', () => never, 0, 0).joined).toBe(false);
+    expect(c.run('a|1|1|0|1', () => never, 0, 0).joined).toBe(false);
     expect(c.size).toBe(3);
   });
 
   test('after an exchange settles, answered or failed, the next question starts a new one', async () => {
     const c = new Coalescer<string>();
     const first = deferred<string>();
-    const a = c.run('k', () => first.promise, 0, 250);
+    const a = c.run('k', () => first.promise, 0, 0);
     first.resolve('one');
     await a.result;
     const second = deferred<string>();
-    const b = c.run('k', () => second.promise, 0, 250);
+    const b = c.run('k', () => second.promise, 0, 0);
     expect(b.joined).toBe(false);
     second.reject(new Error('down'));
     await expect(b.result).rejects.toThrow('down');
     expect(c.size).toBe(0);
-    expect(c.run('k', () => Promise.resolve('three'), 0, 250).joined).toBe(false);
+    expect(c.run('k', () => Promise.resolve('three'), 0, 0).joined).toBe(false);
   });
 
-  test('an exchange older than maxAgeMs is not joined: the next question starts its own, and the old one still settles', async () => {
+  test('however old, an exchange is joined; one started before notBefore is not, and its late end leaves the new one', async () => {
     const c = new Coalescer<string>();
     const stuck = deferred<string>();
-    const old = c.run('k', () => stuck.promise, 0, 250);
-    expect(c.run('k', () => stuck.promise, 249, 250).joined).toBe(true);
-    const fresh = c.run('k', () => Promise.resolve('fresh'), 250, 250);
-    expect(fresh.joined).toBe(false);
-    expect(await fresh.result).toBe('fresh');
-    // The old one settling later does not remove a newer one.
+    const old = c.run('k', () => stuck.promise, 0, 0);
+    // Overloaded servers make every exchange old: joining still, rather than adding exchanges.
+    expect(c.run('k', () => stuck.promise, 60_000, 0).joined).toBe(true);
+    // A server answers again at 100: questions from then on start their own.
     const newer = deferred<string>();
-    c.run('k', () => newer.promise, 300, 250);
+    const fresh = c.run('k', () => newer.promise, 150, 100);
+    expect(fresh.joined).toBe(false);
+    expect(c.run('k', () => newer.promise, 160, 100).joined).toBe(true);
     stuck.resolve('late');
     expect(await old.result).toBe('late');
-    expect(c.run('k', () => newer.promise, 301, 250).joined).toBe(true);
+    expect(c.run('k', () => newer.promise, 170, 100).joined).toBe(true);
+    newer.resolve('fresh');
+    expect(await fresh.result).toBe('fresh');
   });
 });

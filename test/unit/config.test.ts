@@ -33,12 +33,13 @@ function expectGoodMessage(err: ConfigError, key: string, badValue: unknown, val
 describe('defaults', () => {
   const c = parseConfig({});
 
-  test('listens on 198.51.100.1, .2 and .3, port 53', () => {
-    expect(DEFAULT_LISTEN).toEqual(['198.51.100.1:53', '198.51.100.2:53', '198.51.100.3:53']);
+  test('listens on 198.51.100.1, .2, .3 and fd01:d::c633:6401, port 53', () => {
+    expect(DEFAULT_LISTEN).toEqual(['198.51.100.1:53', '198.51.100.2:53', '198.51.100.3:53', '[fd01:d::c633:6401]:53']);
     expect(c.listen).toEqual([
       { host: '198.51.100.1', port: 53, family: 4 },
       { host: '198.51.100.2', port: 53, family: 4 },
       { host: '198.51.100.3', port: 53, family: 4 },
+      { host: 'fd01:d::c633:6401', port: 53, family: 6 },
     ]);
   });
 
@@ -386,20 +387,38 @@ describe('log.level', () => {
   });
 });
 
+describe('dispatch and hedge', () => {
+  test('hedged by default, a hedge delay within 5..250 ms; race keeps fanout', () => {
+    const c = parseConfig({});
+    expect(c.dispatch).toBe('hedged');
+    expect(c.hedge).toEqual({ maxMs: 250, minMs: 5 });
+    expect(parseConfig({ dispatch: 'race', fanout: 'all' })).toEqual(expect.objectContaining({ dispatch: 'race', fanout: 'all' }));
+  });
+
+  test.each([
+    [{ dispatch: 'fastest' }, 'dispatch'],
+    [{ hedge: { minMs: 300 } }, 'hedge.minMs'],
+    [{ hedge: { maxMs: 0 } }, 'hedge.maxMs'],
+  ])('%j is refused, naming %s', (raw, key) => {
+    expect(() => parseConfig(raw)).toThrow(new RegExp(`key "${key.replace('.', '\\.')}"`));
+  });
+});
+
 describe('serveStale', () => {
-  test('on by default: 10,000 answers, 16 MiB, a day old at most, served with TTL 30 (RFC 8767)', () => {
+  test('on by default: 10,000 answers, 16 MiB, a day past their TTL at most, served with TTL 30 after 400 ms of silence (RFC 8767)', () => {
     expect(parseConfig({}).serveStale).toEqual({
       enabled: true,
       maxEntries: 10_000,
       maxBytes: 16_777_216,
       maxStaleSec: 86_400,
       ttlSec: 30,
+      clientTimeoutMs: 400,
     });
     expect(parseConfig({ serveStale: {} }).serveStale).toEqual(parseConfig({}).serveStale);
   });
 
   test('every key can be set, and describeConfig shows them', () => {
-    const stale = { enabled: false, maxEntries: 500, maxBytes: 1_048_576, maxStaleSec: 3600, ttlSec: 10 };
+    const stale = { enabled: false, maxEntries: 500, maxBytes: 1_048_576, maxStaleSec: 3600, ttlSec: 10, clientTimeoutMs: 250 };
     expect(parseConfig({ serveStale: stale }).serveStale).toEqual(stale);
     expect(describeConfig(parseConfig({ serveStale: stale })).serveStale).toEqual(stale);
   });
@@ -411,6 +430,7 @@ describe('serveStale', () => {
     ['maxStaleSec', 0, 'an integer from 1 to 604800'],
     ['maxStaleSec', 1.5, 'an integer from 1 to 604800'],
     ['ttlSec', 0, 'an integer from 1 to 3600'],
+    ['clientTimeoutMs', 0, 'an integer from 1 to 60000'],
     ['ttlSec', '30', 'an integer from 1 to 3600'],
   ])('serveStale.%s = %p is rejected, saying what is valid', (key, bad, hint) => {
     expectGoodMessage(configError({ serveStale: { [key]: bad } }), `serveStale.${key}`, bad, hint);

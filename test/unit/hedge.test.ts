@@ -23,7 +23,7 @@ interface Request {
 }
 
 /** Servers a, b, c in that order, each with `rttMs` learned (so its hedge delay is known). */
-function group(rttMs = 10) {
+function group(rttMs = 10, opts: { budget?: number } = {}) {
   const servers = ['a', 'b', 'c'].map((address) => {
     const health = new ServerHealth(cfg);
     health.recordSuccess(rttMs); // delay SRTT + 4 × RTTVAR = 3 × rttMs
@@ -31,10 +31,16 @@ function group(rttMs = 10) {
   });
   const requests: Request[] = [];
   let hedges = 0;
+  let budget = opts.budget ?? Infinity;
   const g: HedgeGroup = {
     clock: systemClock, // faked by jest
     choose: () => servers,
-    hedged: () => void hedges++,
+    mayHedge: () => {
+      if (budget <= 0) return false;
+      budget--;
+      hedges++;
+      return true;
+    },
     ask: (server: Server) =>
       new Promise<Reply>((resolve, reject) => {
         requests.push({
@@ -142,5 +148,19 @@ describe('hedged dispatch', () => {
     expect((await reply)?.msg.toString()).toBe('from a');
     expect(asked(requests)).toEqual(['a']);
     expect(hedges()).toBe(0);
+  });
+
+  test('over the hedge budget the query keeps waiting on the first server, and moves on only when it fails', async () => {
+    const { g, servers, requests, hedges } = group(10, { budget: 0 });
+    const reply = hedge(g, q, 2000, limits);
+    await jest.advanceTimersByTimeAsync(100);
+    expect(asked(requests)).toEqual(['a']);
+    expect(hedges()).toBe(0);
+    expect(servers[0].health.late).toBe(1); // still late: the next queries start elsewhere
+    requests[0].fail();
+    await flush();
+    expect(asked(requests)).toEqual(['a', 'b']);
+    requests[1].answer('from b');
+    expect((await reply)?.msg.toString()).toBe('from b');
   });
 });

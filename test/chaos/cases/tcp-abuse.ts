@@ -1,8 +1,9 @@
 // Case 5, TCP abuse: thousands of idle connections from a few neighbours and slow senders that
 // trickle a message a byte a second (slowloris), while the node's own clients keep asking over
-// UDP and TCP. dcos-dns once ran out of connections this way; the per-client cap, the idle timeout
-// and the per-message deadline (tcp.maxConnectionsPerClient, idleTimeoutMs, queryTimeoutMs) must
-// keep the well-behaved clients served and close every abuser.
+// UDP and TCP. dcos-dns once ran out of connections this way; the per-client cap (past it the
+// abuser's own longest-idle connection is closed for its new one), the idle timeout and the
+// per-message deadline (tcp.maxConnectionsPerClient, idleTimeoutMs, queryTimeoutMs) must keep the
+// well-behaved clients served and close every abuser.
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { throwIfAborted } from '../../bench/cleanup.js';
@@ -15,12 +16,12 @@ import { ABUSER_ADDRESSES, ABUSE_IDLE_CONNS, ABUSE_SECONDS, ABUSE_SLOW_SENDERS, 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** The length a slow sender announces: at a byte a second it would take this many seconds. */
 const SLOW_LENGTH = 40;
-/** A connection the agent closes within this of its opening was refused at the door. */
+/** A connection the agent closes within this of its opening was refused at the door, or soon evicted for its owner's next one. */
 const REJECTED_WITHIN_MS = 250;
 
-/** Open files this process may have (soft limit), from /proc/self/limits. */
-function openFilesLimit(): number {
-  const m = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+/** Open files a process (this one by default) may have (soft limit), from /proc/<pid>/limits. */
+export function openFilesLimit(pid: number | 'self' = 'self'): number {
+  const m = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync(`/proc/${pid}/limits`, 'utf8'));
   return !m || m[1] === 'unlimited' ? Infinity : Number(m[1]);
 }
 
@@ -38,7 +39,7 @@ function open(host: string, port: number, localAddress: string, conns: Conn[]): 
   const sock = net.connect({ host, port, localAddress });
   const c: Conn = { sock, openedAt: performance.now(), bytes: 0 };
   sock.on('connect', () => (c.connectedAt = performance.now()));
-  sock.on('error', () => {}); // resets are how a refused connection ends; 'close' follows
+  sock.on('error', () => {}); // resets are how a refused or evicted connection may end; 'close' follows
   sock.on('close', () => (c.closedAt ??= performance.now()));
   sock.resume();
   conns.push(c);
@@ -94,10 +95,19 @@ export const tcpAbuseCase: ChaosCase = {
           await sleep(20);
         }
       })();
+      // The agent's count of client connections: the per-client cap bounds it.
+      let peakHeld = 0;
+      const sampler = (async () => {
+        while (performance.now() < deadline) {
+          throwIfAborted();
+          peakHeld = Math.max(peakHeld, await agent.metric('phalanx_dns_tcp_connections'));
+          await sleep(250);
+        }
+      })();
       // Slow senders: a length prefix, then a byte a second.
       const trickle = (async () => {
         for (let i = 0; i < ABUSE_SLOW_SENDERS; i++) open(agent.host, agent.port, SLOW_SENDER_ADDRESS, slow);
-        await sleep(REJECTED_WITHIN_MS); // connected, or refused at once
+        await sleep(REJECTED_WITHIN_MS); // connected, or closed at once
         for (let sec = 0; sec < SLOW_LENGTH && performance.now() < deadline; sec++) {
           throwIfAborted();
           for (const conn of slow) {
@@ -109,7 +119,7 @@ export const tcpAbuseCase: ChaosCase = {
           await sleep(1000);
         }
       })();
-      await Promise.all([monitor, opener, trickle]);
+      await Promise.all([monitor, opener, trickle, sampler]);
 
       // Every abuser must be closed by the agent: idle ones within the idle timeout.
       const waitUntil = performance.now() + ABUSE_TCP.idleTimeoutMs + 2000;
@@ -120,7 +130,7 @@ export const tcpAbuseCase: ChaosCase = {
         closed: await agent.series('phalanx_dns_tcp_connections_closed_total'),
       };
       const idleOpen = idle.filter((k) => k.closedAt === undefined).length;
-      const idleRejected = idle.filter(
+      const idleClosedAtOnce = idle.filter(
         (k) => k.closedAt !== undefined && k.closedAt - (k.connectedAt ?? k.openedAt) < REJECTED_WITHIN_MS,
       ).length;
       const heldMs = idle
@@ -128,7 +138,7 @@ export const tcpAbuseCase: ChaosCase = {
         .map((k) => k.closedAt! - (k.connectedAt ?? k.openedAt));
       const slowStarted = slow.filter((k) => k.firstByteAt !== undefined);
       const slowLate = slowStarted.filter((k) => k.closedAt === undefined || k.closedAt - k.firstByteAt! > ABUSE_TCP.queryTimeoutMs + 1500);
-      const slowRejected = slow.filter((k) => k.firstByteAt === undefined && k.closedAt !== undefined).length;
+      const slowClosedAtOnce = slow.filter((k) => k.firstByteAt === undefined && k.closedAt !== undefined).length;
       const checksOk = (list: SpotCheckResult[]) => list.filter((p) => p.ok).length;
       const failures = [...udpChecks.map((p) => ['udp', p] as const), ...tcpChecks.map((p) => ['tcp', p] as const)].filter(
         ([, p]) => !p.ok,
@@ -144,17 +154,19 @@ export const tcpAbuseCase: ChaosCase = {
         `limits: ${JSON.stringify(ABUSE_TCP)}; abusers from ${ABUSER_ADDRESSES.join(', ')} (idle) and ${SLOW_SENDER_ADDRESS} (slow); dig from 127.0.0.1`,
       );
       c.details.push(
-        `idle: ${fmtInt(idle.length)} opened; ${fmtInt(idleRejected)} refused at once, ${fmtInt(heldMs.length)} held then closed (after ${heldMs.length ? `${(Math.min(...heldMs) / 1000).toFixed(1)}–${(Math.max(...heldMs) / 1000).toFixed(1)} s` : '-'}), ${idleOpen} still open`,
+        `idle: ${fmtInt(idle.length)} opened; ${fmtInt(idleClosedAtOnce)} closed within ${REJECTED_WITHIN_MS} ms (refused, or evicted for their owner's next), ${fmtInt(heldMs.length)} held then closed (after ${heldMs.length ? `${(Math.min(...heldMs) / 1000).toFixed(1)}–${(Math.max(...heldMs) / 1000).toFixed(1)} s` : '-'}), ${idleOpen} still open`,
       );
       c.details.push(
-        `slow senders: ${slow.length} opened, ${slowRejected} refused at once, ${slowStarted.length} started a ${SLOW_LENGTH}-byte message a byte a second; closed after ${
+        `slow senders: ${slow.length} opened, ${slowClosedAtOnce} closed before their first byte (refused or evicted), ${slowStarted.length} started a ${SLOW_LENGTH}-byte message a byte a second; closed after ${
           slowStarted
             .filter((k) => k.closedAt !== undefined)
             .map((k) => ((k.closedAt! - k.firstByteAt!) / 1000).toFixed(1))
             .join(', ') || '-'
         } s`,
       );
-      c.details.push(`agent metrics: rejected ${JSON.stringify(metrics.rejected)}, closed ${JSON.stringify(metrics.closed)}`);
+      c.details.push(
+        `agent metrics: rejected ${JSON.stringify(metrics.rejected)}, closed ${JSON.stringify(metrics.closed)}; client connections held at most ${fmtInt(peakHeld)} (sampled every 250 ms)`,
+      );
       c.details.push(
         `well-behaved clients: dig UDP ${checksOk(udpChecks)}/${udpChecks.length}, dig +tcp ${checksOk(tcpChecks)}/${tcpChecks.length} correct; slowest ${Math.max(0, ...[...udpChecks, ...tcpChecks].map((p) => p.ms)).toFixed(0)} ms`,
       );
@@ -175,14 +187,18 @@ export const tcpAbuseCase: ChaosCase = {
       check(
         c,
         idleOpen === 0,
-        `every idle connection closed by the agent (refused, or after idleTimeoutMs ${ABUSE_TCP.idleTimeoutMs})`,
+        `every idle connection closed by the agent (refused, evicted, or after idleTimeoutMs ${ABUSE_TCP.idleTimeoutMs})`,
         `${idleOpen} of ${idle.length} still open`,
       );
+      // Each abuser and the slow sender at their cap, and the digs' own connections.
+      const heldBound = (ABUSER_ADDRESSES.length + 1) * ABUSE_TCP.maxConnectionsPerClient + 2;
       check(
         c,
-        idleRejected > 0 && (metrics.rejected['reason="per_client"'] ?? 0) > 0,
-        'connections over tcp.maxConnectionsPerClient refused',
-        `${fmtInt(idleRejected)} refused at once`,
+        idleClosedAtOnce > 0 &&
+          (metrics.closed['reason="evicted"'] ?? 0) + (metrics.rejected['reason="per_client"'] ?? 0) > 0 &&
+          peakHeld <= heldBound,
+        `past tcp.maxConnectionsPerClient an abuser's own longest-idle connection is closed for its new one (or the new one refused): never more than ${heldBound} held`,
+        `${fmtInt(idleClosedAtOnce)} closed within ${REJECTED_WITHIN_MS} ms; at most ${fmtInt(peakHeld)} held`,
       );
       check(
         c,
@@ -194,8 +210,9 @@ export const tcpAbuseCase: ChaosCase = {
       c.data = {
         limits: ABUSE_TCP,
         openFilesLimit: limit,
-        idle: { opened: idle.length, refused: idleRejected, heldThenClosed: heldMs.length, stillOpen: idleOpen },
-        slow: { opened: slow.length, refused: slowRejected, started: slowStarted.length, late: slowLate.length },
+        idle: { opened: idle.length, closedAtOnce: idleClosedAtOnce, heldThenClosed: heldMs.length, stillOpen: idleOpen },
+        slow: { opened: slow.length, closedAtOnce: slowClosedAtOnce, started: slowStarted.length, late: slowLate.length },
+        peakHeld,
         metrics,
         spotChecks: { udp: udpChecks, tcp: tcpChecks },
       };
