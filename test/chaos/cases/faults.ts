@@ -246,7 +246,7 @@ export const faultsCase: ChaosCase = {
       );
       check(
         c,
-        /^3 \(Stale Answer\): \(no answer yet from mesos /.test(digHung?.ede ?? ''),
+        /^3 \(Stale Answer\): \((no answer yet|no usable answer) from mesos 127\.0\.0\.11:/.test(digHung?.ede ?? ''),
         'dig sees why: Extended DNS Error 3 (Stale Answer) naming the masters',
         digHung?.ede ?? 'no EDE',
       );
