@@ -12,7 +12,7 @@ import type { ServerPools } from './forwarding/exchange.js';
 import { TcpPool } from './forwarding/tcp-pool.js';
 import { type UdpPools, createUdpPools } from './forwarding/udp-pool.js';
 import { type AgentView, createApiServer } from './http/api.js';
-import { describeAgent } from './http/enumerate.js';
+import { describeAgent, storeUsage } from './http/enumerate.js';
 import { explain } from './http/explain.js';
 import { listenToSkip, readIpv6Support } from './listeners/default-ipv6.js';
 import { ConnectionTable } from './listeners/connection-table.js';
@@ -93,15 +93,7 @@ export class Agent {
     const s = this.resolver.state;
     return {
       discovery: this.discovery.status,
-      cache: s.cache ? { entries: s.cache.size, maxEntries: s.config.cache.maxEntries } : null,
-      staleStore: s.stale
-        ? {
-            entries: s.stale.size,
-            bytes: s.stale.bytes,
-            maxEntries: s.config.serveStale.maxEntries,
-            maxBytes: s.config.serveStale.maxBytes,
-          }
-        : null,
+      ...storeUsage(s),
       tcpMaxConnections: s.config.tcp.maxConnections,
     };
   }

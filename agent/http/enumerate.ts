@@ -29,6 +29,16 @@ function servers(group: ServerGroup, now: number) {
   }));
 }
 
+/** The answer cache and the stale store against their caps (null when off): /v1/enumerate and the metrics read both. */
+export function storeUsage(s: ResolverState) {
+  return {
+    cache: s.cache ? { entries: s.cache.size, maxEntries: s.config.cache.maxEntries } : null,
+    staleStore: s.stale
+      ? { entries: s.stale.size, bytes: s.stale.bytes, maxEntries: s.config.serveStale.maxEntries, maxBytes: s.config.serveStale.maxBytes }
+      : null,
+  };
+}
+
 export function describeAgent({ state: s, listening, discovery, ensemble, inflight }: AgentDescriptionInput) {
   const now = Date.now();
   return {
@@ -45,10 +55,7 @@ export function describeAgent({ state: s, listening, discovery, ensemble, inflig
     forwardZones: Object.fromEntries([...s.forward].map(([zone, g]) => [zone, servers(g, now)])),
     zookeeper: ensemble,
     discovery,
-    cache: s.cache ? { entries: s.cache.size, maxEntries: s.config.cache.maxEntries } : null,
-    staleStore: s.stale
-      ? { entries: s.stale.size, bytes: s.stale.bytes, maxEntries: s.config.serveStale.maxEntries, maxBytes: s.config.serveStale.maxBytes }
-      : null,
+    ...storeUsage(s),
     clients: {
       acl: s.clients.acl.networks.map(formatCidr),
       rateLimitExempt: s.clients.exempt.networks.map(formatCidr),
