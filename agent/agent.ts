@@ -10,7 +10,7 @@ import { checkReady } from '../common/ready-check.js';
 import { Discovery } from './discovery/discovery.js';
 import type { ServerPools } from './forwarding/exchange.js';
 import { TcpPool } from './forwarding/tcp-pool.js';
-import { type UdpPools, createUdpPools } from './forwarding/udp-pool.js';
+import { UdpSocketPool } from './forwarding/udp-pool.js';
 import { type AgentView, createApiServer } from './http/api.js';
 import { describeAgent, storeUsage } from './http/enumerate.js';
 import { explain } from './http/explain.js';
@@ -25,8 +25,8 @@ import { ResolverStates } from './resolver-states.js';
 import { type InheritedSocket, describeSocket, planListenSockets } from './systemd/socket-activation.js';
 import { zkZone } from './zones/local-zones.js';
 
-/** Sockets per address family, and queries each serves before moving to a fresh random port. */
-const UDP_POOL_SIZE = 64;
+/** Connected sockets per server, and queries each serves before moving to a fresh random port. */
+const UDP_SOCKETS_PER_SERVER = 64;
 const UDP_SOCKET_MAX_USES = 256;
 /** The deadline of /healthz's ready check (its own ready.spartan query). */
 const READY_CHECK_TIMEOUT_MS = 1000;
@@ -35,13 +35,13 @@ export class Agent {
   private readonly metrics: Metrics = createMetrics();
   private readonly resolver: Resolver;
   /** Sockets for queries to servers, shared by every group; strays are counted as mismatches. */
-  private readonly udpPools: UdpPools = createUdpPools(UDP_POOL_SIZE, UDP_SOCKET_MAX_USES, (from, reason) => this.stray(from, reason));
+  private readonly udpPool = new UdpSocketPool(UDP_SOCKETS_PER_SERVER, UDP_SOCKET_MAX_USES, (from, reason) => this.stray(from, reason));
   /** Pipelined TCP connections for truncated answers, shared by every group like the sockets. */
   private readonly tcpPool = new TcpPool({
     onStray: (from, reason) => this.stray(from, reason),
     onOpen: (server) => this.metrics.serverTcpOpened.inc({ upstream_address: formatEndpoint(server) }),
   });
-  private readonly serverPools: ServerPools = { udp: this.udpPools, tcp: this.tcpPool };
+  private readonly serverPools: ServerPools = { udp: this.udpPool, tcp: this.tcpPool };
   private readonly tcpConnections = new ConnectionTable();
   private readonly listeners = new ListenerSet({
     udp: (e) => new UdpListener(e, this.resolver, this.log),
@@ -98,7 +98,7 @@ export class Agent {
     };
   }
 
-  private stray(from: Endpoint, reason: 'source' | 'id'): void {
+  private stray(from: Endpoint, reason: 'id'): void {
     this.metrics.mismatchedReplies.inc({ upstream_address: formatEndpoint(from), reason });
   }
 
@@ -274,8 +274,7 @@ export class Agent {
     s.mesos.close();
     s.upstream.close();
     s.forward.forEach((g) => g.close());
-    this.udpPools[4].close();
-    this.udpPools[6].close();
+    this.udpPool.close();
     this.tcpPool.close();
   }
 

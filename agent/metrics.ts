@@ -185,6 +185,12 @@ export function createMetrics() {
       labelNames: ['group', 'upstream_address'] as const,
       registers: [registry],
     }),
+    serverProbes: new Counter({
+      name: 'phalanx_dns_server_probes_total',
+      help: 'Background probes of failing servers, by group, server and result (answered, or why not)',
+      labelNames: ['group', 'upstream_address', 'result'] as const,
+      registers: [registry],
+    }),
     serverRequests: new Counter({
       name: 'phalanx_dns_server_requests_total',
       help: 'Requests sent to each server for client queries (background probes not included)',

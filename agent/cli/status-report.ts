@@ -17,8 +17,11 @@ export type Window = 'recent' | 'since start';
 export interface ServerLine {
   group: string;
   address: string;
-  /** Down: marked down after consecutive failures, probed in the background until it answers. */
-  state: 'up' | 'down';
+  /**
+   * Failing: up, but its last query or probe failed, so it is probed in the background. Down:
+   * marked down after consecutive failures, probed until it answers.
+   */
+  state: 'up' | 'failing' | 'down';
   failureScore: number;
   p50Ms: number | null;
   p99Ms: number | null;
@@ -97,7 +100,7 @@ function serverLines(d: AgentDescription, m: Scrapes, now: number): ServerLine[]
     servers.map((s) => ({
       group,
       address: s.address,
-      state: s.up ? 'up' : 'down',
+      state: !s.up ? 'down' : s.consecutiveFailures > 0 ? 'failing' : 'up',
       failureScore: s.failureScore,
       ...replyTimes(s.address, m),
       answered: s.successes,

@@ -32,6 +32,12 @@ export async function fetchStatus(api: string, windowMs = WINDOW_MS): Promise<St
 
 const SINCE_START = '*';
 
+const SERVER_STATES: Record<ServerLine['state'], Cell> = {
+  up: { text: 'up', style: 'green' },
+  failing: { text: 'failing, probing', style: 'yellow' },
+  down: { text: 'down, probing', style: 'red' },
+};
+
 function replyTime(s: ServerLine, ms: number | null): Cell {
   if (ms === null) return '-';
   const text = millis(ms) + (s.replyTimes === 'since start' ? SINCE_START : '');
@@ -42,7 +48,7 @@ function serverRows(servers: ServerLine[]): Cell[][] {
   return servers.map((s) => [
     s.group,
     s.address,
-    s.state === 'up' ? { text: 'up', style: 'green' } : { text: 'down, probing', style: 'red' },
+    SERVER_STATES[s.state],
     s.failureScore.toFixed(2),
     replyTime(s, s.p50Ms),
     replyTime(s, s.p99Ms),

@@ -1,5 +1,5 @@
-// One question to one server. Each attempt uses a fresh random ID and a random pooled UDP socket
-// (udp-pool.ts: random ports that rotate), or a pooled, pipelined TCP connection (tcp-pool.ts),
+// One question to one server. Each attempt uses a fresh random ID and a random one of the
+// server's connected UDP sockets (udp-pool.ts: random ports that rotate), or a pooled, pipelined TCP connection (tcp-pool.ts),
 // and accepts a reply only from the address and port asked (over TCP: the connection that
 // carried the query), with that ID and the same question (RFC 5452). Anything else is dropped
 // and reported, and the exchange keeps waiting for the real reply until its deadline.
@@ -7,13 +7,14 @@ import type { Endpoint } from '../../common/config/endpoint.js';
 import { type Question, Rcode, type ScannedMessage, TC, type Transport, buildQuery, matchReply, rcodeName } from '../../common/dns/wire.js';
 import type { TcpPool } from './tcp-pool.js';
 import type { MismatchReason, PendingReply, Ticket } from './ticket.js';
-import type { UdpPools } from './udp-pool.js';
+import type { UdpSocketPool } from './udp-pool.js';
 
 export interface Reply extends ScannedMessage {
   transport: Transport;
 }
 
-export type FailureReason = 'timeout' | 'malformed' | 'network' | 'truncated' | `rcode_${string}`;
+/** Why a server gave no usable answer; `refused`: nothing listens on its port (ICMP port unreachable, TCP RST). */
+export type FailureReason = 'timeout' | 'malformed' | 'network' | 'refused' | 'truncated' | `rcode_${string}`;
 
 export class ExchangeError extends Error {
   constructor(
@@ -77,7 +78,8 @@ class Attempt implements PendingReply {
   }
 
   onError(err: Error): void {
-    this.finish(new ExchangeError('network', this.transport, err.message));
+    const refused = (err as NodeJS.ErrnoException).code === 'ECONNREFUSED';
+    this.finish(new ExchangeError(refused ? 'refused' : 'network', this.transport, err.message));
   }
 
   private finish(err: Error | undefined, reply?: Reply): void {
@@ -95,8 +97,13 @@ function attempt(transport: Transport, send: Send, q: Question, deadline: number
   return new Promise((resolve, reject) => new Attempt(transport, q, onMismatch, resolve, reject, send, deadline));
 }
 
-export function udpExchange(server: Endpoint, q: Question, deadline: number, onMismatch: MismatchHook, pools: UdpPools): Promise<Reply> {
-  const pool = pools[server.family];
+export function udpExchange(
+  server: Endpoint,
+  q: Question,
+  deadline: number,
+  onMismatch: MismatchHook,
+  pool: UdpSocketPool,
+): Promise<Reply> {
   return attempt('udp', (build, reply) => pool.send(server, build, reply), q, deadline, onMismatch);
 }
 
@@ -117,7 +124,7 @@ export function rcodeFailure(reply: Reply): ExchangeError {
 
 /** Where queries to servers go out: the UDP socket pools and the TCP connections, shared by every group. */
 export interface ServerPools {
-  udp: UdpPools;
+  udp: UdpSocketPool;
   tcp: TcpPool;
 }
 

@@ -1,6 +1,9 @@
 // Health of one server. Failures add to a score that halves every halfLifeMs, so a server that
 // failed once long ago is trusted again (dcos-dns kept a lifetime counter and shunned such
 // servers until restart). Consecutive failures mark a server down; one success brings it back.
+// A failing server is probed in the background (server-group.ts), and the probes' outcomes count
+// here as queries' do: clients' queries avoid a server that failed, so they alone would take
+// minutes to prove it down.
 import type { HealthConfig } from '../../common/config/schema.js';
 
 export type Transition = 'down' | 'up' | undefined;
@@ -15,7 +18,7 @@ export class ServerHealth {
   /** How much the round-trip time varies (RTTVAR), ms. */
   rttVarMs: number | undefined;
   /** Queries waiting on this server past its hedge delay: while any is, it is late. */
-  late = 0;
+  private lateQueries = 0;
   successes = 0;
   failures = 0;
   lastFailure: string | undefined;
@@ -23,6 +26,23 @@ export class ServerHealth {
   lastFailureAt: number | undefined;
 
   constructor(private readonly cfg: HealthConfig) {}
+
+  /** A query waits on it past its hedge delay. */
+  get late(): boolean {
+    return this.lateQueries > 0;
+  }
+  /** A query began waiting on it past its hedge delay (hedging); ended when it settles. */
+  lateBegan(): void {
+    this.lateQueries++;
+  }
+  lateEnded(): void {
+    this.lateQueries--;
+  }
+
+  /** Its last query or probe failed: down, or on its way there unless a probe gets an answer. */
+  get failing(): boolean {
+    return this.consecutiveFailures > 0;
+  }
 
   failureScore(now: number): number {
     if (this.score === 0) return 0;

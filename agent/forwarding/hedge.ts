@@ -59,7 +59,7 @@ class Hedge {
     let late = false;
     const settled = () => {
       this.pending--;
-      if (late) server.health.late--;
+      if (late) server.health.lateEnded();
     };
     this.group.ask(server, this.q, this.deadline, this.shared).then(
       (reply) => {
@@ -78,7 +78,7 @@ class Hedge {
       if (this.done || this.waitingOn !== server) return;
       // Late: queries in the meantime start with the punctual servers.
       late = true;
-      server.health.late++;
+      server.health.lateBegan();
       // Over the budget the query keeps waiting on this server (and moves on if it fails).
       if (this.group.mayHedge()) this.next();
     };

@@ -25,7 +25,8 @@ import { type Fanout, chooseServers } from './policy.js';
 export class Server {
   readonly address: string;
   readonly health: ServerHealth;
-  probeTimer: Timer | undefined;
+  /** The background probe while it runs: one probe at a time, until the server answers one. */
+  probe: { timer: Timer | undefined } | undefined;
   /** Metric labels by transport and the mismatch hook, made once rather than per query. */
   readonly labels: { [T in Transport]: { transport: T; upstream_address: string } };
   readonly addressLabel: { upstream_address: string };
@@ -47,7 +48,7 @@ export class Server {
   }
   /** A query waits on it past its hedge delay. */
   get late(): boolean {
-    return this.health.late > 0;
+    return this.health.late;
   }
   get score(): number {
     return this.health.failureScore(this.clock.now());
@@ -57,7 +58,7 @@ export class Server {
 export interface GroupOptions {
   /** "mesos", "upstream" or the forward zone's name: a label for logs and metrics. */
   name: string;
-  /** What a background probe asks a down server: the group's zone apex (SOA) or the root (NS). */
+  /** What a background probe asks a failing server: the group's zone apex (SOA) or the root (NS). */
   probeName: string;
   probeType: 'SOA' | 'NS';
   health: HealthConfig;
@@ -170,6 +171,7 @@ export class ServerGroup {
     const seconds = (this.clock.monotonic() - started) / 1000;
     metrics.serverRequestDuration.observe(server.labels[reply.transport], seconds);
     this.transition(server, server.health.recordSuccess(seconds * 1000));
+    if (server.probe) this.stopProbe(server); // an answer says more than a probe would
     return reply;
   }
 
@@ -177,44 +179,68 @@ export class ServerGroup {
     if (this.closed) return;
     this.opts.metrics.serverRequestFailures.inc({ transport: e.transport, upstream_address: server.address, reason: e.reason });
     this.transition(server, server.health.recordFailure(e.reason, this.clock.now()), e);
+    this.startProbe(server);
   }
 
   private transition(server: Server, t: Transition, cause?: ExchangeError): void {
     if (!t || this.closed) return;
     const { log, metrics, name } = this.opts;
     metrics.serverUp.set({ group: name, upstream_address: server.address }, t === 'up' ? 1 : 0);
-    if (t === 'up') this.changedAt = this.clock.now();
-    if (t === 'down') {
-      // Queries go to the others while it is probed in the background.
+    if (t === 'up') {
+      this.changedAt = this.clock.now();
+      log.warn({ group: name, server: server.address }, 'server answering again');
+    } else {
+      // Queries go to the others while the probe goes on.
       log.warn(
         { group: name, server: server.address, reason: cause?.reason, detail: cause?.message, failures: server.health.consecutiveFailures },
         'server marked down',
       );
-      this.startProbe(server);
-    } else {
-      log.warn({ group: name, server: server.address }, 'server answering again');
-      this.stopProbe(server);
     }
   }
 
+  /**
+   * Probes a server from its first failure until it answers, one probe at a time, each
+   * probeIntervalMs after the last began (or at once when that one took longer). Clients'
+   * queries go to the punctual servers first, so without this a hung server would be asked, and
+   * found out, only seldom.
+   */
   private startProbe(server: Server): void {
-    if (server.probeTimer) return;
-    server.probeTimer = this.clock.setInterval(() => {
-      const deadline = this.clock.now() + this.opts.timeoutMs;
-      // A probe proves the server is alive; any real answer to it (even REFUSED for the root)
-      // will do. Real queries decide whether it is useful.
-      this.send(server, this.probeQuestion, deadline, undefined)
-        .then((reply) => {
-          if (reply.scan.header.rcode === Rcode.SERVFAIL || !this.list.includes(server)) return;
-          this.transition(server, server.health.recordProbeSuccess());
-        })
-        .catch(() => {});
-    }, this.opts.health.probeIntervalMs);
+    if (server.probe || this.closed) return;
+    const probe: NonNullable<Server['probe']> = { timer: undefined };
+    server.probe = probe;
+    const { metrics } = this.opts;
+    const once = () => {
+      probe.timer = undefined;
+      const started = this.clock.now();
+      const outcome = (e: ExchangeError | undefined) => {
+        if (server.probe !== probe || this.closed || !this.list.includes(server)) return;
+        metrics.serverProbes.inc({ group: this.opts.name, upstream_address: server.address, result: e?.reason ?? 'answered' });
+        this.transition(server, e ? server.health.recordFailure(e.reason, this.clock.now()) : server.health.recordProbeSuccess(), e);
+        if (!server.health.failing) {
+          server.probe = undefined;
+          return;
+        }
+        probe.timer = this.clock.setTimeout(once, Math.max(0, started + this.opts.health.probeIntervalMs - this.clock.now()));
+      };
+      this.send(server, this.probeQuestion, started + this.opts.timeoutMs, undefined).then(
+        (reply) => outcome(this.probeAnswered(reply) ? undefined : rcodeFailure(reply)),
+        (err) => outcome(err instanceof ExchangeError ? err : new ExchangeError('network', 'udp', String(err))),
+      );
+    };
+    once();
+  }
+
+  /**
+   * A server must answer its own zone's SOA as it would any name in it; for the root's NS any
+   * answer but SERVFAIL proves an upstream alive (some refuse the root and resolve the rest).
+   */
+  private probeAnswered(reply: Reply): boolean {
+    return this.opts.probeType === 'SOA' ? isUsable(reply) : reply.scan.header.rcode !== Rcode.SERVFAIL;
   }
 
   private stopProbe(server: Server): void {
-    if (server.probeTimer) this.clock.clearInterval(server.probeTimer);
-    server.probeTimer = undefined;
+    this.clock.clearTimeout(server.probe?.timer);
+    server.probe = undefined;
   }
 
   close(): void {

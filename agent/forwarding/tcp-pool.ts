@@ -58,10 +58,11 @@ class PendingQuery implements Ticket {
     this.conn = undefined;
   }
 
-  fail(detail: string): void {
+  /** `code`: the socket's error code, so that a refused connection reads as a refusal. */
+  fail(detail: string, code?: string): void {
     if (this.done) return;
     this.release();
-    this.reply.onError(new Error(detail));
+    this.reply.onError(Object.assign(new Error(detail), { code }));
   }
 }
 
@@ -189,7 +190,7 @@ export class TcpPool {
         q.resent = true;
         this.dispatch(q);
       } else {
-        q.fail(this.closed ? POOL_CLOSED : closeReason(c));
+        q.fail(this.closed ? POOL_CLOSED : closeReason(c), (c.error as NodeJS.ErrnoException | undefined)?.code);
       }
     }
   }

@@ -17,8 +17,8 @@ export interface PendingReply {
   onError(err: Error): void;
 }
 
-/** Why a reply was dropped as not ours: a ReplyMismatch, or (UDP) it came from an address not asked. */
-export type MismatchReason = ReplyMismatch | 'source';
+/** Why a reply was dropped as not ours (one from another address never gets here: the UDP sockets are connected). */
+export type MismatchReason = ReplyMismatch;
 
 /** Replies a pool receives that belong to no pending query: from `from`, for `reason`. */
 export type StrayHook = (from: Endpoint, reason: Exclude<MismatchReason, 'question'>) => void;

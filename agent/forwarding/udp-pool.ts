@@ -1,131 +1,176 @@
-// A pool of UDP sockets for queries to servers: opening and closing a socket per query would be
-// most of the forwarding path's CPU. Spoofing resistance (RFC 5452 §9.2) still rests on two
-// random values a forger must guess: the 16-bit ID, and the source port, which is one of `size`
-// kernel-chosen ephemeral ports; each socket is retired after `maxUses` queries and replaced by
-// one on a fresh random port, so the ports move.
+// UDP sockets for queries to servers: a few connected sockets per server. Connected, as CoreDNS's
+// forward plugin does, for what an unconnected socket never learns: the kernel turns a server's
+// ICMP port unreachable into ECONNREFUSED on that socket, so a server whose port is closed fails
+// its queries at once instead of at their deadline; and the kernel drops datagrams from anywhere
+// but the server, so only the server asked can answer. Opening a socket per query would be most
+// of the forwarding path's CPU, so sockets are kept. Spoofing resistance (RFC 5452 §9.2) still
+// rests on two random values a forger must guess: the 16-bit ID, and the source port, one of up to
+// `size` kernel-chosen ephemeral ports per server; each socket is retired after `maxUses` queries
+// and replaced by one on a fresh random port, so the ports move.
 import dgram from 'node:dgram';
-import type { Endpoint } from '../../common/config/endpoint.js';
+import { type Endpoint, formatEndpoint } from '../../common/config/endpoint.js';
 import { RandomWords } from './random-words.js';
 import type { PendingReply, StrayHook, Ticket } from './ticket.js';
 
-/** A pending exchange: the server it asked, and where its reply goes. */
-interface Pending {
-  server: Endpoint;
-  reply: PendingReply;
-}
+/** A server's sockets unused for this long, with nothing pending, are closed (a server that left the configuration). */
+const IDLE_SWEEP_MS = 60_000;
 
-/** Whether a datagram from `from` can answer `p`: RFC 5452 wants the address and port asked. */
-function sentTo(p: Pending, from: dgram.RemoteInfo): boolean {
-  return p.server.port === from.port && p.server.host === from.address;
-}
-
-class PooledSocket {
+/** A socket connected to one server, and the queries waiting on it by ID. */
+class ServerSocket {
   readonly sock: dgram.Socket;
-  /**
-   * Pending exchanges by query ID. IDs are unique per socket (not per server), so a reply is
-   * found with one numeric lookup and its source compared after: no string keys per query.
-   */
-  readonly pending = new Map<number, Pending>();
+  readonly pending = new Map<number, PendingReply>();
   uses = 0;
   retired = false;
+  /** Datagrams sent before connect() completed: Node sends on a connected socket only once it is. */
+  private queued: Array<{ msg: Buffer; reply: PendingReply }> | undefined = [];
 
-  constructor(family: Endpoint['family'], onStray: StrayHook, onBroken: (s: PooledSocket, err: Error) => void) {
-    this.sock = dgram.createSocket(family === 6 ? 'udp6' : 'udp4');
-    this.sock.on('message', (msg, rinfo) => {
+  constructor(
+    readonly server: Endpoint,
+    onStray: StrayHook,
+    private readonly onBroken: (s: ServerSocket, err: Error) => void,
+  ) {
+    this.sock = dgram.createSocket(server.family === 6 ? 'udp6' : 'udp4');
+    this.sock.on('message', (msg) => {
       const p = msg.length >= 2 ? this.pending.get(msg.readUInt16BE(0)) : undefined;
-      if (p && sentTo(p, rinfo)) return p.reply.onReply(msg);
-      const asked = this.askedOf(rinfo);
-      onStray(asked ?? { host: rinfo.address, port: rinfo.port, family }, asked ? 'id' : 'source');
+      if (p) p.onReply(msg);
+      else onStray(server, 'id');
     });
-    this.sock.on('error', (err) => onBroken(this, err));
+    this.sock.on('error', (err) => this.failed(err));
+    this.sock.connect(server.port, server.host, () => this.connected());
     // Sockets never keep the process alive: the exchanges' timers do while anything is pending.
     this.sock.unref();
   }
 
-  /** The server asked, if anything pending went to `from`: a wrong ID from it, not a stranger. */
-  private askedOf(from: dgram.RemoteInfo): Endpoint | undefined {
-    for (const p of this.pending.values()) if (sentTo(p, from)) return p.server;
-    return undefined;
+  send(msg: Buffer, reply: PendingReply): void {
+    if (this.queued) this.queued.push({ msg, reply });
+    else this.sock.send(msg, (err) => err && this.failed(err, reply));
+  }
+
+  private connected(): void {
+    const queued = this.queued ?? [];
+    this.queued = undefined;
+    for (const q of queued) this.send(q.msg, q.reply);
+  }
+
+  /**
+   * A refusal (the server's port is closed) fails every query waiting here: they all went to that
+   * port, and the kernel does not say which datagram drew it. The socket stays usable. Any other
+   * error fails the query it came with, or, from the socket itself, retires the socket.
+   */
+  private failed(err: Error, reply?: PendingReply): void {
+    if ((err as NodeJS.ErrnoException).code === 'ECONNREFUSED') {
+      for (const p of [...this.pending.values()]) p.onError(err);
+    } else if (reply) {
+      reply.onError(err);
+    } else {
+      this.onBroken(this, err);
+    }
+  }
+
+  close(): void {
+    try {
+      this.sock.close();
+    } catch {
+      /* already closed */
+    }
   }
 }
 
-function closeQuietly(sock: dgram.Socket): void {
-  try {
-    sock.close();
-  } catch {
-    /* already closed */
+/** One server's socket slots, each opened when first picked. */
+class ServerSockets {
+  readonly slots: Array<ServerSocket | undefined>;
+  /** Queries sent, and the count at the last idle sweep: unchanged means unused since. */
+  sent = 0;
+  sentAtSweep = 0;
+
+  constructor(size: number) {
+    this.slots = new Array<ServerSocket | undefined>(size);
+  }
+
+  get pending(): number {
+    let n = 0;
+    for (const s of this.slots) n += s?.pending.size ?? 0;
+    return n;
   }
 }
-
-/** One pool per address family, shared by every server group. */
-export type UdpPools = Record<Endpoint['family'], UdpSocketPool>;
 
 export class UdpSocketPool {
-  private readonly sockets: PooledSocket[] = [];
+  private readonly servers = new Map<string, ServerSockets>();
   private readonly random = new RandomWords();
+  private readonly sweeper: NodeJS.Timeout;
   private closed = false;
 
   constructor(
-    private readonly family: Endpoint['family'],
     private readonly size: number,
     private readonly maxUses: number,
     private readonly onStray: StrayHook,
-  ) {}
+  ) {
+    this.sweeper = setInterval(() => this.sweep(), IDLE_SWEEP_MS).unref();
+  }
 
   /**
-   * Sends `build(id)` to the server from a random pooled socket with a fresh random ID that no
-   * pending exchange on that socket uses, and routes the reply with that source and ID to `reply`.
+   * Sends `build(id)` to the server from one of its sockets, at random, with a fresh random ID
+   * that no query pending on that socket uses, and routes the reply with that ID to `reply`.
+   * Errors are reported through `reply`, never from within this call.
    */
   send(server: Endpoint, build: (id: number) => Buffer, reply: PendingReply): Ticket {
-    const s = this.pick();
+    if (this.closed) throw new Error('UDP socket pool is closed');
+    const key = formatEndpoint(server);
+    let own = this.servers.get(key);
+    if (!own) this.servers.set(key, (own = new ServerSockets(this.size)));
+    own.sent++;
+    const slot = this.random.take() % this.size;
+    let s = own.slots[slot];
+    if (!s) own.slots[slot] = s = new ServerSocket(server, this.onStray, (b, err) => this.broken(own, b, err));
     const id = this.random.unusedIn(s.pending);
-    s.pending.set(id, { server, reply });
+    s.pending.set(id, reply);
     s.uses++;
-    if (s.uses >= this.maxUses) this.retire(s);
+    if (s.uses >= this.maxUses) this.retire(own, s);
     let released = false;
+    const socket = s;
     const release = () => {
       if (released) return;
       released = true;
-      s.pending.delete(id);
-      if (s.retired && s.pending.size === 0) closeQuietly(s.sock);
+      socket.pending.delete(id);
+      if (socket.retired && socket.pending.size === 0) socket.close();
     };
-    s.sock.send(build(id), server.port, server.host, (err) => {
-      if (err && !released) reply.onError(err);
-    });
+    s.send(build(id), reply);
     return { id, release };
   }
 
-  private pick(): PooledSocket {
-    if (this.closed) throw new Error('UDP socket pool is closed');
-    while (this.sockets.length < this.size) {
-      this.sockets.push(new PooledSocket(this.family, this.onStray, (s, err) => this.broken(s, err)));
-    }
-    return this.sockets[this.random.take() % this.sockets.length];
-  }
-
-  /** No new queries on this socket; it closes when its last pending exchange ends. */
-  private retire(s: PooledSocket): void {
+  /** No new queries on this socket; it closes when its last pending query ends. */
+  private retire(own: ServerSockets, s: ServerSocket): void {
     s.retired = true;
-    const i = this.sockets.indexOf(s);
-    if (i !== -1) this.sockets.splice(i, 1);
-    if (s.pending.size === 0) closeQuietly(s.sock);
+    const i = own.slots.indexOf(s);
+    if (i !== -1) own.slots[i] = undefined;
+    if (s.pending.size === 0) s.close();
   }
 
-  private broken(s: PooledSocket, err: Error): void {
-    this.retire(s);
-    for (const p of [...s.pending.values()]) p.reply.onError(err);
+  private broken(own: ServerSockets, s: ServerSocket, err: Error): void {
+    this.retire(own, s);
+    for (const p of [...s.pending.values()]) p.onError(err);
+  }
+
+  /** Closes the sockets of servers nobody asked since the last sweep. */
+  private sweep(): void {
+    for (const [key, own] of this.servers) {
+      if (own.sent === own.sentAtSweep && own.pending === 0) {
+        for (const s of own.slots) s?.close();
+        this.servers.delete(key);
+      }
+      own.sentAtSweep = own.sent;
+    }
   }
 
   close(): void {
     this.closed = true;
-    for (const s of this.sockets.splice(0)) {
-      s.retired = true;
-      closeQuietly(s.sock);
-    }
+    clearInterval(this.sweeper);
+    for (const own of this.servers.values())
+      for (const s of own.slots) {
+        if (!s) continue;
+        s.retired = true;
+        s.close();
+      }
+    this.servers.clear();
   }
-}
-
-/** A pool for each address family, alike. */
-export function createUdpPools(size: number, maxUses: number, onStray: StrayHook): UdpPools {
-  return { 4: new UdpSocketPool(4, size, maxUses, onStray), 6: new UdpSocketPool(6, size, maxUses, onStray) };
 }

@@ -182,7 +182,7 @@ export const CONFIG_TABLE = section(TOP_LEVEL, {
       meaning: 'Never rate-limited nor capped in TCP connections, in the `acl` form.',
     }),
   }),
-  health: section('How servers are judged: failures weigh less as they age, and a down server is probed until it answers.', {
+  health: section('How servers are judged: failures weigh less as they age, and a failing server is probed until it answers.', {
     halfLifeMs: integer({
       default: 30_000,
       min: 100,
@@ -190,7 +190,12 @@ export const CONFIG_TABLE = section(TOP_LEVEL, {
       meaning: "A server's failure score halves over this time, so an old failure is forgiven.",
     }),
     downAfterFailures: integer({ default: 3, min: 1, max: 100, meaning: 'Consecutive failures that mark a server down.' }),
-    probeIntervalMs: integer({ default: 2000, min: 50, max: 600_000, meaning: 'How often a down server is probed in the background.' }),
+    probeIntervalMs: integer({
+      default: 2000,
+      min: 50,
+      max: 600_000,
+      meaning: 'How often a failing or down server is probed in the background (one probe at a time).',
+    }),
   }),
   log: section('Logs: JSON lines on stdout, filed by syslog priority under systemd (`journalctl -p`).', {
     level: oneOf(LOG_LEVELS, { default: 'info', meaning: 'The least severe level written.' }),

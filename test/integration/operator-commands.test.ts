@@ -62,6 +62,26 @@ const enumerate = async () =>
     mesos: { masters: Array<{ address: string; up: boolean; failures: number; successes: number }> };
   };
 
+/**
+ * A master's failures (/v1/enumerate) and its failed background probes (/v1/metrics), read with
+ * no probe between them: the probe count is read again after, until it held still.
+ */
+async function failuresAndProbes(address: string): Promise<{ failures: number; probesFailed: number }> {
+  const probesFailed = async () => {
+    const text = await (await fetch(`http://${HOST}:${cluster.httpPort}/v1/metrics`)).text();
+    const line = text
+      .split('\n')
+      .find((l) => l.startsWith('phalanx_dns_server_probes_total{') && l.includes(`"${address}"`) && l.includes('result="rcode_SERVFAIL"'));
+    return line ? Number(line.split(' ').at(-1)) : 0;
+  };
+  for (let i = 0; i < 20; i++) {
+    const probes = await probesFailed();
+    const failures = (await enumerate()).mesos.masters.find((m) => m.address === address)!.failures;
+    if ((await probesFailed()) === probes) return { failures, probesFailed: probes };
+  }
+  throw new Error('the probe count never held still for two reads');
+}
+
 describe('status', () => {
   test('healthy: exit 0, a plain table when piped', async () => {
     await dig(HOST, cluster.listenPort, 'nginx.marathon.mesos');
@@ -181,7 +201,7 @@ describe('a master answering SERVFAIL', () => {
   });
 
   test('explain: the servers in order, the down one asked directly with its rcode, the answer; health untouched', async () => {
-    const before = await enumerate();
+    const before = await failuresAndProbes(sick().endpoint);
     const e = await explainJson('nginx.marathon.mesos');
     expect(e.route).toMatchObject({ kind: 'mesos', zone: 'mesos' });
     expect(e.policy).toMatchObject({ dispatch: 'race', fanout: 'all' });
@@ -196,10 +216,10 @@ describe('a master answering SERVFAIL', () => {
     }
     expect(e.answer.rcode).toBe('NOERROR');
     expect(e.answer.answers.map((a) => a.split(' ').at(-1)).sort()).toEqual(NGINX_IPS);
-    // Asking the down master directly counted as nothing: its failures are what they were.
-    const after = await enumerate();
-    const failures = (d: typeof before) => d.mesos.masters.find((m) => m.address === sick().endpoint)!.failures;
-    expect(failures(after)).toBe(failures(before));
+    // Asking the down master directly counted as nothing: its failures grew by its background
+    // probes' alone (each a SERVFAIL), read before and after.
+    const after = await failuresAndProbes(sick().endpoint);
+    expect(after.failures - before.failures).toBe(after.probesFailed - before.probesFailed);
 
     const text = await run('explain', 'nginx.marathon.mesos');
     expect(text.stdout).toMatch(new RegExp(`^-\\s+${sick().endpoint.replace(/\./g, '\\.')}\\s+down\\s+.*SERVFAIL, 0 answers`, 'm'));

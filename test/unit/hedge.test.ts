@@ -84,13 +84,13 @@ describe('hedged dispatch', () => {
     await jest.advanceTimersByTimeAsync(30 + TURN);
     expect(asked(requests)).toEqual(['a', 'b']);
     expect(hedges()).toBe(1);
-    expect(servers[0].health.late).toBe(1);
+    expect(servers[0].health.late).toBe(true);
     requests[1].answer('from b');
     expect((await reply)?.msg.toString()).toBe('from b');
-    expect(servers[0].health.late).toBe(1); // still waiting on a: not cancelled
+    expect(servers[0].health.late).toBe(true); // still waiting on a: not cancelled
     requests[0].answer('from a, too late');
     await flush();
-    expect(servers[0].health.late).toBe(0);
+    expect(servers[0].health.late).toBe(false);
     expect(asked(requests)).toEqual(['a', 'b']);
   });
 
@@ -156,7 +156,7 @@ describe('hedged dispatch', () => {
     await jest.advanceTimersByTimeAsync(100);
     expect(asked(requests)).toEqual(['a']);
     expect(hedges()).toBe(0);
-    expect(servers[0].health.late).toBe(1); // still late: the next queries start elsewhere
+    expect(servers[0].health.late).toBe(true); // still late: the next queries start elsewhere
     requests[0].fail();
     await flush();
     expect(asked(requests)).toEqual(['a', 'b']);

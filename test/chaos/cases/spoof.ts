@@ -1,7 +1,8 @@
 // Case 3, spoofing (RFC 5452): every master races each real reply with three forged ones carrying
 // another address (a wrong ID; the right ID with another question; the right ID and question from
 // another port: the only forgeries our loopback-only rule allows). No answer may ever carry the
-// forged address, nor may the answer cache keep one, and the agent must count what it dropped.
+// forged address, nor may the answer cache keep one, and the agent must count what it dropped. The
+// forgeries from another port never reach it: its sockets are connected, so the kernel drops them.
 import type { Answer } from 'dns-packet';
 import { mesosRecords } from '../../helpers/cluster.js';
 import { FakeDnsServer } from '../../../sim/fake-dns.js';
@@ -92,9 +93,10 @@ export const spoofCase: ChaosCase = {
       check(c, forgedDuringSecond === 0, 'no server asked the second time', `${forgedDuringSecond} forged replies sent`);
       check(
         c,
-        dropped >= forged * 0.95 && ['id', 'question', 'source'].every((r) => (byReason[r] ?? 0) > 0),
-        'phalanx_dns_mismatched_replies_total counts the forgeries, by each reason (id, question, source)',
-        `${fmtInt(dropped)} of ${fmtInt(forged)}`,
+        // Two of every three forgeries reach the agent; the third, from another port, the kernel drops.
+        dropped >= ((forged * 2) / 3) * 0.95 && ['id', 'question'].every((r) => (byReason[r] ?? 0) > 0) && !byReason.source,
+        'phalanx_dns_mismatched_replies_total counts the forgeries from the server by reason (id, question); none from another port reaches the agent',
+        `${fmtInt(dropped)} of ${fmtInt((forged * 2) / 3)}`,
       );
       check(c, c.restarts === 0, 'the same agent process throughout', `pid ${agent.pid}`);
       c.data = { forgedAddress: FORGED_ADDRESS, first, second, cacheHits: hits, forgeriesSent: forged, mismatched: byReason };
