@@ -15,21 +15,17 @@ import {
   allPanels,
   dashboardQueries,
   exportedNames,
-  findPromtool,
   metricNames,
   readDashboard,
   readRules,
+  requirePrometheusBinary,
   ruleQueries,
   unavailableNames,
 } from '../helpers/monitoring-queries.js';
 
 describe('promtool', () => {
-  // Never skipped: test/run.sh installs promtool (test/install-promtool.sh).
-  const promtool = () => {
-    const path = findPromtool();
-    if (!path) throw new Error('promtool not found: run `bash test/install-promtool.sh` (test/run.sh does), or set PROMTOOL');
-    return path;
-  };
+  // Never skipped: test/run.sh installs promtool (test/install-prometheus.sh).
+  const promtool = () => requirePrometheusBinary('promtool');
 
   test('check rules accepts the rules file', async () => {
     const r = await runToCompletion([promtool(), 'check', 'rules', RULES_FILE], 30_000);
