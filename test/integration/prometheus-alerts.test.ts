@@ -41,7 +41,10 @@ const names = (alerts: ActiveAlert[]) => [...new Set(alerts.map((a) => a.labels.
 
 async function startNode(dispatch: 'race' | 'hedged'): Promise<Node> {
   const cluster = await startCluster({ masters: 3, upstreams: 1, bigTasks: 0 });
-  const agent = await AgentProcess.start(cluster.config({ dispatch, log: { level: 'warn' } }));
+  const agent = await AgentProcess.start(cluster.config({ dispatch, log: { level: 'warn' } })).catch(async (err: unknown) => {
+    await cluster.stop();
+    throw err;
+  });
   // Ten Mesos queries a second, no cache: every one reaches the masters, well over the SERVFAIL
   // alert's floor of 0.2 a second.
   const traffic = steadyQueries('127.0.0.1', cluster.listenPort, 'nginx.marathon.mesos', 100);
