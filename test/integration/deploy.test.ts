@@ -138,7 +138,7 @@ describe('install.sh and uninstall.sh (staged with DESTDIR)', () => {
     install = await sh([join(DEPLOY, 'install.sh')], { DESTDIR: stage });
   }, 60_000);
 
-  test('puts the code, its runtime, the commands, the example config, the units and the docs in place', () => {
+  test('puts the code, its runtime, the commands, the example config, the units, the docs, the alert rules and the dashboard in place', () => {
     expect(install).toMatchObject({ code: 0 });
     expect(install.out).toContain('installed the example config as /etc/phalanx-dns/config.json: set "upstreams" and "mesos.masters"');
     for (const [bin, main] of [
@@ -160,6 +160,12 @@ describe('install.sh and uninstall.sh (staged with DESTDIR)', () => {
       'phalanx-watchdog.8.gz',
     ]);
     expect(readdirSync(join(pkg, 'maintainer')).sort()).toEqual(['postinst', 'postrm', 'prerm']);
+    expect(readFileSync(join(stage, 'usr/share/phalanx-dns/prometheus/phalanx-dns.rules.yml'), 'utf8')).toBe(
+      readFileSync(join(DEPLOY, 'prometheus/phalanx-dns.rules.yml'), 'utf8'),
+    );
+    expect(readFileSync(join(stage, 'usr/share/phalanx-dns/grafana/phalanx-dns.json'), 'utf8')).toBe(
+      readFileSync(join(DEPLOY, 'grafana/phalanx-dns.json'), 'utf8'),
+    );
     // Production dependencies only, without their tests and docs; no second copy of the runtime.
     expect(existsSync(join(pkg, 'node_modules/systeminformation'))).toBe(true);
     expect(existsSync(join(pkg, 'node_modules/jest'))).toBe(false);
@@ -239,6 +245,7 @@ describe('install.sh and uninstall.sh (staged with DESTDIR)', () => {
     expect(() => lstatSync(join(stage, 'usr/bin/phalanx-dns'))).toThrow('ENOENT');
     expect(readdirSync(join(stage, 'lib/systemd/system'))).toEqual([]);
     expect(existsSync(join(stage, 'usr/share/doc/phalanx-dns'))).toBe(false);
+    expect(existsSync(join(stage, 'usr/share/phalanx-dns'))).toBe(false);
     expect(readdirSync(join(stage, 'usr/share/man/man8'))).toEqual([]);
     expect(existsSync(join(stage, 'etc/phalanx-dns/config.json'))).toBe(true);
     expect(r.out).toContain('kept /etc/phalanx-dns (uninstall.sh --purge removes it)');

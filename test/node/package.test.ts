@@ -1,6 +1,6 @@
 // The package `npm run package` built: Debian's own tools read it as an operator's node would.
 // lintian finds nothing (every override carries its reason), the control fields name no nodejs,
-// the config is a conffile, and its tree is exactly the one install.sh installs on nodes without
+// the config is a conffile, the alert rules and the dashboard are in it, and its tree is exactly the one install.sh installs on nodes without
 // dpkg.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -63,6 +63,23 @@ describe('the Debian package', () => {
       expect({ script, syntax: (await sh(['sh', '-n', join(control, script)])).code }).toEqual({ script, syntax: 0 });
       expect(text.split('\n')).not.toContain('#LAYOUT#'); // the layout is inlined
     }
+  });
+
+  test('ships the alert rules and the dashboard as they are in the checkout, under /usr/share/phalanx-dns', async () => {
+    const tree = join(dir, 'shipped');
+    expect((await sh(['dpkg-deb', '--extract', deb, tree])).code).toBe(0);
+    for (const [shipped, source] of [
+      ['usr/share/phalanx-dns/prometheus/phalanx-dns.rules.yml', 'deploy/prometheus/phalanx-dns.rules.yml'],
+      ['usr/share/phalanx-dns/grafana/phalanx-dns.json', 'deploy/grafana/phalanx-dns.json'],
+    ]) {
+      expect({ shipped, same: readFileSync(join(tree, shipped), 'utf8') === readFileSync(join(REPO_ROOT, source), 'utf8') }).toEqual({
+        shipped,
+        same: true,
+      });
+    }
+    const listing = (await sh(['dpkg-deb', '--contents', deb])).stdout;
+    expect(listing).toMatch(/^-rw-r--r-- root\/root .* \.\/usr\/share\/phalanx-dns\/prometheus\/phalanx-dns\.rules\.yml$/m);
+    expect(listing).toMatch(/^-rw-r--r-- root\/root .* \.\/usr\/share\/phalanx-dns\/grafana\/phalanx-dns\.json$/m);
   });
 
   test('holds exactly the tree install.sh installs', async () => {

@@ -1,6 +1,7 @@
 // The alert rules and the dashboard (deploy/prometheus/, deploy/grafana/): promtool checks the rules
 // and runs their unit tests; every alert has a firing and a quiet case and tells the operator what
-// to do; the dashboard has its variables and parses. That they read only metrics the agent exports
+// to do; the dashboard is what deploy/grafana/dashboard.ts writes, has its variables and parses.
+// That they read only metrics the agent exports
 // is test/integration/monitoring.test.ts, against the running agent.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,28 +9,26 @@ import { join } from 'node:path';
 import { describe, expect, test } from '@jest/globals';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { type ScrapedState, createMetrics } from '../../agent/metrics.js';
+import { DASHBOARD_PATH, renderDashboard } from '../../deploy/grafana/dashboard.js';
 import { runToCompletion } from '../helpers/agent-process.js';
 import {
+  DASHBOARD_FILE,
   RULES_FILE,
   RULE_TESTS_FILE,
   allPanels,
   dashboardQueries,
   exportedNames,
-  findPromtool,
   metricNames,
   readDashboard,
   readRules,
+  requirePrometheusBinary,
   ruleQueries,
   unavailableNames,
 } from '../helpers/monitoring-queries.js';
 
 describe('promtool', () => {
-  // Never skipped: test/run.sh installs promtool (test/install-promtool.sh).
-  const promtool = () => {
-    const path = findPromtool();
-    if (!path) throw new Error('promtool not found: run `bash test/install-promtool.sh` (test/run.sh does), or set PROMTOOL');
-    return path;
-  };
+  // Never skipped: test/run.sh installs promtool (test/install-prometheus.sh).
+  const promtool = () => requirePrometheusBinary('promtool');
 
   test('check rules accepts the rules file', async () => {
     const r = await runToCompletion([promtool(), 'check', 'rules', RULES_FILE], 30_000);
@@ -96,6 +95,17 @@ describe('the dashboard', () => {
     uid: string;
     templating: { list: Array<{ name: string; type: string; query?: unknown; multi?: boolean; includeAll?: boolean }> };
   };
+
+  test('is what deploy/grafana/dashboard.ts writes now', () => {
+    const [written, generated] = [readFileSync(DASHBOARD_FILE, 'utf8'), renderDashboard()];
+    if (written === generated) return;
+    const [a, b] = [written.split('\n'), generated.split('\n')];
+    const line = a.findIndex((text, i) => text !== b[i]);
+    throw new Error(
+      `${DASHBOARD_PATH} is out of date with deploy/grafana/dashboard.ts: run \`npm run dashboard\` and commit the result.\n` +
+        `First difference, line ${line + 1}:\n  file:      ${a[line]}\n  generated: ${b[line]}`,
+    );
+  });
 
   test('has a Prometheus data source variable and a multi-value instance variable', () => {
     expect(d.schemaVersion).toBeGreaterThanOrEqual(36);
