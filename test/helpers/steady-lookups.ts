@@ -16,6 +16,8 @@ export interface LookupTally {
 }
 
 export interface SteadyLookups {
+  /** The tally so far, live. */
+  readonly tally: LookupTally;
   /** Stops sending, waits for the replies still due, and returns the tally. */
   stop(): Promise<LookupTally>;
 }
@@ -65,12 +67,15 @@ export function steadyLookups(opts: {
     sock.send(query, opts.port, opts.host);
   };
   const ticker = setInterval(send, opts.everyMs);
+  let stopped: Promise<LookupTally> | undefined;
   return {
-    stop: async () => {
-      clearInterval(ticker);
-      if (waiting.size > 0) await new Promise<void>((r) => (settleAll = r));
-      sock.close();
-      return tally;
-    },
+    tally,
+    stop: () => (stopped ??= finish()),
   };
+  async function finish(): Promise<LookupTally> {
+    clearInterval(ticker);
+    if (waiting.size > 0) await new Promise<void>((r) => (settleAll = r));
+    sock.close();
+    return tally;
+  }
 }

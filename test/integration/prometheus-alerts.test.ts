@@ -8,7 +8,7 @@ import { AgentProcess } from '../helpers/agent-process.js';
 import { type Cluster, startCluster } from '../helpers/cluster.js';
 import { readRules } from '../helpers/monitoring-queries.js';
 import { type ActiveAlert, PrometheusServer } from '../helpers/prometheus-server.js';
-import { type SteadyQueries, steadyQueries } from '../helpers/steady-queries.js';
+import { type SteadyLookups, steadyLookups } from '../helpers/steady-lookups.js';
 
 // Prometheus scrapes and evaluates every INTERVAL_S; alerts fire after ALERT_FOR_S.
 const INTERVAL_S = 1;
@@ -21,7 +21,7 @@ const ALERT_WITHIN_MS = 15_000;
 interface Node {
   cluster: Cluster;
   agent: AgentProcess;
-  traffic: SteadyQueries;
+  traffic: SteadyLookups;
   /** Prometheus' instance label for it: its HTTP API's ip:port. */
   instance: string;
 }
@@ -47,7 +47,15 @@ async function startNode(dispatch: 'race' | 'hedged'): Promise<Node> {
   });
   // Ten Mesos queries a second, no cache: every one reaches the masters, well over the SERVFAIL
   // alert's floor of 0.2 a second.
-  const traffic = steadyQueries('127.0.0.1', cluster.listenPort, 'nginx.marathon.mesos', 100);
+  // Ten a second for at most ten minutes: far longer than the file runs.
+  const traffic = steadyLookups({
+    host: '127.0.0.1',
+    port: cluster.listenPort,
+    name: () => 'nginx.marathon.mesos',
+    everyMs: 100,
+    maxCount: 6000,
+    replyTimeoutMs: 3000,
+  });
   return { cluster, agent, traffic, instance: `127.0.0.1:${cluster.httpPort}` };
 }
 
@@ -67,7 +75,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  for (const n of Object.values(nodes)) n.traffic.stop();
+  await Promise.all(Object.values(nodes).map((n) => n.traffic.stop()));
   await Promise.all([...Object.values(nodes).map((n) => n.agent.stop()), prometheus?.stop()]);
   await Promise.all(Object.values(nodes).map((n) => n.cluster.stop()));
 });
@@ -78,7 +86,7 @@ describe('the shipped alert rules in a real Prometheus', () => {
     await prometheus!.waitFor('three more rule evaluations', 10_000, async () => (await prometheus!.lastEvaluation()) > since + 3000);
     expect(await prometheus!.alerts()).toEqual([]);
     // The quiet is not for want of answers: every query so far got one.
-    for (const n of Object.values(nodes)) expect(Object.keys(n.traffic.rcodes)).toEqual(['NOERROR']);
+    for (const n of Object.values(nodes)) expect(Object.keys(n.traffic.tally.rcodes)).toEqual(['NOERROR']);
   }, 20_000);
 
   test.each(['race', 'hedged'] as const)(
@@ -115,12 +123,12 @@ describe('the shipped alert rules in a real Prometheus', () => {
     );
     // One alert for the node, not one per master.
     expect(names(active(alerts, instance))).toEqual(['PhalanxDnsAllMastersDown', 'PhalanxDnsServfailShareHigh']);
-    expect(node('race').traffic.rcodes.SERVFAIL).toBeGreaterThan(0);
+    expect(node('race').traffic.tally.rcodes.SERVFAIL).toBeGreaterThan(0);
   }, 30_000);
 
   test('an agent killed: PhalanxDnsAgentDown fires for it', async () => {
     const { agent, instance, traffic } = node('hedged');
-    traffic.stop();
+    await traffic.stop();
     agent.signal('SIGKILL');
     await agent.waitForExit();
     const alerts = await prometheus!.waitForAlerts(
