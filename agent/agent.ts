@@ -8,9 +8,9 @@ import { type Endpoint, formatEndpoint, isWildcard, sameEndpoint } from '../comm
 import { type Config, describeConfig } from '../common/config/schema.js';
 import { checkReady } from '../common/ready-check.js';
 import { Discovery } from './discovery/discovery.js';
-import type { ServerPools } from './forwarding/exchange.js';
-import { TcpPool } from './forwarding/tcp-pool.js';
-import { UdpSocketPool } from './forwarding/udp-pool.js';
+import type { ServerPools } from './transport/exchange.js';
+import { TcpPool } from './transport/tcp-pool.js';
+import { UdpSocketPool } from './transport/udp-pool.js';
 import { type AgentView, createApiServer } from './http/api.js';
 import { describeAgent, storeUsage } from './http/enumerate.js';
 import { explain } from './http/explain.js';

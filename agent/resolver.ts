@@ -22,8 +22,8 @@ import {
   rcodeName,
   shapeResponse,
 } from '../common/dns/wire.js';
-import { type ForwardedQuestion, ServerAnswers } from './forwarding/server-answers.js';
-import type { ServerGroup } from './forwarding/server-group.js';
+import { type ForwardedQuestion, ServerAnswers } from './answers/answers.js';
+import type { ServerGroup } from './servers/server-group.js';
 import type { Metrics } from './metrics.js';
 import { type Route, type RoutingTable, route } from './routing.js';
 import { encodedAnswer } from './zones/encoded-answers.js';

@@ -3,7 +3,7 @@
 import { formatCidr } from '../../common/config/cidr.js';
 import { formatEndpoint } from '../../common/config/endpoint.js';
 import type { DiscoveryStatus } from '../discovery/discovery.js';
-import type { ServerGroup } from '../forwarding/server-group.js';
+import type { ServerGroup } from '../servers/server-group.js';
 import type { ResolverState } from '../resolver.js';
 
 export interface AgentDescriptionInput {

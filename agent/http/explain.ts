@@ -6,8 +6,8 @@ import { randomInt } from 'node:crypto';
 import { dnsPacket, recordTypes } from '../../common/dns/packet.js';
 import { type Query, parseQuery } from '../../common/dns/query.js';
 import { type Question, RD, buildQuery, encodeQuestion, rcodeName } from '../../common/dns/wire.js';
-import { ExchangeError, type ServerPools, exchange } from '../forwarding/exchange.js';
-import type { Server, ServerGroup } from '../forwarding/server-group.js';
+import { ExchangeError, type ServerPools, exchange } from '../transport/exchange.js';
+import type { Server, ServerGroup } from '../servers/server-group.js';
 import { type ResolverState, answerKey } from '../resolver.js';
 import { type Route, route } from '../routing.js';
 

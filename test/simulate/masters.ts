@@ -11,8 +11,8 @@
 // - plus a fluid backlog that grows while ρ > 1 and drains while ρ < 1;
 // and is dropped (never answered, as by a full socket buffer) while the backlog exceeds the queue
 // limit, so an overloaded master answers at its capacity and loses the rest.
-import { ExchangeError, type Reply } from '../../agent/forwarding/exchange.js';
-import type { SendRequest } from '../../agent/forwarding/server-group.js';
+import { ExchangeError, type Reply } from '../../agent/transport/exchange.js';
+import type { SendRequest } from '../../agent/servers/server-group.js';
 import type { Question } from '../../common/dns/wire.js';
 import type { Random } from '../helpers/seeded-random.js';
 import type { MesosAnswers } from './mesos-answers.js';

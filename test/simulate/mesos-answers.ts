@@ -3,7 +3,7 @@
 // nothing downstream writes to a reply (the caches copy before rewriting TTLs).
 import { dnsPacket, nameCodec } from '../../common/dns/packet.js';
 import { AA, type Question, QR, RA, RD, Type, encodeQuestion, scanMessage } from '../../common/dns/wire.js';
-import type { Reply } from '../../agent/forwarding/exchange.js';
+import type { Reply } from '../../agent/transport/exchange.js';
 
 /** What the agent asks for app `id`: the Marathon app's name, as Mesos-DNS names it. */
 export function appName(id: number): string {

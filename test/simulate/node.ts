@@ -6,8 +6,8 @@
 import type { Logger } from 'pino';
 import { AnswerCache } from '../../agent/cache/answer-cache.js';
 import { StaleStore } from '../../agent/cache/stale-store.js';
-import { type AnswerStores, type ForwardedQuestion, ServerAnswers } from '../../agent/forwarding/server-answers.js';
-import { ServerGroup, type SendRequest } from '../../agent/forwarding/server-group.js';
+import { type AnswerStores, type ForwardedQuestion, ServerAnswers } from '../../agent/answers/answers.js';
+import { ServerGroup, type SendRequest } from '../../agent/servers/server-group.js';
 import type { Metrics } from '../../agent/metrics.js';
 import type { Endpoint } from '../../common/config/endpoint.js';
 import type { Config } from '../../common/config/schema.js';

@@ -1,10 +1,10 @@
-// A Clock (agent/forwarding/clock.ts) on a discrete-event queue, so the agent's own policy code
+// A Clock (agent/clock.ts) on a discrete-event queue, so the agent's own policy code
 // runs minutes of simulated time in seconds. Timers sit in a binary heap ordered by due time (then
 // by creation, so timers due together fire in the order they were set); the run loop pops the
 // earliest, moves time there, fires it, and lets every promise continuation it caused run before
 // the next: the policy code is promise-based, and a continuation must see the time its cause
 // happened at.
-import type { Clock, Timer } from '../../agent/forwarding/clock.js';
+import type { Clock, Timer } from '../../agent/clock.js';
 
 interface SimTimer {
   at: number;

@@ -3,7 +3,7 @@
 // a fraction of them per minute is redeployed under a new name, which every node's cache misses.
 // The app list is the cluster's, shared by every node; each node draws from its own random stream
 // so that every lever turned off sees the same queries at the same times.
-import type { ForwardedQuestion } from '../../agent/forwarding/server-answers.js';
+import type { ForwardedQuestion } from '../../agent/answers/answers.js';
 import type { Random } from '../helpers/seeded-random.js';
 import { appName, questionFor } from './mesos-answers.js';
 import type { SimClock } from './sim-clock.js';

@@ -1,7 +1,7 @@
 // Coalescing: identical questions in flight share one exchange, and the next one after it settles
 // (answered or failed), or once the caller knows more than it did (notBefore), starts afresh.
 import { describe, expect, test } from '@jest/globals';
-import { Coalescer } from '../../agent/forwarding/coalescer.js';
+import { Coalescer } from '../../agent/answers/coalescer.js';
 
 function deferred<T>() {
   let resolve!: (v: T) => void;

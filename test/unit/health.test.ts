@@ -2,7 +2,7 @@
 // failure score decays with a half-life (dcos-dns never forgot a failure).
 import { describe, expect, test } from '@jest/globals';
 import type { HealthConfig } from '../../common/config/schema.js';
-import { ServerHealth } from '../../agent/forwarding/health.js';
+import { ServerHealth } from '../../agent/servers/health.js';
 
 const cfg: HealthConfig = { halfLifeMs: 1000, downAfterFailures: 3, probeIntervalMs: 100 };
 

@@ -1,6 +1,6 @@
 // The hedge budget: a share of the requests, with a burst for a group that has been quiet.
 import { describe, expect, test } from '@jest/globals';
-import { HedgeBudget } from '../../agent/forwarding/hedge-budget.js';
+import { HedgeBudget } from '../../agent/servers/hedge-budget.js';
 
 describe('hedge budget', () => {
   test('a full bucket allows a burst of hedges, then one per ten requests', () => {

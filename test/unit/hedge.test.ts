@@ -6,11 +6,11 @@
 import { afterEach, beforeEach, describe, expect, jest, test } from '@jest/globals';
 import type { HealthConfig } from '../../common/config/schema.js';
 import type { Question } from '../../common/dns/wire.js';
-import type { Reply } from '../../agent/forwarding/exchange.js';
-import { systemClock } from '../../agent/forwarding/clock.js';
-import { ServerHealth } from '../../agent/forwarding/health.js';
-import { type HedgeGroup, hedge } from '../../agent/forwarding/hedge.js';
-import type { Server } from '../../agent/forwarding/server-group.js';
+import type { Reply } from '../../agent/transport/exchange.js';
+import { systemClock } from '../../agent/clock.js';
+import { ServerHealth } from '../../agent/servers/health.js';
+import { type HedgeGroup, hedge } from '../../agent/servers/hedge.js';
+import type { Server } from '../../agent/servers/server-group.js';
 
 const cfg: HealthConfig = { halfLifeMs: 1000, downAfterFailures: 3, probeIntervalMs: 100 };
 const limits = { minMs: 5, maxMs: 250 };

@@ -2,7 +2,7 @@
 // (a late server counts one more), ties broken at random, at most `fanout` of them, and never none
 // when all are down.
 import { describe, expect, test } from '@jest/globals';
-import { type Candidate, chooseServers } from '../../agent/forwarding/policy.js';
+import { type Candidate, chooseServers } from '../../agent/servers/policy.js';
 import { seededRandom } from '../helpers/seeded-random.js';
 
 interface S extends Candidate {

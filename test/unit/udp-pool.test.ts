@@ -2,7 +2,7 @@
 import dgram from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { Endpoint } from '../../common/config/endpoint.js';
-import { UdpSocketPool } from '../../agent/forwarding/udp-pool.js';
+import { UdpSocketPool } from '../../agent/transport/udp-pool.js';
 
 let echo: dgram.Socket;
 let port: number;

@@ -16,8 +16,8 @@ import {
   exchange,
   isUsable,
   rcodeFailure,
-} from './exchange.js';
-import { type Clock, type Timer, systemClock } from './clock.js';
+} from '../transport/exchange.js';
+import { type Clock, type Timer, systemClock } from '../clock.js';
 import { HedgeBudget } from './hedge-budget.js';
 import { ServerHealth, type Transition } from './health.js';
 import { type Fanout, chooseServers } from './policy.js';

@@ -1,9 +1,9 @@
 // The group's policy for one forwarded question, as configured: hedged (the default) or a race.
 import type { Config } from '../../common/config/schema.js';
 import type { Question } from '../../common/dns/wire.js';
-import type { Reply } from './exchange.js';
-import { type HedgeGroup, hedge } from './hedge.js';
-import { race } from './race.js';
+import type { Reply } from '../transport/exchange.js';
+import { type HedgeGroup, hedge } from '../servers/hedge.js';
+import { race } from '../servers/race.js';
 
 export type DispatchConfig = Pick<Config, 'dispatch' | 'fanout' | 'timeoutMs' | 'hedge'>;
 

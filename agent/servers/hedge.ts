@@ -4,8 +4,8 @@
 // costs a query no more than its hedge delay. Requests already sent are never cancelled: each
 // runs to its answer or deadline, so every server's health is still measured.
 import type { Question } from '../../common/dns/wire.js';
-import type { Clock, Timer } from './clock.js';
-import type { RaceState, Reply } from './exchange.js';
+import type { Clock, Timer } from '../clock.js';
+import type { RaceState, Reply } from '../transport/exchange.js';
 import type { Server, ServerGroup } from './server-group.js';
 
 export interface HedgeLimits {

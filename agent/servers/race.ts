@@ -2,7 +2,7 @@
 // wins. A fast SERVFAIL or REFUSED does not win (it rejects inside ServerGroup.ask). The losers
 // run on to their deadline so their health is still measured, so nothing is cancelled: a plain
 // Promise.any.
-import type { RaceState, Reply } from './exchange.js';
+import type { RaceState, Reply } from '../transport/exchange.js';
 import type { Question } from '../../common/dns/wire.js';
 import type { Fanout } from './policy.js';
 import type { ServerGroup } from './server-group.js';

@@ -6,11 +6,11 @@ import type { Question, ScannedMessage } from '../../common/dns/wire.js';
 import type { AnswerCache } from '../cache/answer-cache.js';
 import type { StaleStore } from '../cache/stale-store.js';
 import type { Metrics } from '../metrics.js';
-import { type Clock, systemClock } from './clock.js';
+import { type Clock, systemClock } from '../clock.js';
 import { Coalescer } from './coalescer.js';
 import { type DispatchConfig, dispatch } from './dispatch.js';
-import type { Reply } from './exchange.js';
-import type { HedgeGroup } from './hedge.js';
+import type { Reply } from '../transport/exchange.js';
+import type { HedgeGroup } from '../servers/hedge.js';
 
 /** Where answers are kept and how servers are asked: the resolver's state, or the simulation's. */
 export interface AnswerStores {
