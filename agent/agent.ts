@@ -162,7 +162,7 @@ export class Agent {
       metrics: async () => ({ text: await this.metrics.text(), contentType: this.metrics.registry.contentType }),
       explain: (name, qtype) =>
         explain(
-          { state: this.resolver.state, pools: this.serverPools, resolve: async (q) => this.resolver.resolve(q, 'tcp') },
+          { state: this.resolver.state, pools: this.serverPools, resolve: (q) => this.resolver.resolveWithSource(q, 'tcp') },
           name,
           qtype,
         ),

@@ -1,6 +1,6 @@
-// The query pipeline, transport-independent: parse → route → answer locally or race the
-// servers → shape the reply for this client. It never throws; every query gets a reply or a
-// deliberate silence (unparsable input).
+// The query pipeline, transport-independent: parse → route → answer from a local zone, or ask the
+// answer layer (answers/) for the route's server group → shape the reply for this client. It never
+// throws; every query gets a reply or a deliberate silence (unparsable input).
 import type { Logger } from 'pino';
 import type { ClientAdmission, QueryAdmission } from './admission/client-admission.js';
 import type { Config } from '../common/config/schema.js';
@@ -22,7 +22,8 @@ import {
   rcodeName,
   shapeResponse,
 } from '../common/dns/wire.js';
-import { type ForwardedQuestion, ServerAnswers } from './answers/answers.js';
+import { type Answer, Answers, type ForwardedQuestion, type StaleReason } from './answers/answers.js';
+import { type Clock, systemClock } from './clock.js';
 import type { ServerGroup } from './servers/server-group.js';
 import type { Metrics } from './metrics.js';
 import { type Route, type RoutingTable, route } from './routing.js';
@@ -47,32 +48,11 @@ export interface ResolverState {
 
 const ZONE_TRANSFERS = new Set<number>([Type.IXFR, Type.AXFR]);
 
-/** Why a stale answer was given: every server failed, they are slower than the client-response timer, or the agent is overloaded. */
-type StaleReason = 'failed' | 'slow' | 'overloaded';
 const STALE_WHY: Record<StaleReason, string> = {
   failed: 'no usable answer from',
   slow: 'no answer yet from',
   overloaded: 'overloaded, not asked:',
 };
-
-const TOO_SLOW = Symbol('too slow');
-
-/** `p`'s value, or TOO_SLOW when it has not settled within `ms`. */
-function within<T>(p: Promise<T>, ms: number): Promise<T | typeof TOO_SLOW> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms, TOO_SLOW);
-    p.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (err) => {
-        clearTimeout(timer);
-        reject(err);
-      },
-    );
-  });
-}
 
 /** A group's servers for EXTRA-TEXT: "mesos 10.0.0.1:53, 10.0.0.2:53 (down)". */
 function serverList(group: ServerGroup): string {
@@ -84,25 +64,38 @@ export function answerKey(q: Query): string {
   return `${q.name}|${q.qtype}|${q.qclass}|${q.flags & CD}|${q.edns?.dnssecOk ? 1 : 0}`;
 }
 
+/** The server group a forwarded route asks. */
+export function groupFor(r: Exclude<Route, { kind: 'local' }>, state: ResolverState): ServerGroup {
+  return r.kind === 'mesos' ? state.mesos : r.kind === 'forward' ? state.forward.get(r.zone)! : state.upstream;
+}
+
+/** Where a client's reply came from, as explain reports it. */
+export type ReplySource = 'local zone' | 'answer cache' | 'stale store' | 'servers' | 'agent';
+const SOURCE: Record<Answer['source'], ReplySource> = { cache: 'answer cache', servers: 'servers', stale: 'stale store', none: 'agent' };
+
+/** A question routed: answered by the agent at once (a local zone, a refusal), or by a group through the answer layer. */
+type Routed =
+  | { kind: 'now'; route: Route['kind']; reply: Buffer; source: ReplySource }
+  | { kind: 'group'; route: Exclude<Route, { kind: 'local' }>; group: ServerGroup; answer: Answer | Promise<Answer> };
+
 export class Resolver {
-  private inflight = 0;
   private rotation = 0;
   private readonly labelCache = new Map<string, { transport: Transport; route: Route['kind']; rcode: string }>();
-  private readonly staleLabelCache = new Map<string, { zone: string; reason: StaleReason }>();
-  /** The cache, coalescing and prefetch in front of the servers. */
-  private readonly answers: ServerAnswers;
+  /** The cache, coalescing, prefetch, the in-flight limit and serve-stale in front of the servers. */
+  private readonly answers: Answers;
 
   constructor(
     public state: ResolverState,
     private readonly metrics: Metrics,
     private readonly log: Logger,
+    clock: Clock = systemClock,
   ) {
-    this.answers = new ServerAnswers(metrics);
-    metrics.readInflightFrom(() => this.inflight);
+    this.answers = new Answers(metrics, clock);
+    metrics.readInflightFrom(() => this.answers.waiting);
   }
 
   get inflightCount(): number {
-    return this.inflight;
+    return this.answers.waiting;
   }
 
   /**
@@ -117,19 +110,83 @@ export class Resolver {
       const admission = this.state.clients.admitQuery(client);
       if (admission !== 'serve') return this.turnAway(msg, admission, transport, client);
     }
+    const q = this.parse(msg, transport);
+    if (!q || Buffer.isBuffer(q)) return q;
+    const routed = this.route(q, transport);
+    if (routed.kind === 'now') return this.counted(transport, routed.route, routed.reply);
+    const { answer, route: r, group } = routed;
+    if (!(answer instanceof Promise)) return this.counted(transport, r.kind, this.shape(q, answer, r, group, transport));
+    return answer.then((a) => this.counted(transport, r.kind, this.shape(q, a, r, group, transport)));
+  }
+
+  /** As resolve(), for the agent's own lookups (explain), with where the reply came from. */
+  async resolveWithSource(msg: Buffer, transport: Transport): Promise<{ reply: Buffer | undefined; source: ReplySource }> {
+    const q = this.parse(msg, transport);
+    if (!q || Buffer.isBuffer(q)) return { reply: q, source: 'agent' };
+    const routed = this.route(q, transport);
+    if (routed.kind === 'now') return { reply: this.counted(transport, routed.route, routed.reply), source: routed.source };
+    const a = await routed.answer;
+    return {
+      reply: this.counted(transport, routed.route.kind, this.shape(q, a, routed.route, routed.group, transport)),
+      source: SOURCE[a.source],
+    };
+  }
+
+  /** The query, or the error reply to unparsable input (a Buffer), or undefined for silence. */
+  private parse(msg: Buffer, transport: Transport): Query | Buffer | undefined {
     const parsed = parseQuery(msg);
-    if (parsed.kind !== 'query') {
-      this.metrics.invalidQueries.inc({ reason: parsed.kind === 'drop' ? 'dropped' : 'error_reply' });
-      this.log.debug({ transport, reason: parsed.reason }, 'invalid query');
-      return parsed.kind === 'error' ? parsed.response : undefined;
-    }
-    const q = parsed.query;
+    if (parsed.kind === 'query') return parsed.query;
+    this.metrics.invalidQueries.inc({ reason: parsed.kind === 'drop' ? 'dropped' : 'error_reply' });
+    this.log.debug({ transport, reason: parsed.reason }, 'invalid query');
+    return parsed.kind === 'error' ? parsed.response : undefined;
+  }
+
+  /** Where `q` goes, and its answer from there. */
+  private route(q: Query, transport: Transport): Routed {
     const state = this.state;
     const r = route(q.name, state.table);
-    if (r.kind === 'local') return this.counted(transport, r.kind, this.answerLocal(q, state.zones.get(r.zone)!, transport));
-    const now = this.answerNow(q, r, state, transport);
-    if (Buffer.isBuffer(now)) return this.counted(transport, r.kind, now);
-    return this.forward(q, r, now, state, transport).then((reply) => this.counted(transport, r.kind, reply));
+    if (r.kind === 'local')
+      return { kind: 'now', route: 'local', reply: this.answerLocal(q, state.zones.get(r.zone)!, transport), source: 'local zone' };
+    const group = groupFor(r, state);
+    // Zone transfers are never forwarded: a node is no secondary of the masters.
+    if (ZONE_TRANSFERS.has(q.qtype)) return { kind: 'now', route: r.kind, reply: this.fail(q, Rcode.REFUSED), source: 'agent' };
+    const fq: ForwardedQuestion = {
+      key: answerKey(q),
+      question: { question: q.question, flags: q.flags, dnssecOk: q.edns?.dnssecOk ?? false },
+      maxTtlSec: r.kind === 'mesos' ? state.config.cache.mesosMaxTtlSec : state.config.cache.maxTtlSec,
+    };
+    return { kind: 'group', route: r, group, answer: this.answers.answer(fq, group, state) };
+  }
+
+  /** The reply to `q` from the answer layer's answer: the held reply shaped for this client, or SERVFAIL saying why. */
+  private shape(q: Query, a: Answer, r: Exclude<Route, { kind: 'local' }>, group: ServerGroup, transport: Transport): Buffer {
+    switch (a.source) {
+      case 'cache':
+      case 'servers':
+        return this.reply(q, a.held, transport);
+      case 'stale': {
+        // Debug only: during an outage this is every query for a known name.
+        this.log.debug(
+          { qname: q.name, qtype: q.qtype, group: group.name, why: a.why, expiredSec: a.held.expiredSec },
+          'answered from the stale store',
+        );
+        const nx = a.held.scan.header.rcode === Rcode.NXDOMAIN;
+        return this.reply(q, a.held, transport, {
+          code: nx ? Ede.STALE_NXDOMAIN_ANSWER : Ede.STALE_ANSWER,
+          text: `${STALE_WHY[a.why]} ${serverList(group)}; ${a.held.expiredSec > 0 ? `expired ${a.held.expiredSec} s ago` : 'within its TTL'}`,
+        });
+      }
+      case 'none':
+        return this.fail(q, Rcode.SERVFAIL, this.whyNone(a.why, r, group));
+    }
+  }
+
+  private whyNone(why: Extract<Answer, { source: 'none' }>['why'], r: Route, group: ServerGroup): ExtendedError {
+    if (why === 'overloaded') return { code: Ede.OTHER, text: `overloaded: ${this.state.config.maxInflight} queries waiting for servers` };
+    if (why === 'failed') return { code: Ede.NO_REACHABLE_AUTHORITY, text: `no usable answer from ${serverList(group)}` };
+    return r.kind === 'mesos'
+      ? { code: Ede.NOT_READY, text: 'no Mesos master known yet (see /v1/enumerate discovery)' }
+      : { code: Ede.NO_REACHABLE_AUTHORITY, text: `no ${group.name} servers configured` };
   }
 
   private counted(transport: Transport, kind: Route['kind'], reply: Buffer): Buffer {
@@ -190,123 +247,5 @@ export class Resolver {
   /** An error reply to `q`: its ID, flags and question, with `rcode` (and why, to an EDNS client). */
   private fail(q: Query, rcode: number, ede?: ExtendedError): Buffer {
     return errorResponse(q.id, q.flags, rcode, q.question, q.edns, 0, ede);
-  }
-
-  /**
-   * What a forwarded name gets without asking a server: REFUSED for a zone transfer, the cached
-   * answer, SERVFAIL with no servers, or the immediate answer past maxInflight. Otherwise the
-   * question to ask the servers.
-   */
-  private answerNow(
-    q: Query,
-    r: Exclude<Route, { kind: 'local' }>,
-    state: ResolverState,
-    transport: Transport,
-  ): Buffer | ForwardedQuestion {
-    const group = this.groupFor(r, state);
-    if (ZONE_TRANSFERS.has(q.qtype)) return this.fail(q, Rcode.REFUSED);
-    const fq: ForwardedQuestion = {
-      key: answerKey(q),
-      question: { question: q.question, flags: q.flags, dnssecOk: q.edns?.dnssecOk ?? false },
-      maxTtlSec: r.kind === 'mesos' ? state.config.cache.mesosMaxTtlSec : state.config.cache.maxTtlSec,
-    };
-    const cached = this.answers.cached(fq, group, state);
-    if (cached) return this.reply(q, cached, transport);
-    if (group.servers.length === 0) {
-      this.metrics.forwardedFailures.inc(group.labels);
-      const ede =
-        r.kind === 'mesos'
-          ? { code: Ede.NOT_READY, text: 'no Mesos master known yet (see /v1/enumerate discovery)' }
-          : { code: Ede.NO_REACHABLE_AUTHORITY, text: `no ${group.name} servers configured` };
-      return this.fail(q, Rcode.SERVFAIL, ede);
-    }
-    // Past the limit an immediate answer beats silence (the client's resolver moves on at once).
-    // The limit is reached when servers are slow or down, just when serve-stale helps most.
-    if (this.inflight >= state.config.maxInflight) {
-      this.metrics.overload.inc();
-      return (
-        this.answerStale(q, fq.key, state, group, transport, 'overloaded') ??
-        this.fail(q, Rcode.SERVFAIL, { code: Ede.OTHER, text: `overloaded: ${state.config.maxInflight} queries waiting for servers` })
-      );
-    }
-    return fq;
-  }
-
-  private groupFor(r: Exclude<Route, { kind: 'local' }>, state: ResolverState): ServerGroup {
-    return r.kind === 'mesos' ? state.mesos : r.kind === 'forward' ? state.forward.get(r.zone)! : state.upstream;
-  }
-
-  /**
-   * The answer to a query a server must give. Identical queries in flight share one exchange
-   * (ServerAnswers); each client gets the reply shaped for it (its ID, question spelling, size).
-   * With a stale answer kept, the client gets it once the servers have taken
-   * serveStale.clientTimeoutMs (RFC 8767's client-response timer), before its own resolver gives
-   * up; the exchange goes on and refreshes the stores if an answer comes.
-   */
-  private async forward(
-    q: Query,
-    r: Exclude<Route, { kind: 'local' }>,
-    fq: ForwardedQuestion,
-    state: ResolverState,
-    transport: Transport,
-  ): Promise<Buffer> {
-    const group = this.groupFor(r, state);
-    this.inflight++;
-    const started = performance.now();
-    try {
-      const fetching = this.answers.fetch(fq, group, state);
-      let reply = state.stale?.has(fq.key) ? await within(fetching, state.config.serveStale.clientTimeoutMs) : await fetching;
-      if (reply === TOO_SLOW) {
-        const stale = this.answerStale(q, fq.key, state, group, transport, 'slow');
-        if (stale) return stale;
-        reply = await fetching;
-      }
-      if (reply) return this.reply(q, reply, transport);
-      const stale = this.answerStale(q, fq.key, state, group, transport, 'failed');
-      if (stale) return stale;
-      this.metrics.forwardedFailures.inc(group.labels);
-      return this.fail(q, Rcode.SERVFAIL, { code: Ede.NO_REACHABLE_AUTHORITY, text: `no usable answer from ${serverList(group)}` });
-    } finally {
-      this.metrics.forwardedDuration.observe(group.labels, (performance.now() - started) / 1000);
-      this.inflight--;
-    }
-  }
-
-  /**
-   * Serve-stale (RFC 8767): the last good answer, TTLs set to serveStale.ttlSec, because the
-   * servers failed, are slow (the client-response timer) or the agent is overloaded.
-   */
-  private answerStale(
-    q: Query,
-    key: string,
-    state: ResolverState,
-    group: ServerGroup,
-    transport: Transport,
-    why: StaleReason,
-  ): Buffer | undefined {
-    const stale = state.stale?.get(key, Date.now());
-    if (!stale) return undefined;
-    this.metrics.staleAnswers.inc(this.staleLabels(group, why));
-    // Debug only: during an outage this is every query for a known name.
-    this.log.debug(
-      { qname: q.name, qtype: q.qtype, group: group.name, why, expiredSec: stale.expiredSec },
-      'answered from the stale store',
-    );
-    const nx = stale.scan.header.rcode === Rcode.NXDOMAIN;
-    return this.reply(q, stale, transport, {
-      code: nx ? Ede.STALE_NXDOMAIN_ANSWER : Ede.STALE_ANSWER,
-      text: `${STALE_WHY[why]} ${serverList(group)}; ${stale.expiredSec > 0 ? `expired ${stale.expiredSec} s ago` : 'within its TTL'}`,
-    });
-  }
-
-  /** One labels object per group and reason. */
-  private staleLabels(group: ServerGroup, reason: StaleReason): { zone: string; reason: StaleReason } {
-    const key = `${group.name}|${reason}`;
-    let labels = this.staleLabelCache.get(key);
-    if (!labels) {
-      labels = { zone: group.name, reason };
-      this.staleLabelCache.set(key, labels);
-    }
-    return labels;
   }
 }

@@ -8,7 +8,7 @@ import { type Query, parseQuery } from '../../common/dns/query.js';
 import { type Question, RD, buildQuery, encodeQuestion, rcodeName } from '../../common/dns/wire.js';
 import { ExchangeError, type ServerPools, exchange } from '../transport/exchange.js';
 import type { Server, ServerGroup } from '../servers/server-group.js';
-import { type ResolverState, answerKey } from '../resolver.js';
+import { type ReplySource, type ResolverState, answerKey, groupFor } from '../resolver.js';
 import { type Route, route } from '../routing.js';
 
 /** Servers asked directly per explanation: a group is a handful; this bounds a long forward zone list. */
@@ -17,8 +17,8 @@ const MAX_ASKED = 16;
 export interface ExplainDeps {
   state: ResolverState;
   pools: ServerPools;
-  /** The agent's own pipeline, as for a TCP client (never truncated). */
-  resolve(query: Buffer): Promise<Buffer | undefined>;
+  /** The agent's own pipeline, as for a TCP client (never truncated), and where its reply came from. */
+  resolve(query: Buffer): Promise<{ reply: Buffer | undefined; source: ReplySource }>;
 }
 
 export interface ReplySummary {
@@ -50,7 +50,7 @@ export interface ExplainedServer {
 export interface ClientAnswer extends ReplySummary {
   /** Extended DNS Error (RFC 8914) the agent attached: why it answered so. */
   ede: { code: number; text: string } | null;
-  from: 'local zone' | 'answer cache' | 'stale store' | 'servers' | 'agent';
+  from: ReplySource;
 }
 
 export interface Explanation {
@@ -212,13 +212,6 @@ function storesFor(q: Query, state: ResolverState): Pick<Explanation, 'cache' | 
   };
 }
 
-function answerSource(r: Route, cache: Explanation['cache'], a: ReplySummary & { ede: ClientAnswer['ede'] }): ClientAnswer['from'] {
-  if (r.kind === 'local') return 'local zone';
-  if (a.ede?.code === 3 || a.ede?.code === 19) return 'stale store';
-  if (cache.state === 'hit') return 'answer cache';
-  return a.rcode === 'NOERROR' || a.rcode === 'NXDOMAIN' ? 'servers' : 'agent';
-}
-
 /** Explains `name` `qtype` (already validated) on the agent's current state. */
 export async function explain(deps: ExplainDeps, name: string, qtype: number): Promise<Explanation> {
   const { state } = deps;
@@ -229,8 +222,7 @@ export async function explain(deps: ExplainDeps, name: string, qtype: number): P
   if (parsed.kind !== 'query') throw new Error(`cannot build a query for ${name}: ${parsed.reason}`);
   const q = parsed.query;
   const r = route(q.name, state.table);
-  const group =
-    r.kind === 'local' ? undefined : r.kind === 'mesos' ? state.mesos : r.kind === 'forward' ? state.forward.get(r.zone) : state.upstream;
+  const group = r.kind === 'local' ? undefined : groupFor(r, state);
   const stores: Pick<Explanation, 'cache' | 'staleStore'> = group
     ? storesFor(q, state)
     : { cache: { state: 'not used' }, staleStore: { state: 'not used' } };
@@ -239,8 +231,9 @@ export async function explain(deps: ExplainDeps, name: string, qtype: number): P
   const servers = group?.servers ?? [];
   const answering = async () => {
     const started = performance.now();
-    const reply = await deps.resolve(query);
-    return reply ? summarize(reply, since(started)) : { rcode: 'none', ms: since(started), answers: [], authority: [], ede: null };
+    const { reply, source } = await deps.resolve(query);
+    const summary = reply ? summarize(reply, since(started)) : { rcode: 'none', ms: since(started), answers: [], authority: [], ede: null };
+    return { ...summary, from: source };
   };
   // In parallel: the explanation takes no longer than the slowest server's deadline.
   const [direct, answer] = await Promise.all([
@@ -261,6 +254,6 @@ export async function explain(deps: ExplainDeps, name: string, qtype: number): P
     servers: servers
       .map((s, i) => describeServer(s, plan!.chosen, state, direct[i]))
       .sort((a, b) => (a.order ?? Infinity) - (b.order ?? Infinity)),
-    answer: { ...answer, from: answerSource(r, stores.cache, answer) },
+    answer,
   };
 }

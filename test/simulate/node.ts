@@ -1,12 +1,11 @@
 // One simulated agent node: its clients' Poisson stream of Mesos lookups through the agent's own
-// forwarding code (ServerAnswers over a ServerGroup of the masters, the answer cache, the stale
-// store), with the simulated clock and masters instead of timers and sockets. The few steps the
-// resolver takes around ServerAnswers (the maxInflight limit, serve-stale and its client-response
-// timer, SERVFAIL) are the resolver's answerNow and forward, restated without the wire work.
+// answer layer (Answers over a ServerGroup of the masters: the answer cache, coalescing, the
+// in-flight limit, serve-stale and its client-response timer), with the simulated clock and
+// masters instead of timers and sockets. Only the wire work of the resolver is left out.
 import type { Logger } from 'pino';
 import { AnswerCache } from '../../agent/cache/answer-cache.js';
 import { StaleStore } from '../../agent/cache/stale-store.js';
-import { type AnswerStores, type ForwardedQuestion, ServerAnswers } from '../../agent/answers/answers.js';
+import { type Answer, type AnswerStores, Answers, type ForwardedQuestion } from '../../agent/answers/answers.js';
 import { ServerGroup, type SendRequest } from '../../agent/servers/server-group.js';
 import type { Metrics } from '../../agent/metrics.js';
 import type { Endpoint } from '../../common/config/endpoint.js';
@@ -18,6 +17,7 @@ import type { Workload } from './workload.js';
 
 /** What a client gets: the servers' answer (or the cache's), the stale store's, or SERVFAIL. */
 type Outcome = 'answer' | 'stale' | 'servfail';
+const outcomeOf = (a: Answer): Outcome => (a.source === 'stale' ? 'stale' : a.source === 'none' ? 'servfail' : 'answer');
 
 /** What the sample nodes' clients got, over the measured window (queries issued in it). */
 export class ClientOutcomes {
@@ -25,7 +25,7 @@ export class ClientOutcomes {
   queries = 0;
   /** Answered from the cache. */
   hits = 0;
-  /** Queries handed to ServerAnswers.fetch (cache misses, coalesced or not). */
+  /** Queries that waited on the masters (cache misses, coalesced or not). */
   forwarded = 0;
   servfail = 0;
   stale = 0;
@@ -53,9 +53,8 @@ export interface NodeDeps {
 
 export class SimNode {
   readonly group: ServerGroup;
-  private readonly answers: ServerAnswers;
+  private readonly answers: Answers;
   private readonly stores: AnswerStores;
-  private inflight = 0;
   private stopped = false;
 
   constructor(private readonly deps: NodeDeps) {
@@ -76,7 +75,8 @@ export class SimNode {
       },
       deps.masters,
     );
-    this.answers = new ServerAnswers(metrics, clock);
+    // Without coalescing every query has an exchange of its own, prefetches included.
+    this.answers = new Answers(metrics, clock, levers.coalescing);
     const { enabled: staleOn, ...staleLimits } = config.serveStale;
     const maxEntries = config.cache.maxEntries;
     this.stores = {
@@ -85,6 +85,8 @@ export class SimNode {
         fanout: levers.dispatch === 'race' ? 2 : config.fanout,
         timeoutMs: config.timeoutMs,
         hedge: config.hedge,
+        maxInflight: config.maxInflight,
+        serveStale: config.serveStale,
       },
       cache: !levers.cache ? undefined : levers.prefetch ? new AnswerCache(maxEntries) : new CacheWithoutPrefetch(maxEntries),
       stale: staleOn ? new StaleStore(staleLimits) : undefined,
@@ -113,48 +115,20 @@ export class SimNode {
   }
 
   private query(fq: ForwardedQuestion): void {
-    const { clock, config, levers, outcomes } = this.deps;
+    const { clock, outcomes } = this.deps;
     const counted = outcomes.counting;
     if (counted) outcomes.queries++;
-    // Without coalescing every query has an exchange of its own, prefetches included.
-    const answers = levers.coalescing ? this.answers : new ServerAnswers(this.deps.metrics, clock);
-    if (answers.cached(fq, this.group, this.stores)) {
+    const answer = this.answers.answer(fq, this.group, this.stores);
+    if (!(answer instanceof Promise)) {
       if (counted) {
-        outcomes.hits++;
-        this.record('answer', 0);
+        if (answer.source === 'cache') outcomes.hits++;
+        this.record(outcomeOf(answer), 0);
       }
-      return;
-    }
-    // Past the limit the resolver answers at once: the stale answer, else SERVFAIL.
-    if (this.inflight >= config.maxInflight) {
-      if (counted) this.record(this.staleOrServfail(fq), 0);
       return;
     }
     if (counted) outcomes.forwarded++;
     const started = clock.now();
-    this.inflight++;
-    let done = false;
-    const finish = (outcome: Outcome) => {
-      if (done) return;
-      done = true;
-      this.inflight--;
-      if (counted) this.record(outcome, clock.now() - started);
-    };
-    // The client-response timer (RFC 8767): with a stale answer kept, the client gets it once the
-    // servers have taken serveStale.clientTimeoutMs; the exchange goes on.
-    const timer = this.stores.stale?.has(fq.key)
-      ? clock.setTimeout(() => {
-          if (this.stores.stale?.get(fq.key, clock.now())) finish('stale');
-        }, config.serveStale.clientTimeoutMs)
-      : undefined;
-    void answers.fetch(fq, this.group, this.stores).then((reply) => {
-      clock.clearTimeout(timer);
-      finish(reply ? 'answer' : this.staleOrServfail(fq));
-    });
-  }
-
-  private staleOrServfail(fq: ForwardedQuestion): Outcome {
-    return this.stores.stale?.get(fq.key, this.deps.clock.now()) ? 'stale' : 'servfail';
+    void answer.then((a) => counted && this.record(outcomeOf(a), clock.now() - started));
   }
 
   private record(outcome: Outcome, latencyMs: number): void {
