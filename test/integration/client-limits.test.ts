@@ -398,9 +398,11 @@ describe('TCP slots under pressure: the longest-idle connection makes room (RFC 
     const evictedBefore = await metric('phalanx_dns_tcp_connections_closed_total', { reason: 'evicted' });
     const rejectedBefore = await metric('phalanx_dns_tcp_connections_rejected_total');
     for (let i = 0; i < CAP; i++) hold(await connectFrom(HOST));
+    // A connection is idle from when the agent accepts it, which can lag the client's connect: all
+    // must be accepted before the first one's activity, or it may turn idle again ahead of them.
+    await untilConnections(CAP);
     // Activity on the first makes it the most recent: the second is now idle longest.
     expect(dnsPacket.decode(await askTcp(open[0], query(1))).answers![0]).toMatchObject({ data: '127.0.0.1' });
-    await untilConnections(CAP);
 
     for (const victim of [1, 2]) {
       const r = await dig(HOST, cluster.listenPort, 'nginx.marathon.mesos', 'A', ['+tcp']);
@@ -411,6 +413,7 @@ describe('TCP slots under pressure: the longest-idle connection makes room (RFC 
       // dig's connection gone, the cap is filled again by a connection younger than all the others.
       await untilConnections(CAP - 1);
       hold(await connectFrom(HOST));
+      await untilConnections(CAP);
     }
     await sleep(200);
     expect([...closed].sort((x, y) => x - y)).toEqual([1, 2]);
@@ -457,6 +460,7 @@ describe('TCP slots under pressure: the longest-idle connection makes room (RFC 
     // Another client's idle connection, idle longer than any of this client's: it is not the one closed.
     const other = hold(await connectFrom('127.0.0.6'));
     const [a, b] = [hold(await connectFrom(client)), hold(await connectFrom(client))];
+    await untilConnections(3); // accepted, so idle, before a's activity (see above)
     // Activity on a: b is now the client's longest idle.
     expect(dnsPacket.decode(await askTcp(a, query(1))).answers![0]).toMatchObject({ data: '127.0.0.1' });
 
