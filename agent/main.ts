@@ -15,8 +15,9 @@ import { inheritedSockets } from './systemd/socket-activation.js';
 const USAGE = `Usage: phalanx-dns [--config FILE] [--allow-root] [--check-config]
        phalanx-dns status|explain ...   ask the running agent (phalanx-dns status --help)
 
-Per-node DNS resolver for Mesos clusters: answers ready.spartan and zk-1..zk-5.zk itself, races
-names under the Mesos domain to the Mesos-DNS masters and everything else to the upstreams.
+Per-node DNS resolver for Mesos clusters: answers ready.spartan and zk-1..zk-5.zk itself, forwards
+names under the Mesos domain to the Mesos-DNS masters and everything else to the upstreams (the best
+server first, the next when it is late or fails; "dispatch": "race" asks several at once).
 
 Options:
   -c, --config FILE   JSON config file (default ${DEFAULT_CONFIG_PATH})

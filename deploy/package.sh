@@ -70,9 +70,10 @@ Section: net
 Priority: optional
 Description: per-node DNS resolver agent for Apache Mesos clusters
  Every node runs one agent and lists it as its only nameserver. It answers
- ready.spartan and zk-1.zk to zk-5.zk itself, races names under the Mesos
+ ready.spartan and zk-1.zk to zk-5.zk itself, forwards names under the Mesos
  domain to the Mesos-DNS servers on the masters and every other name to the
- upstream resolvers, with a cache, serve-stale, a client ACL, rate limits, an
+ upstream resolvers, the best server first and the next only when the first
+ is late or fails, with a cache, serve-stale, a client ACL, rate limits, an
  HTTP API and Prometheus metrics. A watchdog restarts it when it hangs, and
  phalanx-genresolv points resolv.conf at the upstreams while it does not
  answer. It carries its own Node.js runtime.

@@ -1,7 +1,7 @@
 // The bench's Mesos-DNS masters and upstream resolvers, on 127.0.0.11–13 and 127.0.0.21–22 and one
 // shared port, in two kinds that take turns on the same addresses (the peers never notice which):
 //
-// - zone servers, one NSD process each (Debian's nsd), serving the generated zones of zones.ts.
+// - zone servers, one NSD process each (the binary from Debian's nsd package), serving the generated zones of zones.ts.
 //   Like Mesos-DNS, the masters cut UDP answers at 512 bytes with TC even for a client that offers
 //   EDNS (`ipv4-edns-size: 512`), so the big apps need the TCP retry. The chaos suite uses these.
 // - fast servers, one fast-server.c process each, answering every A question with one address at

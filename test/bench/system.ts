@@ -4,6 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { delimiter, join } from 'node:path';
+import { debianBinary } from './debian-binary.js';
+import { REPO_ROOT } from './settings.js';
 
 const SEARCH_PATH = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/sbin', '/usr/bin', '/bin'];
 
@@ -16,33 +18,41 @@ export function which(cmd: string): string | undefined {
 }
 
 /**
- * The tools and the Debian packages each comes in. dnsmasq-base is the binary without the
- * service; nsd and unbound come with theirs, which installDebianPackages keeps from starting. cc
- * builds the bench's fast masters (fast-server.c).
+ * The tools and the Debian packages each comes in, installed with apt: none ships a service (dnsmasq-base is
+ * dnsmasq without its service). cc builds the bench's fast masters (fast-server.c).
  */
 const TOOLS = {
   dnsperf: ['dnsperf'],
   dnsmasq: ['dnsmasq-base'],
-  nsd: ['nsd'],
   dig: ['dnsutils'],
   taskset: ['util-linux'],
-  unbound: ['unbound'],
   cc: ['gcc', 'libc6-dev'],
 } as const;
-export type Tool = keyof typeof TOOLS;
+
+/** The tools taken out of their package without installing it, which would enable the package's service. */
+const EXTRACTED = {
+  nsd: ['nsd', './usr/sbin/nsd'],
+  unbound: ['unbound', './usr/sbin/unbound'],
+} as const;
+export type Tool = keyof typeof TOOLS | keyof typeof EXTRACTED;
+/** Where they go; `npm ci` empties it with node_modules, and the next run extracts them again. */
+const EXTRACTED_DIR = join(REPO_ROOT, 'node_modules/.cache/debian-binaries');
 
 /** What the chaos suite needs; the bench adds Unbound. */
 const CORE_TOOLS: Tool[] = ['dnsperf', 'dnsmasq', 'nsd', 'dig', 'taskset'];
+
+const isExtracted = (cmd: Tool): cmd is keyof typeof EXTRACTED => cmd in EXTRACTED;
 
 /** The absolute path of each tool, installing the Debian packages of those missing. */
 export function ensureTools(extra: Tool[] = []): Record<string, string> {
   const wanted = [...CORE_TOOLS, ...extra];
   // A compiler without the C library's headers cannot build anything.
-  const present = (cmd: Tool) => which(cmd) && (cmd !== 'cc' || existsSync('/usr/include/stdio.h'));
-  const missing = wanted.filter((cmd) => !present(cmd));
+  const present = (cmd: keyof typeof TOOLS) => which(cmd) && (cmd !== 'cc' || existsSync('/usr/include/stdio.h'));
+  const missing = wanted.filter((cmd): cmd is keyof typeof TOOLS => !isExtracted(cmd) && !present(cmd));
   if (missing.length > 0) installDebianPackages(missing.flatMap((cmd) => TOOLS[cmd]));
   return Object.fromEntries(
     wanted.map((cmd) => {
+      if (isExtracted(cmd)) return [cmd, debianBinary(EXTRACTED[cmd][0], EXTRACTED[cmd][1], EXTRACTED_DIR)];
       const path = which(cmd);
       if (!path) throw new Error(`${cmd} is still missing after installing ${TOOLS[cmd].join(' ')}`);
       return [cmd, path];
@@ -53,13 +63,12 @@ export function ensureTools(extra: Tool[] = []): Record<string, string> {
 const POLICY_RC_D = '/usr/sbin/policy-rc.d';
 
 function installDebianPackages(packages: string[]): void {
-  console.log(`bench: installing Debian packages: ${packages.join(' ')}`);
-  // The nsd and unbound packages' postinst start the system service with Debian's default config,
-  // which would bind port 53. policy-rc.d exit 101 ("action forbidden") is Debian's own switch
-  // against that; ours is removed again once apt-get is done, and one already there is left alone.
+  console.log(`test: installing Debian packages: ${packages.join(' ')}`);
+  // Should a dependency ever bring a service, policy-rc.d exit 101 ("action forbidden") is Debian's
+  // own switch against starting it; ours is removed again once apt-get is done, and one already there is left alone.
   const ownPolicy = !existsSync(POLICY_RC_D);
   if (ownPolicy)
-    writeFileSync(POLICY_RC_D, '#!/bin/sh\n# phalanx-dns bench: start no service while installing\nexit 101\n', { mode: 0o755 });
+    writeFileSync(POLICY_RC_D, '#!/bin/sh\n# phalanx-dns tests: start no service while installing\nexit 101\n', { mode: 0o755 });
   try {
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     for (const step of [

@@ -107,3 +107,28 @@ export async function startMastersOnOnePort(
   }
   throw new Error(`no port free on all of ${addresses.join(', ')}`);
 }
+
+/**
+ * The addresses of `masters` that `ask` reached, sorted: it asks at least `min` times, and on until
+ * every one of `expected` has been asked, at most `max` times or for `deadlineMs`. Hedged dispatch
+ * sends each query to one master, picked at random among equals, so a fixed count can miss one.
+ */
+export async function mastersAsked(
+  masters: FakeDnsServer[],
+  expected: string[],
+  ask: () => Promise<void>,
+  { min = 10, max = 60, deadlineMs = 10_000 } = {},
+): Promise<string[]> {
+  for (const m of masters) m.resetQueries();
+  const asked = () =>
+    masters
+      .filter((m) => m.queryCount() > 0)
+      .map((m) => m.address)
+      .sort();
+  const deadline = Date.now() + deadlineMs;
+  for (let i = 0; i < max && Date.now() < deadline; i++) {
+    if (i >= min && expected.every((a) => asked().includes(a))) break;
+    await ask();
+  }
+  return asked();
+}

@@ -4,7 +4,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { AgentProcess, type LogLine } from '../helpers/agent-process.js';
-import { startMastersOnOnePort } from '../helpers/cluster.js';
+import { mastersAsked, startMastersOnOnePort } from '../helpers/cluster.js';
 import { dig } from '../helpers/dig.js';
 import type { FakeDnsServer } from '../../sim/fake-dns.js';
 import { freePort } from '../../sim/ports.js';
@@ -67,13 +67,11 @@ async function currentMasters(r: Running): Promise<string[]> {
   return e.mesos.masters.map((m) => m.address.replace(`:${mesosPort}`, ''));
 }
 
-async function askedMasters(r: Running, queries = 6): Promise<string[]> {
-  for (const m of masters) m.resetQueries();
-  for (let i = 0; i < queries; i++) expect((await dig(HOST, r.listenPort, 'nginx.marathon.mesos')).status).toBe('NOERROR');
-  return masters
-    .filter((m) => m.queryCount() > 0)
-    .map((m) => m.address)
-    .sort();
+/** The masters queries reach, asking until each of `expected` was reached (a bounded number of times). */
+function askedMasters(r: Running, expected: string[]): Promise<string[]> {
+  return mastersAsked(masters, expected, async () => {
+    expect((await dig(HOST, r.listenPort, 'nginx.marathon.mesos')).status).toBe('NOERROR');
+  });
 }
 
 describe('one ZooKeeper server', () => {
@@ -103,7 +101,7 @@ describe('one ZooKeeper server', () => {
     paths['12'] = await registerMaster(zk.connectString, { ip: '127.0.0.12' });
     await nextLog(r.agent, from, (l) => /masters changed/.test(l.msg) && (l.masters as string[]).length === 2);
     expect(await currentMasters(r)).toEqual(['127.0.0.11', '127.0.0.12']);
-    expect(await askedMasters(r)).toEqual(['127.0.0.11', '127.0.0.12']);
+    expect(await askedMasters(r, ['127.0.0.11', '127.0.0.12'])).toEqual(['127.0.0.11', '127.0.0.12']);
     expect((await dig(HOST, r.listenPort, 'zk-1.zk')).answers[0].data).toBe('127.0.0.1');
     const e = (await (await fetch(`http://${HOST}:${r.httpPort}/v1/enumerate`)).json()) as { discovery: Record<string, unknown> };
     expect(e.discovery).toEqual(expect.objectContaining({ source: 'zookeeper', state: 'ok', leader: '127.0.0.11' }));
@@ -114,7 +112,8 @@ describe('one ZooKeeper server', () => {
     await deleteMaster(paths['11']);
     const gone = await nextLog(r.agent, from, (l) => /masters changed/.test(l.msg));
     expect(gone.removed).toEqual([`127.0.0.11:${mesosPort}`]);
-    expect(await askedMasters(r)).toEqual(['127.0.0.12']);
+    expect(await currentMasters(r)).toEqual(['127.0.0.12']);
+    expect(await askedMasters(r, ['127.0.0.12'])).toEqual(['127.0.0.12']);
     from = r.agent.logs.length;
     paths['13'] = await registerMaster(zk.connectString, { ip: '127.0.0.13' });
     const came = await nextLog(r.agent, from, (l) => /masters changed/.test(l.msg));
@@ -142,7 +141,7 @@ describe('one ZooKeeper server', () => {
     await zk.stop(0);
     const lost = await nextLog(r.agent, from, (l) => /master discovery failed/.test(l.msg));
     expect(lost.keptMasters).toEqual([`127.0.0.12:${mesosPort}`, `127.0.0.13:${mesosPort}`]);
-    expect(await askedMasters(r)).toEqual(['127.0.0.12', '127.0.0.13']);
+    expect(await askedMasters(r, ['127.0.0.12', '127.0.0.13'])).toEqual(['127.0.0.12', '127.0.0.13']);
     expect(await currentMasters(r)).toEqual(['127.0.0.12', '127.0.0.13']);
 
     await zk.startMember(0);
@@ -211,6 +210,7 @@ describe('a three-node ensemble', () => {
     const from = r.agent.logs.length;
     await registerMaster(zk.connectString, { ip: '127.0.0.13' });
     await nextLog(r.agent, from, (l) => /masters changed/.test(l.msg) && (l.added as string[]).includes(`127.0.0.13:${mesosPort}`), 20_000);
-    expect(await askedMasters(r, 9)).toEqual(['127.0.0.11', '127.0.0.12', '127.0.0.13']);
+    expect(await currentMasters(r)).toEqual(['127.0.0.11', '127.0.0.12', '127.0.0.13']);
+    expect(await askedMasters(r, ['127.0.0.11', '127.0.0.12', '127.0.0.13'])).toEqual(['127.0.0.11', '127.0.0.12', '127.0.0.13']);
   });
 });
