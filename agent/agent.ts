@@ -21,7 +21,7 @@ import { TcpListener } from './listeners/tcp.js';
 import { UdpListener } from './listeners/udp.js';
 import { type Metrics, type ScrapedState, createMetrics } from './metrics.js';
 import { Resolver, type ResolverState } from './resolver.js';
-import { ResolverStates } from './resolver-states.js';
+import { StateBuilder } from './state-builder.js';
 import { type InheritedSocket, describeSocket, planListenSockets } from './systemd/socket-activation.js';
 import { zkZone } from './zones/local-zones.js';
 
@@ -56,7 +56,7 @@ export class Agent {
         this.log,
       ),
   });
-  private readonly states: ResolverStates;
+  private readonly stateBuilder: StateBuilder;
   private api: http.Server | undefined;
   private listening = false;
   /** The `listen` addresses served: all of them but the default IPv6 one on a node without IPv6. */
@@ -72,7 +72,7 @@ export class Agent {
   ) {
     this.masters = config.mesos.masters;
     this.served = config.listen;
-    this.states = new ResolverStates({ log, metrics: this.metrics, pools: this.serverPools });
+    this.stateBuilder = new StateBuilder({ log, metrics: this.metrics, pools: this.serverPools });
     this.resolver = new Resolver(this.buildState(config), this.metrics, log);
     this.discovery = this.createDiscovery(config);
     this.metrics.readStateFrom(() => this.scrapedState());
@@ -103,7 +103,7 @@ export class Agent {
   }
 
   private buildState(config: Config, previous?: ResolverState): ResolverState {
-    return this.states.build(config, this.masters, this.ensemble(config), previous);
+    return this.stateBuilder.build(config, this.masters, this.ensemble(config), previous);
   }
 
   private ensemble(config: Config): string[] {

@@ -5,7 +5,7 @@
 // runs to its answer or deadline, so every server's health is still measured.
 import type { Question } from '../../common/dns/wire.js';
 import type { Clock, Timer } from '../clock.js';
-import type { RaceState, Reply } from '../transport/exchange.js';
+import type { TcpRetry, Reply } from '../transport/exchange.js';
 import type { Server, ServerGroup } from './server-group.js';
 
 export interface HedgeLimits {
@@ -33,7 +33,7 @@ class Hedge {
   private timer: Timer | undefined;
   /** The server whose hedge delay the timer counts down, while its request is pending. */
   private waitingOn: HedgeServer | undefined;
-  private readonly shared: RaceState = {};
+  private readonly shared: TcpRetry = {};
 
   constructor(
     private readonly group: HedgeGroup,

@@ -2,7 +2,7 @@
 // wins. A fast SERVFAIL or REFUSED does not win (it rejects inside ServerGroup.ask). The losers
 // run on to their deadline so their health is still measured, so nothing is cancelled: a plain
 // Promise.any.
-import type { RaceState, Reply } from '../transport/exchange.js';
+import type { TcpRetry, Reply } from '../transport/exchange.js';
 import type { Question } from '../../common/dns/wire.js';
 import type { Fanout } from './policy.js';
 import type { ServerGroup } from './server-group.js';
@@ -16,7 +16,7 @@ export async function race(
   const servers = group.choose(fanout);
   if (servers.length === 0) return undefined;
   const deadline = group.clock.now() + timeoutMs;
-  const shared: RaceState = {};
+  const shared: TcpRetry = {};
   try {
     return await Promise.any(servers.map((s) => group.ask(s, q, deadline, shared)));
   } catch {

@@ -10,7 +10,7 @@ import type { Metrics } from '../metrics.js';
 import {
   ExchangeError,
   type MismatchHook,
-  type RaceState,
+  type TcpRetry,
   type Reply,
   type ServerPools,
   exchange,
@@ -30,14 +30,17 @@ export class Server {
   /** Metric labels by transport and the mismatch hook, made once rather than per query. */
   readonly labels: { [T in Transport]: { transport: T; upstream_address: string } };
   readonly addressLabel: { upstream_address: string };
-  onMismatch: MismatchHook | undefined;
+  /** Counts the replies from it that were dropped as not ours. */
+  readonly onMismatch: MismatchHook;
 
   constructor(
     readonly endpoint: Endpoint,
     cfg: HealthConfig,
+    metrics: Pick<Metrics, 'mismatchedReplies'>,
     private readonly clock: Clock = systemClock,
   ) {
     this.address = formatEndpoint(endpoint);
+    this.onMismatch = (reason) => metrics.mismatchedReplies.inc({ upstream_address: this.address, reason });
     this.health = new ServerHealth(cfg);
     this.labels = { udp: { transport: 'udp', upstream_address: this.address }, tcp: { transport: 'tcp', upstream_address: this.address } };
     this.addressLabel = { upstream_address: this.address };
@@ -65,18 +68,21 @@ export interface GroupOptions {
   timeoutMs: number;
   log: Logger;
   metrics: Metrics;
-  /** The UDP sockets and TCP connections to servers, shared with every other group. */
-  pools: ServerPools;
+  /** How one request reaches a server: the agent's sockets (sendThrough), or the load simulation's model. */
+  send: SendRequest;
   /** Time and timers; a simulated clock in the load simulation. */
   clock?: Clock;
   /** Breaks ties between equally good servers. */
   random?: () => number;
-  /** How one request reaches a server; the load simulation replaces the sockets with a model. */
-  send?: SendRequest;
 }
 
 /** One request to one server: its reply, whatever its rcode, or an ExchangeError. */
-export type SendRequest = (server: Server, q: Question, deadline: number, race: RaceState | undefined) => Promise<Reply>;
+export type SendRequest = (server: Server, q: Question, deadline: number, retry: TcpRetry | undefined) => Promise<Reply>;
+
+/** Requests through the agent's UDP sockets and TCP connections, shared by every group. */
+export function sendThrough(pools: ServerPools): SendRequest {
+  return (server, q, deadline, retry) => exchange(server.endpoint, q, deadline, server.onMismatch, pools, retry);
+}
 
 export class ServerGroup {
   private list: Server[] = [];
@@ -102,8 +108,7 @@ export class ServerGroup {
     this.labels = { zone: opts.name };
     this.clock = opts.clock ?? systemClock;
     this.random = opts.random ?? Math.random;
-    this.send =
-      opts.send ?? ((server, q, deadline, race) => exchange(server.endpoint, q, deadline, server.onMismatch ?? ignore, opts.pools, race));
+    this.send = opts.send;
     this.setEndpoints(endpoints);
   }
 
@@ -117,7 +122,7 @@ export class ServerGroup {
   /** Replaces the server list; returns the addresses that came and went. */
   setEndpoints(endpoints: readonly Endpoint[]): { added: string[]; removed: string[] } {
     const old = new Map(this.list.map((s) => [s.address, s]));
-    const next = endpoints.map((e) => old.get(formatEndpoint(e)) ?? new Server(e, this.opts.health, this.clock));
+    const next = endpoints.map((e) => old.get(formatEndpoint(e)) ?? new Server(e, this.opts.health, this.opts.metrics, this.clock));
     const keep = new Set(next.map((s) => s.address));
     const removed = this.list.filter((s) => !keep.has(s.address));
     for (const s of removed) {
@@ -149,15 +154,14 @@ export class ServerGroup {
    * Asks one server and settles only with a usable answer (NOERROR or NXDOMAIN); every other
    * outcome rejects, so in a race another server can still win.
    */
-  async ask(server: Server, q: Question, deadline: number, race?: RaceState): Promise<Reply> {
+  async ask(server: Server, q: Question, deadline: number, retry?: TcpRetry): Promise<Reply> {
     const started = this.clock.monotonic();
     const { metrics } = this.opts;
-    server.onMismatch ??= (reason) => metrics.mismatchedReplies.inc({ upstream_address: server.address, reason });
     metrics.serverRequests.inc(server.addressLabel);
     this.hedgeBudget.earn();
     let reply: Reply;
     try {
-      reply = await this.send(server, q, deadline, race);
+      reply = await this.send(server, q, deadline, retry);
     } catch (err) {
       const e = err instanceof ExchangeError ? err : new ExchangeError('network', 'udp', String(err));
       this.failed(server, e);
@@ -248,5 +252,3 @@ export class ServerGroup {
     for (const s of this.list) this.stopProbe(s);
   }
 }
-
-function ignore(): void {}

@@ -128,15 +128,15 @@ export interface ServerPools {
   tcp: TcpPool;
 }
 
-/** Shared by the exchanges of one race, so that one truncated answer costs one TCP retry. */
-export interface RaceState {
+/** Shared by the requests of one query (hedged or raced), so that one truncated answer costs one TCP retry. */
+export interface TcpRetry {
   tcp?: Promise<Reply>;
 }
 
 /**
  * UDP first; when the server truncates (Mesos-DNS always cuts UDP at 512 bytes), ask again over
  * TCP so the client gets the whole answer without a second round trip of its own. Within one
- * race only the first truncated reply asks over TCP; the others wait for its answer
+ * query only the first truncated reply asks over TCP; the others wait for its answer
  * and try their own server over TCP only if it fails (every master serves the same records, and
  * a TCP retry per raced master would double the CPU). If every TCP retry fails, the truncated
  * reply is still a valid answer and is returned as it is.
@@ -147,19 +147,19 @@ export async function exchange(
   deadline: number,
   onMismatch: MismatchHook,
   pools: ServerPools,
-  race: RaceState = {},
+  retry: TcpRetry = {},
 ): Promise<Reply> {
   const reply = await udpExchange(server, q, deadline, onMismatch, pools.udp);
   if (!(reply.scan.header.flags & TC)) return reply;
-  if (race.tcp) {
+  if (retry.tcp) {
     try {
-      return await race.tcp;
+      return await retry.tcp;
     } catch {
       /* the first retry failed: try this server's own TCP */
     }
   }
   const own = tcpExchange(server, q, deadline, onMismatch, pools.tcp);
-  race.tcp ??= own;
+  retry.tcp ??= own;
   try {
     return await own;
   } catch {

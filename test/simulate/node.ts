@@ -68,7 +68,6 @@ export class SimNode {
         timeoutMs: config.timeoutMs,
         log,
         metrics,
-        pools: undefined as never,
         clock,
         random: deps.ties,
         send: deps.send,

@@ -48,7 +48,6 @@ function cluster(dispatch: 'hedged' | 'race') {
       timeoutMs: TIMEOUT_MS,
       log: pino({ level: 'silent' }),
       metrics,
-      pools: undefined as never,
       clock,
       random: seededRandom(7),
       send,

@@ -11,12 +11,12 @@ import { type Interfaces, nodeAddresses, nodeNetworks } from './admission/node-n
 import { AnswerCache } from './cache/answer-cache.js';
 import { StaleStore } from './cache/stale-store.js';
 import type { ServerPools } from './transport/exchange.js';
-import { type GroupOptions, ServerGroup } from './servers/server-group.js';
+import { type GroupOptions, ServerGroup, sendThrough } from './servers/server-group.js';
 import type { Metrics } from './metrics.js';
 import type { ResolverState } from './resolver.js';
 import { type Zone, localhostZone, spartanZone, zkZone } from './zones/local-zones.js';
 
-export class ResolverStates {
+export class StateBuilder {
   private interfaces: Interfaces = {};
   private staleStore: StaleStore | undefined;
 
@@ -25,8 +25,9 @@ export class ResolverStates {
   /** A fresh state for `config`; the groups of `previous` are closed (their probes stop). */
   build(config: Config, masters: Endpoint[], ensemble: string[], previous?: ResolverState): ResolverState {
     const { log, metrics, pools } = this.deps;
+    const send = sendThrough(pools);
     const group = (name: string, probeName: string, probeType: GroupOptions['probeType'], endpoints: Endpoint[]) =>
-      new ServerGroup({ name, probeName, probeType, health: config.health, timeoutMs: config.timeoutMs, log, metrics, pools }, endpoints);
+      new ServerGroup({ name, probeName, probeType, health: config.health, timeoutMs: config.timeoutMs, log, metrics, send }, endpoints);
     previous?.mesos.close();
     previous?.upstream.close();
     previous?.forward.forEach((g) => g.close());
