@@ -9,7 +9,9 @@ import { type Config, describeConfig } from '../common/config/schema.js';
 import { checkReady } from '../common/ready-check.js';
 import { Discovery } from './discovery/discovery.js';
 import type { ServerPools } from './transport/exchange.js';
-import { TcpPool } from './transport/tcp-pool.js';
+import { DEFAULT_TCP_LIMITS, TcpPool } from './transport/tcp-pool.js';
+import { sendThrough } from './servers/server-group.js';
+import { type Clock, systemClock } from './clock.js';
 import { UdpSocketPool } from './transport/udp-pool.js';
 import { type AgentView, createApiServer } from './http/api.js';
 import { describeAgent, storeUsage } from './http/enumerate.js';
@@ -32,16 +34,27 @@ const UDP_SOCKET_MAX_USES = 256;
 const READY_CHECK_TIMEOUT_MS = 1000;
 
 export class Agent {
+  /** The one clock of everything on a query's path. */
+  private readonly clock: Clock = systemClock;
   private readonly metrics: Metrics = createMetrics();
   private readonly resolver: Resolver;
   /** Sockets for queries to servers, shared by every group; strays are counted as mismatches. */
-  private readonly udpPool = new UdpSocketPool(UDP_SOCKETS_PER_SERVER, UDP_SOCKET_MAX_USES, (from, reason) => this.stray(from, reason));
+  private readonly udpPool = new UdpSocketPool(
+    UDP_SOCKETS_PER_SERVER,
+    UDP_SOCKET_MAX_USES,
+    (from, reason) => this.stray(from, reason),
+    this.clock,
+  );
   /** Pipelined TCP connections for truncated answers, shared by every group like the sockets. */
-  private readonly tcpPool = new TcpPool({
-    onStray: (from, reason) => this.stray(from, reason),
-    onOpen: (server) => this.metrics.serverTcpOpened.inc({ upstream_address: formatEndpoint(server) }),
-  });
-  private readonly serverPools: ServerPools = { udp: this.udpPool, tcp: this.tcpPool };
+  private readonly tcpPool = new TcpPool(
+    {
+      onStray: (from, reason) => this.stray(from, reason),
+      onOpen: (server) => this.metrics.serverTcpOpened.inc({ upstream_address: formatEndpoint(server) }),
+    },
+    DEFAULT_TCP_LIMITS,
+    this.clock,
+  );
+  private readonly serverPools: ServerPools = { udp: this.udpPool, tcp: this.tcpPool, clock: this.clock };
   private readonly tcpConnections = new ConnectionTable();
   private readonly listeners = new ListenerSet({
     udp: (e) => new UdpListener(e, this.resolver, this.log),
@@ -72,8 +85,8 @@ export class Agent {
   ) {
     this.masters = config.mesos.masters;
     this.served = config.listen;
-    this.stateBuilder = new StateBuilder({ log, metrics: this.metrics, pools: this.serverPools });
-    this.resolver = new Resolver(this.buildState(config), this.metrics, log);
+    this.stateBuilder = new StateBuilder({ log, metrics: this.metrics, send: sendThrough(this.serverPools), clock: this.clock });
+    this.resolver = new Resolver(this.buildState(config), this.metrics, log, this.clock);
     this.discovery = this.createDiscovery(config);
     this.metrics.readStateFrom(() => this.scrapedState());
   }

@@ -9,9 +9,9 @@ import { ClientAdmission } from './admission/client-admission.js';
 import { NetworkSet } from './admission/network-set.js';
 import { type Interfaces, nodeAddresses, nodeNetworks } from './admission/node-networks.js';
 import { AnswerCache } from './cache/answer-cache.js';
+import type { Clock } from './clock.js';
 import { StaleStore } from './cache/stale-store.js';
-import type { ServerPools } from './transport/exchange.js';
-import { type GroupOptions, ServerGroup, sendThrough } from './servers/server-group.js';
+import { type GroupOptions, type SendRequest, ServerGroup } from './servers/server-group.js';
 import type { Metrics } from './metrics.js';
 import type { ResolverState } from './resolver.js';
 import { type Zone, localhostZone, spartanZone, zkZone } from './zones/local-zones.js';
@@ -20,14 +20,16 @@ export class StateBuilder {
   private interfaces: Interfaces = {};
   private staleStore: StaleStore | undefined;
 
-  constructor(private readonly deps: { log: Logger; metrics: Metrics; pools: ServerPools }) {}
+  constructor(private readonly deps: { log: Logger; metrics: Metrics; send: SendRequest; clock: Clock }) {}
 
   /** A fresh state for `config`; the groups of `previous` are closed (their probes stop). */
   build(config: Config, masters: Endpoint[], ensemble: string[], previous?: ResolverState): ResolverState {
-    const { log, metrics, pools } = this.deps;
-    const send = sendThrough(pools);
+    const { log, metrics, send, clock } = this.deps;
     const group = (name: string, probeName: string, probeType: GroupOptions['probeType'], endpoints: Endpoint[]) =>
-      new ServerGroup({ name, probeName, probeType, health: config.health, timeoutMs: config.timeoutMs, log, metrics, send }, endpoints);
+      new ServerGroup(
+        { name, probeName, probeType, health: config.health, timeoutMs: config.timeoutMs, log, metrics, send, clock },
+        endpoints,
+      );
     previous?.mesos.close();
     previous?.upstream.close();
     previous?.forward.forEach((g) => g.close());
@@ -54,7 +56,7 @@ export class StateBuilder {
   private staleStoreFor(config: Config): StaleStore | undefined {
     const { enabled, ...limits } = config.serveStale;
     if (!enabled) this.staleStore = undefined;
-    else if (this.staleStore) this.staleStore.setLimits(limits, Date.now());
+    else if (this.staleStore) this.staleStore.setLimits(limits, this.deps.clock.now());
     else this.staleStore = new StaleStore(limits);
     return this.staleStore;
   }
@@ -80,6 +82,8 @@ export class StateBuilder {
       new NetworkSet(config.acl ?? nodeNetworks(this.interfaces)),
       new NetworkSet(config.rateLimit.exempt ?? nodeAddresses(this.interfaces)),
       config.rateLimit,
+      undefined,
+      this.deps.clock,
     );
   }
 }

@@ -3,6 +3,7 @@
 // exemptions say is remembered per address, so a query costs one Map lookup, not a BlockList check.
 import type { RateLimitConfig, TcpConfig } from '../../common/config/schema.js';
 import type { NetworkSet } from './network-set.js';
+import { type Clock, systemClock } from '../clock.js';
 
 /** A query is served, refused (the address is outside the ACL) or turned away (over its rate). */
 export type QueryAdmission = 'serve' | 'acl' | 'rate';
@@ -46,7 +47,7 @@ export class ClientAdmission {
     readonly exempt: NetworkSet,
     private readonly limit: RateLimit,
     private readonly maxClients = MAX_CLIENTS,
-    private readonly clock: () => number = () => performance.now(),
+    private readonly clock: Pick<Clock, 'monotonic'> = systemClock,
   ) {}
 
   /** Whether a query from `address` is served; takes one token from its bucket when it has one. */
@@ -55,7 +56,7 @@ export class ClientAdmission {
     const c = this.clients.get(key) ?? this.learn(key);
     if (!c.allowed) return 'acl';
     if (c.exempt || this.limit.perClientQps === 0) return 'serve';
-    const now = this.clock();
+    const now = this.clock.monotonic();
     c.tokens = Math.min(this.limit.burst, c.tokens + ((now - c.at) * this.limit.perClientQps) / 1000);
     c.at = now;
     if (now - c.touched >= TOUCH_EVERY_MS) {
@@ -102,7 +103,7 @@ export class ClientAdmission {
 
   private learn(key: string): Client {
     if (this.clients.size >= this.maxClients) this.clients.delete(this.clients.keys().next().value!);
-    const now = this.clock();
+    const now = this.clock.monotonic();
     const c: Client = { allowed: this.acl.has(key), exempt: this.exempt.has(key), tokens: this.limit.burst, at: now, touched: now };
     this.clients.set(key, c);
     return c;

@@ -8,6 +8,7 @@ import { type Query, parseQuery } from '../../common/dns/query.js';
 import { type Question, RD, buildQuery, encodeQuestion, rcodeName } from '../../common/dns/wire.js';
 import { ExchangeError, type ServerPools, exchange } from '../transport/exchange.js';
 import type { Server, ServerGroup } from '../servers/server-group.js';
+import type { Clock } from '../clock.js';
 import { type ReplySource, type ResolverState, answerKey, groupFor } from '../resolver.js';
 import { type Route, route } from '../routing.js';
 
@@ -72,7 +73,7 @@ export function queryType(text: string): number | undefined {
 }
 
 const seconds = (ms: number) => Math.round(ms / 100) / 10;
-const since = (started: number) => Math.round((performance.now() - started) * 10) / 10;
+const since = (clock: Clock, started: number) => Math.round((clock.monotonic() - started) * 10) / 10;
 
 export function routeReason(r: Route, state: ResolverState): string {
   switch (r.kind) {
@@ -138,14 +139,15 @@ function summarize(msg: Buffer, ms: number): ReplySummary & { ede: ClientAnswer[
  * queries. It goes through the agent's own sockets, so it sees what a query would.
  */
 async function askDirectly(server: Server, q: Question, deps: ExplainDeps): Promise<DirectReply> {
-  const started = performance.now();
+  const { clock } = deps.pools;
+  const started = clock.monotonic();
   try {
-    const reply = await exchange(server.endpoint, q, Date.now() + deps.state.config.timeoutMs, () => {}, deps.pools);
-    const { ede: _ignored, ...summary } = summarize(reply.msg, since(started));
+    const reply = await exchange(server.endpoint, q, clock.now() + deps.state.config.timeoutMs, () => {}, deps.pools);
+    const { ede: _ignored, ...summary } = summarize(reply.msg, since(clock, started));
     return { ...summary, transport: reply.transport };
   } catch (err) {
     const reason = err instanceof ExchangeError ? err.reason : 'network';
-    return { error: reason, detail: (err as Error).message, ms: since(started) };
+    return { error: reason, detail: (err as Error).message, ms: since(clock, started) };
   }
 }
 
@@ -188,9 +190,8 @@ function describeServer(s: Server, chosen: Server[], state: ResolverState, direc
 }
 
 /** What the stores hold for `key` now, before the explanation's own query asks like a client's. */
-function storesFor(q: Query, state: ResolverState): Pick<Explanation, 'cache' | 'staleStore'> {
+function storesFor(q: Query, state: ResolverState, now: number): Pick<Explanation, 'cache' | 'staleStore'> {
   const key = answerKey(q);
-  const now = Date.now();
   const hit = state.cache?.peek(key, now);
   const kept = state.stale?.peek(key, now);
   return {
@@ -224,15 +225,18 @@ export async function explain(deps: ExplainDeps, name: string, qtype: number): P
   const r = route(q.name, state.table);
   const group = r.kind === 'local' ? undefined : groupFor(r, state);
   const stores: Pick<Explanation, 'cache' | 'staleStore'> = group
-    ? storesFor(q, state)
+    ? storesFor(q, state, deps.pools.clock.now())
     : { cache: { state: 'not used' }, staleStore: { state: 'not used' } };
   const plan = group ? policyFor(group, state) : undefined;
 
   const servers = group?.servers ?? [];
+  const { clock } = deps.pools;
   const answering = async () => {
-    const started = performance.now();
+    const started = clock.monotonic();
     const { reply, source } = await deps.resolve(query);
-    const summary = reply ? summarize(reply, since(started)) : { rcode: 'none', ms: since(started), answers: [], authority: [], ede: null };
+    const summary = reply
+      ? summarize(reply, since(clock, started))
+      : { rcode: 'none', ms: since(clock, started), answers: [], authority: [], ede: null };
     return { ...summary, from: source };
   };
   // In parallel: the explanation takes no longer than the slowest server's deadline.

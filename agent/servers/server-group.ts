@@ -224,7 +224,7 @@ export class ServerGroup {
           server.probe = undefined;
           return;
         }
-        probe.timer = this.clock.setTimeout(once, Math.max(0, started + this.opts.health.probeIntervalMs - this.clock.now()));
+        probe.timer = this.clock.setTimeout(once, Math.max(0, started + this.opts.health.probeIntervalMs - this.clock.now()), true);
       };
       this.send(server, this.probeQuestion, started + this.opts.timeoutMs, undefined).then(
         (reply) => outcome(this.probeAnswered(reply) ? undefined : rcodeFailure(reply)),

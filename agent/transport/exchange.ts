@@ -5,6 +5,7 @@
 // and reported, and the exchange keeps waiting for the real reply until its deadline.
 import type { Endpoint } from '../../common/config/endpoint.js';
 import { type Question, Rcode, type ScannedMessage, TC, type Transport, buildQuery, matchReply, rcodeName } from '../../common/dns/wire.js';
+import type { Clock, Timer } from '../clock.js';
 import type { TcpPool } from './tcp-pool.js';
 import type { MismatchReason, PendingReply, Ticket } from './ticket.js';
 import type { UdpSocketPool } from './udp-pool.js';
@@ -41,7 +42,7 @@ type Send = (build: (id: number) => Buffer, reply: PendingReply) => Ticket;
  */
 class Attempt implements PendingReply {
   private done = false;
-  private readonly timer: NodeJS.Timeout;
+  private readonly timer: Timer;
   private readonly ticket: Ticket;
 
   constructor(
@@ -52,18 +53,19 @@ class Attempt implements PendingReply {
     private readonly reject: (err: Error) => void,
     send: Send,
     deadline: number,
+    private readonly clock: Clock,
   ) {
-    this.timer = setTimeout(Attempt.expire, Math.max(0, deadline - Date.now()), this);
+    this.timer = clock.setTimeout(() => this.expire(), Math.max(0, deadline - clock.now()));
     try {
       this.ticket = send((id) => buildQuery(id, q), this);
     } catch (err) {
-      clearTimeout(this.timer); // e.g. the pool is closed: the promise rejects with err
+      clock.clearTimeout(this.timer); // e.g. the pool is closed: the promise rejects with err
       throw err;
     }
   }
 
-  private static expire(a: Attempt): void {
-    a.finish(new ExchangeError('timeout', a.transport, 'no reply before the deadline'));
+  private expire(): void {
+    this.finish(new ExchangeError('timeout', this.transport, 'no reply before the deadline'));
   }
 
   onReply(msg: Buffer): void {
@@ -85,7 +87,7 @@ class Attempt implements PendingReply {
   private finish(err: Error | undefined, reply?: Reply): void {
     if (this.done) return;
     this.done = true;
-    clearTimeout(this.timer);
+    this.clock.clearTimeout(this.timer);
     // A pool may report a send error before send() has returned the ticket.
     this.ticket?.release();
     if (err) this.reject(err);
@@ -93,22 +95,16 @@ class Attempt implements PendingReply {
   }
 }
 
-function attempt(transport: Transport, send: Send, q: Question, deadline: number, onMismatch: MismatchHook): Promise<Reply> {
-  return new Promise((resolve, reject) => new Attempt(transport, q, onMismatch, resolve, reject, send, deadline));
+function attempt(transport: Transport, send: Send, q: Question, deadline: number, onMismatch: MismatchHook, clock: Clock): Promise<Reply> {
+  return new Promise((resolve, reject) => new Attempt(transport, q, onMismatch, resolve, reject, send, deadline, clock));
 }
 
-export function udpExchange(
-  server: Endpoint,
-  q: Question,
-  deadline: number,
-  onMismatch: MismatchHook,
-  pool: UdpSocketPool,
-): Promise<Reply> {
-  return attempt('udp', (build, reply) => pool.send(server, build, reply), q, deadline, onMismatch);
+export function udpExchange(server: Endpoint, q: Question, deadline: number, onMismatch: MismatchHook, pools: ServerPools): Promise<Reply> {
+  return attempt('udp', (build, reply) => pools.udp.send(server, build, reply), q, deadline, onMismatch, pools.clock);
 }
 
-export function tcpExchange(server: Endpoint, q: Question, deadline: number, onMismatch: MismatchHook, pool: TcpPool): Promise<Reply> {
-  return attempt('tcp', (build, reply) => pool.send(server, deadline, build, reply), q, deadline, onMismatch);
+export function tcpExchange(server: Endpoint, q: Question, deadline: number, onMismatch: MismatchHook, pools: ServerPools): Promise<Reply> {
+  return attempt('tcp', (build, reply) => pools.tcp.send(server, deadline, build, reply), q, deadline, onMismatch, pools.clock);
 }
 
 /** Response codes that answer the question; anything else lets another server win. */
@@ -122,10 +118,11 @@ export function rcodeFailure(reply: Reply): ExchangeError {
   return new ExchangeError(`rcode_${name}`, reply.transport, `server answered ${name}`);
 }
 
-/** Where queries to servers go out: the UDP socket pools and the TCP connections, shared by every group. */
+/** Where queries to servers go out: the UDP sockets and the TCP connections, shared by every group, and their clock. */
 export interface ServerPools {
   udp: UdpSocketPool;
   tcp: TcpPool;
+  clock: Clock;
 }
 
 /** Shared by the requests of one query (hedged or raced), so that one truncated answer costs one TCP retry. */
@@ -149,7 +146,7 @@ export async function exchange(
   pools: ServerPools,
   retry: TcpRetry = {},
 ): Promise<Reply> {
-  const reply = await udpExchange(server, q, deadline, onMismatch, pools.udp);
+  const reply = await udpExchange(server, q, deadline, onMismatch, pools);
   if (!(reply.scan.header.flags & TC)) return reply;
   if (retry.tcp) {
     try {
@@ -158,7 +155,7 @@ export async function exchange(
       /* the first retry failed: try this server's own TCP */
     }
   }
-  const own = tcpExchange(server, q, deadline, onMismatch, pools.tcp);
+  const own = tcpExchange(server, q, deadline, onMismatch, pools);
   retry.tcp ??= own;
   try {
     return await own;

@@ -7,6 +7,7 @@
 import net from 'node:net';
 import { type Endpoint, formatEndpoint } from '../../common/config/endpoint.js';
 import { FrameReader, frameMessage } from '../../common/dns/framing.js';
+import { type Clock, type Timer, systemClock } from '../clock.js';
 import { RandomWords } from './random-words.js';
 import type { PendingReply, StrayHook, Ticket } from './ticket.js';
 
@@ -75,11 +76,12 @@ class Connection {
   /** False once the server has ended its side: nothing new is sent here. */
   open = true;
   error: Error | undefined;
-  private idleTimer: NodeJS.Timeout | undefined;
+  private idleTimer: Timer | undefined;
 
   constructor(
     readonly server: Endpoint,
     private readonly limits: TcpPoolLimits,
+    private readonly clock: Clock,
     onStray: StrayHook,
     onClose: (c: Connection) => void,
   ) {
@@ -102,7 +104,7 @@ class Connection {
     });
     this.sock.on('close', () => {
       this.open = false;
-      clearTimeout(this.idleTimer);
+      this.clock.clearTimeout(this.idleTimer);
       onClose(this);
     });
   }
@@ -116,19 +118,22 @@ class Connection {
     q.id = id;
     q.conn = this;
     this.pending.set(id, q);
-    clearTimeout(this.idleTimer);
+    this.clock.clearTimeout(this.idleTimer);
     this.sock.write(frameMessage(q.build(id)));
   }
 
   forget(q: PendingQuery): void {
     this.pending.delete(q.id);
     if (this.pending.size > 0 || !this.open) return;
-    clearTimeout(this.idleTimer);
-    this.idleTimer = setTimeout(() => {
-      this.open = false;
-      this.sock.destroy();
-    }, this.limits.idleMs);
-    this.idleTimer.unref();
+    this.clock.clearTimeout(this.idleTimer);
+    this.idleTimer = this.clock.setTimeout(
+      () => {
+        this.open = false;
+        this.sock.destroy();
+      },
+      this.limits.idleMs,
+      true,
+    );
   }
 }
 
@@ -140,6 +145,7 @@ export class TcpPool {
   constructor(
     private readonly hooks: TcpPoolHooks = {},
     private readonly limits: TcpPoolLimits = DEFAULT_TCP_LIMITS,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /**
@@ -167,7 +173,7 @@ export class TcpPool {
     const ready = list.find((c) => c.hasRoom());
     if (ready || list.length >= this.limits.connectionsPerServer) return ready;
     this.hooks.onOpen?.(server);
-    const conn = new Connection(server, this.limits, this.hooks.onStray ?? (() => {}), (c) => this.closedUnder(key, c));
+    const conn = new Connection(server, this.limits, this.clock, this.hooks.onStray ?? (() => {}), (c) => this.closedUnder(key, c));
     list.push(conn);
     this.conns.set(key, list);
     return conn;
@@ -186,7 +192,7 @@ export class TcpPool {
     c.pending.clear();
     for (const q of dropped) {
       q.conn = undefined;
-      if (c.connected && !q.resent && !this.closed && q.deadline > Date.now()) {
+      if (c.connected && !q.resent && !this.closed && q.deadline > this.clock.now()) {
         q.resent = true;
         this.dispatch(q);
       } else {

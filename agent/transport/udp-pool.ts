@@ -9,6 +9,7 @@
 // and replaced by one on a fresh random port, so the ports move.
 import dgram from 'node:dgram';
 import { type Endpoint, formatEndpoint } from '../../common/config/endpoint.js';
+import { type Clock, type Timer, systemClock } from '../clock.js';
 import { RandomWords } from './random-words.js';
 import type { PendingReply, StrayHook, Ticket } from './ticket.js';
 
@@ -97,15 +98,16 @@ class ServerSockets {
 export class UdpSocketPool {
   private readonly servers = new Map<string, ServerSockets>();
   private readonly random = new RandomWords();
-  private readonly sweeper: NodeJS.Timeout;
+  private readonly sweeper: Timer;
   private closed = false;
 
   constructor(
     private readonly size: number,
     private readonly maxUses: number,
     private readonly onStray: StrayHook,
+    private readonly clock: Clock = systemClock,
   ) {
-    this.sweeper = setInterval(() => this.sweep(), IDLE_SWEEP_MS).unref();
+    this.sweeper = clock.setInterval(() => this.sweep(), IDLE_SWEEP_MS);
   }
 
   /**
@@ -164,7 +166,7 @@ export class UdpSocketPool {
 
   close(): void {
     this.closed = true;
-    clearInterval(this.sweeper);
+    this.clock.clearInterval(this.sweeper);
     for (const own of this.servers.values())
       for (const s of own.slots) {
         if (!s) continue;

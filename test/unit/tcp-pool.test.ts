@@ -8,6 +8,7 @@ import { ExchangeError, type MismatchHook, type Reply, exchange, tcpExchange } f
 import type { Question } from '../../common/dns/wire.js';
 import { DEFAULT_TCP_LIMITS, TcpPool, type TcpPoolLimits } from '../../agent/transport/tcp-pool.js';
 import { UdpSocketPool } from '../../agent/transport/udp-pool.js';
+import { systemClock } from '../../agent/clock.js';
 import { TC } from '../../common/dns/wire.js';
 import { FakeDnsServer } from '../../sim/fake-dns.js';
 import { freePort } from '../../sim/ports.js';
@@ -56,11 +57,11 @@ const within = (ms: number) => Date.now() + ms;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function askTcp(name: string, deadlineMs = 2000, onMismatch = ignore): Promise<Reply> {
-  return tcpExchange(endpoint, question(name), within(deadlineMs), onMismatch, pool);
+  return tcpExchange(endpoint, question(name), within(deadlineMs), onMismatch, { udp, tcp: pool, clock: systemClock });
 }
 
 function askBoth(name: string, deadlineMs = 2000): Promise<Reply> {
-  return exchange(endpoint, question(name), within(deadlineMs), ignore, { udp, tcp: pool });
+  return exchange(endpoint, question(name), within(deadlineMs), ignore, { udp, tcp: pool, clock: systemClock });
 }
 
 /** The A records of a reply, checked to be the whole answer for bigN.mesos. */
