@@ -35,6 +35,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import { posix } from 'node:path';
 import { LoggedProcess } from './logged-process.js';
+import { sleep } from './time.js';
 import type { ExecResult } from './netns.js';
 
 export type { ExecResult } from './netns.js';
@@ -249,8 +250,6 @@ function run(argv: string[], timeoutMs: number, input?: string): Promise<ExecRes
     child.stdin?.end(input ?? '');
   });
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function childrenOf(pid: number): number[] {
   try {

@@ -24,6 +24,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import zookeeper, { type Client, type Exception, type Stat } from 'node-zookeeper-client';
 import { assertLoopback, freePort } from '../../sim/ports.js';
+import { sleep } from './time.js';
 
 export const ZOOKEEPER_JAR = '/usr/share/java/zookeeper.jar';
 const CLASSPATH = ['/etc/zookeeper/conf_example', ZOOKEEPER_JAR, '/usr/share/java/slf4j-simple.jar'].join(':');
@@ -103,8 +104,6 @@ function installExitHook(): void {
     if (!process.env.PHALANX_KEEP_ZK_DIRS) for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true });
   });
 }
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** true when `p` settled within ms, false on timeout; never leaves a timer behind. */
 function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {

@@ -14,6 +14,7 @@ import { REPO_ROOT } from '../helpers/agent-process.js';
 import { FAKE_DNS_MAIN } from '../helpers/logged-process.js';
 import { NGINX_IPS } from '../helpers/cluster.js';
 import { SystemdNode } from '../helpers/systemd-node.js';
+import { sleep } from '../helpers/time.js';
 import { PACKAGE_VERSION, buildPackage, builtPackage } from './built-package.js';
 
 const AGENT_V4 = ['198.51.100.1', '198.51.100.2', '198.51.100.3'];
@@ -38,8 +39,6 @@ let node: SystemdNode;
 let dir: string;
 let upgradeDeb: string;
 const report: string[] = [];
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Runs a command inside the node and returns its stdout; throws with everything when it fails. */
 async function run(argv: string[], timeoutMs = 60_000): Promise<string> {

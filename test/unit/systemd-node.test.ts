@@ -9,13 +9,12 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync,
 import { dirname } from 'node:path';
 import type { LoggedProcess } from '../helpers/logged-process.js';
 import { SystemdNode } from '../helpers/systemd-node.js';
+import { sleep } from '../helpers/time.js';
 
 const timings: Record<string, number> = {};
 afterAll(() => {
   if (process.env.PHALANX_NODE_TIMINGS) console.log(`systemd node timings (ms): ${JSON.stringify(timings)}`);
 });
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `probe` until it returns true; bounded in tries and time. */
 async function eventually(probe: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {

@@ -11,6 +11,7 @@ import { UdpSocketPool } from '../../agent/forwarding/udp-pool.js';
 import { TC } from '../../common/dns/wire.js';
 import { FakeDnsServer } from '../../sim/fake-dns.js';
 import { freePort } from '../../sim/ports.js';
+import { sleep } from '../helpers/time.js';
 
 /** big0.mesos … big4.mesos: 40 A records each, far over 512 bytes, so UDP always truncates. */
 const records: Answer[] = Array.from({ length: 5 }, (_, n) =>
@@ -53,8 +54,6 @@ function question(name: string): Question {
 
 const ignore: MismatchHook = () => {};
 const within = (ms: number) => Date.now() + ms;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 function askTcp(name: string, deadlineMs = 2000, onMismatch = ignore): Promise<Reply> {
   return tcpExchange(endpoint, question(name), within(deadlineMs), onMismatch, pool);
 }

@@ -5,6 +5,7 @@
 // answered, and only the hoard's oldest connections are closed.
 import net from 'node:net';
 import { throwIfAborted } from '../../bench/cleanup.js';
+import { sleep } from '../../helpers/time.js';
 import { ChaosAgent } from '../agent.js';
 import type { ChaosCase } from '../context.js';
 import { NGINX, type SpotCheckResult, spotCheck } from '../spot-check.js';
@@ -12,7 +13,6 @@ import { check, fmtInt } from '../report.js';
 import { HOARD_BATCH, HOARD_CONNS, HOARD_IDLE_TIMEOUT_MS, HOARD_NEIGHBOUR, HOARD_SECONDS } from '../settings.js';
 import { openFilesLimit } from './tcp-abuse.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** The node itself: exempt from the per-client cap, as every process on the node connects from it. */
 const NODE = '127.0.0.1';
 const HELD = 'phalanx_dns_tcp_connections';
