@@ -26,3 +26,11 @@ export async function waitFor(pred: () => boolean | Promise<boolean>, opts: Wait
     await new Promise((resolve) => setTimeout(resolve, Math.min(everyMs, Math.max(0, deadline - Date.now()))));
   }
 }
+
+/** true when `p` settled within ms, false on timeout; never leaves a timer behind. */
+export function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)))]).finally(() =>
+    clearTimeout(timer),
+  );
+}

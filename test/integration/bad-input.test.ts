@@ -9,6 +9,7 @@ import { type Cluster, startCluster } from '../helpers/cluster.js';
 import { dig } from '../helpers/dig.js';
 import { decodedRcode } from '../helpers/dns-reply.js';
 import { metricValue } from '../helpers/metrics.js';
+import { waitFor } from '../helpers/time.js';
 
 const HOST = '127.0.0.1';
 let cluster: Cluster;
@@ -105,13 +106,15 @@ describe('malformed queries', () => {
 
   test('random bytes by the hundred leave the agent serving', async () => {
     const sock = dgram.createSocket('udp4');
+    const sent: Array<Promise<void>> = [];
     for (let i = 0; i < 300; i++) {
       const len = 1 + Math.floor(Math.random() * 600);
       const junk = Buffer.alloc(len);
       for (let j = 0; j < len; j++) junk[j] = Math.floor(Math.random() * 256);
-      sock.send(junk, cluster.listenPort, HOST);
+      sent.push(new Promise((r) => sock.send(junk, cluster.listenPort, HOST, () => r())));
     }
-    await new Promise((r) => setTimeout(r, 200));
+    // Every datagram out before the socket closes; the agent reads them before the next query.
+    await Promise.all(sent);
     sock.close();
     await stillServing();
     expect(agent.exitCode).toBeNull();
@@ -164,7 +167,8 @@ describe('limits', () => {
     } finally {
       for (const s of open) s.destroy();
     }
-    await new Promise((r) => setTimeout(r, 100));
+    // Until the agent has seen them close: then a new connection is admitted.
+    await waitFor(async () => (await metricValue(cluster.httpPort, 'phalanx_dns_tcp_connections')) === 0, { timeoutMs: 3000, everyMs: 20 });
     const r = await dig(HOST, cluster.listenPort, 'ready.spartan', 'A', ['+tcp']);
     expect(r.answers[0].data).toBe('127.0.0.1');
   });

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync,
 import { dirname } from 'node:path';
 import type { LoggedProcess } from '../helpers/logged-process.js';
 import { SystemdNode } from '../helpers/systemd-node.js';
-import { sleep } from '../helpers/time.js';
+import { waitFor } from '../helpers/time.js';
 
 const timings: Record<string, number> = {};
 afterAll(() => {
@@ -18,11 +18,7 @@ afterAll(() => {
 
 /** Polls `probe` until it returns true; bounded in tries and time. */
 async function eventually(probe: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const started = Date.now();
-  for (let i = 0; i < 200 && Date.now() - started < timeoutMs; i++) {
-    if (await probe()) return;
-    await sleep(100);
-  }
+  if (await waitFor(probe, { timeoutMs, everyMs: 100 })) return;
   throw new Error(`${what} within ${timeoutMs} ms`);
 }
 

@@ -7,7 +7,7 @@
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { throwIfAborted } from '../../bench/cleanup.js';
-import { sleep } from '../../helpers/time.js';
+import { sleep, waitFor } from '../../helpers/time.js';
 import { ChaosAgent } from '../agent.js';
 import type { ChaosCase } from '../context.js';
 import { NGINX, type SpotCheckResult, spotCheck } from '../spot-check.js';
@@ -122,8 +122,10 @@ export const tcpAbuseCase: ChaosCase = {
       await Promise.all([monitor, opener, trickle, sampler]);
 
       // Every abuser must be closed by the agent: idle ones within the idle timeout.
-      const waitUntil = performance.now() + ABUSE_TCP.idleTimeoutMs + 2000;
-      while ([...idle, ...slow].some((k) => k.closedAt === undefined) && performance.now() < waitUntil) await sleep(100);
+      await waitFor(() => [...idle, ...slow].every((k) => k.closedAt !== undefined), {
+        timeoutMs: ABUSE_TCP.idleTimeoutMs + 2000,
+        everyMs: 100,
+      });
 
       const metrics = {
         rejected: await agent.series('phalanx_dns_tcp_connections_rejected_total'),

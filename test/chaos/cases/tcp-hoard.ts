@@ -5,7 +5,7 @@
 // answered, and only the hoard's oldest connections are closed.
 import net from 'node:net';
 import { throwIfAborted } from '../../bench/cleanup.js';
-import { sleep } from '../../helpers/time.js';
+import { settlesWithin, sleep, waitFor } from '../../helpers/time.js';
 import { ChaosAgent } from '../agent.js';
 import type { ChaosCase } from '../context.js';
 import { NGINX, type SpotCheckResult, spotCheck } from '../spot-check.js';
@@ -39,17 +39,14 @@ async function hoard(host: string, port: number, count: number, into: Hoarded[])
         sock.once('close', resolve);
       });
     });
-    await Promise.race([Promise.all(batch), sleep(5000)]);
+    await settlesWithin(Promise.all(batch), 5000);
   }
 }
 
 /** Polls the agent's count of client connections until `done` holds of it (at most ~2 s); the last count read. */
 async function heldUntil(agent: ChaosAgent, done: (held: number) => boolean): Promise<number> {
-  let held = await agent.metric(HELD);
-  for (let i = 0; i < 40 && !done(held); i++) {
-    await sleep(50);
-    held = await agent.metric(HELD);
-  }
+  let held = 0;
+  await waitFor(async () => done((held = await agent.metric(HELD))), { timeoutMs: 2000, everyMs: 50 });
   return held;
 }
 
