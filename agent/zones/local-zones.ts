@@ -2,7 +2,6 @@
 // answering is a lookup plus round-robin rotation of multi-record answers.
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Answer } from 'dns-packet';
-import { inZone } from '../../common/dns/names.js';
 import { Type } from '../../common/dns/wire.js';
 import { zkHostsByName } from './zk-ensemble.js';
 
@@ -83,8 +82,4 @@ export function answerFromZone(z: Zone, name: string, qtype: number, typeName: s
   if (matching.length === 0) return { rcode: 'NOERROR', answers: [], authorities: [z.soa], turn: 0 };
   const k = rotation % matching.length;
   return { rcode: 'NOERROR', answers: [...matching.slice(k), ...matching.slice(0, k)], authorities: [], turn: k };
-}
-
-export function findZone(zones: readonly Zone[], name: string): Zone | undefined {
-  return zones.find((z) => inZone(name, z.apex));
 }

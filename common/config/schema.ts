@@ -290,11 +290,7 @@ export type LogLevel = Config['log']['level'];
 export type HealthConfig = Config['health'];
 export type TcpConfig = Config['tcp'];
 export type RateLimitConfig = Config['rateLimit'];
-export type CacheConfig = Config['cache'];
 export type ServeStaleConfig = Config['serveStale'];
-export type HttpConfig = Config['http'];
-export type WatchdogConfig = Config['watchdog'];
-export type GenresolvConfig = Config['genresolv'];
 
 /** Builds the typed config from parsed JSON. Throws ConfigError on the first problem. */
 export function parseConfig(raw: unknown): Config {

@@ -64,7 +64,6 @@ export interface DiscoveryInfo {
 
 /** Where a task's own IP comes from, in Mesos-DNS's `IPSources` vocabulary. */
 export type IPSource = 'netinfo' | 'mesos' | 'docker' | 'host';
-export const IP_SOURCES: readonly IPSource[] = ['netinfo', 'mesos', 'docker', 'host'];
 
 export class MesosStateError extends Error {
   constructor(message: string) {

@@ -32,6 +32,7 @@ import {
 } from './settings.js';
 import { type Memory, memory } from './system.js';
 import { LOCAL_RECORDS } from './zones.js';
+import { waitFor } from '../helpers/time.js';
 
 export type PeerKind = 'agent' | 'dnsmasq' | 'unbound';
 
@@ -242,14 +243,12 @@ export async function startDnsmasq(dnsmasq: string, o: PeerOptions): Promise<Pee
 async function dnsmasqServerQueries(pid: number, logFile: string, servers: string[]): Promise<ServerQueries> {
   const offset = statSync(logFile).size;
   process.kill(pid, 'SIGUSR1');
-  const deadline = Date.now() + 3000;
-  while (Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 25));
-    const text = readFrom(logFile, offset);
-    const sent = new Map<string, number>();
-    for (const m of text.matchAll(/server (\S+): queries sent (\d+)/g)) sent.set(m[1], Number(m[2]));
-    if (servers.every((s) => sent.has(s))) return { total: [...sent.values()].reduce((a, b) => a + b, 0), tcp: null };
-  }
+  const sent = new Map<string, number>();
+  const written = () => {
+    for (const m of readFrom(logFile, offset).matchAll(/server (\S+): queries sent (\d+)/g)) sent.set(m[1], Number(m[2]));
+    return servers.every((s) => sent.has(s));
+  };
+  if (await waitFor(written, { timeoutMs: 3000, everyMs: 25 })) return { total: [...sent.values()].reduce((a, b) => a + b, 0), tcp: null };
   throw new Error(`dnsmasq (pid ${pid}) wrote no statistics to ${logFile} after SIGUSR1`);
 }
 

@@ -75,6 +75,7 @@ import {
 } from './system.js';
 import { targetsSummary, targetsText, evaluateTargets } from './targets.js';
 import { BIG_TASKS, type QueryFile, queryLines } from './zones.js';
+import { waitFor } from '../helpers/time.js';
 
 installSignalHandlers();
 
@@ -423,12 +424,11 @@ async function main(): Promise<void> {
 
   /** Bounded wait until a peer answers `name` with records again (after the masters were swapped). */
   async function waitForAnswers(p: Peer, name: string): Promise<void> {
-    const deadline = performance.now() + SWAP_WAIT_S * 1000;
-    while (performance.now() < deadline) {
+    const answering = async () => {
       const d = await dig(tools.dig, p.endpoint, name, 'A', { timeoutS: 2 });
-      if (d.rcode === 'NOERROR' && d.answers > 0) return;
-      await new Promise((r) => setTimeout(r, 250));
-    }
+      return d.rcode === 'NOERROR' && d.answers > 0;
+    };
+    if (await waitFor(answering, { timeoutMs: SWAP_WAIT_S * 1000, everyMs: 250 })) return;
     throw new Error(`${p.label} did not answer ${name} within ${SWAP_WAIT_S} s of the zone masters' start`);
   }
 

@@ -1,6 +1,7 @@
 // The agent under test, as a real process (test/helpers/agent-process.ts), with what the cases
 // watch: its pid and whether it died, its memory from /proc, and its metrics over HTTP.
 import { AgentProcess } from '../helpers/agent-process.js';
+import { sampleSum } from '../helpers/metrics.js';
 import { freePort } from '../../sim/ports.js';
 import { onCleanup } from '../bench/cleanup.js';
 import { type Memory, memory, pin } from '../bench/system.js';
@@ -75,13 +76,7 @@ export class ChaosAgent {
 
   /** Sum of a metric over the series whose labels include every `labels` pair. */
   async metric(name: string, labels: Record<string, string> = {}): Promise<number> {
-    const text = await this.metricsText();
-    let sum = 0;
-    for (const m of text.matchAll(new RegExp(`^${name}(?:\\{([^}]*)\\})? (\\S+)$`, 'gm'))) {
-      const have = m[1] ?? '';
-      if (Object.entries(labels).every(([k, v]) => have.includes(`${k}="${v}"`))) sum += Number(m[2]);
-    }
-    return sum;
+    return sampleSum(await this.metricsText(), name, labels);
   }
 
   /** Every series of a metric, by its label text. */

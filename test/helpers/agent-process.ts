@@ -240,3 +240,12 @@ export function runAgentCli(
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return runToCompletion([process.execPath, AGENT_MAIN, ...(opts.asIs ? [] : ALLOW_ROOT_ARGS), ...args], timeoutMs);
 }
+
+/**
+ * Stops `running`, when there is one, and starts a fresh agent on `config`: for a test that needs
+ * its own settings, and for putting the file's default agent back after it.
+ */
+export async function restartAgent(running: AgentProcess | undefined, config: unknown): Promise<AgentProcess> {
+  await running?.stop();
+  return AgentProcess.start(config);
+}

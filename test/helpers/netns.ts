@@ -9,6 +9,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LoggedProcess } from './logged-process.js';
+import { waitFor } from './time.js';
 
 export interface ExecResult {
   code: number;
@@ -76,11 +77,8 @@ export class Netns {
 
   /** Polls ready.spartan on `server` until it answers; bounded in tries and time. */
   async waitUntilAnswering(server: string, timeoutMs = 10_000): Promise<void> {
-    const started = Date.now();
-    for (let i = 0; i < 100 && Date.now() - started < timeoutMs; i++) {
-      if ((await this.digShort(server, 'ready.spartan')).includes('127.0.0.1')) return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    if (await waitFor(async () => (await this.digShort(server, 'ready.spartan')).includes('127.0.0.1'), { timeoutMs, everyMs: 100 }))
+      return;
     throw new Error(`nothing answered ready.spartan on ${server} in ${this.name} within ${timeoutMs} ms`);
   }
 

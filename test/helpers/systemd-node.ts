@@ -35,6 +35,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import { posix } from 'node:path';
 import { LoggedProcess } from './logged-process.js';
+import { waitFor } from './time.js';
 import type { ExecResult } from './netns.js';
 
 export type { ExecResult } from './netns.js';
@@ -250,8 +251,6 @@ function run(argv: string[], timeoutMs: number, input?: string): Promise<ExecRes
   });
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 function childrenOf(pid: number): number[] {
   try {
     return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
@@ -396,37 +395,44 @@ export class SystemdNode {
 
   /** Waits until the node's PID 1 has exec'd systemd, which the script does only on the finished root. */
   private async findSystemd(deadline: number): Promise<void> {
-    for (let i = 0; i < 2000 && Date.now() < deadline; i++) {
-      if (this.chain.exit || this.destroying) throw new Error(this.expired ? 'lifetime over during boot' : 'the namespace setup exited');
-      this.discover();
-      if (this.initPid && comm(this.initPid) === 'systemd') {
+    const found = await waitFor(
+      () => {
+        if (this.chain.exit || this.destroying) throw new Error(this.expired ? 'lifetime over during boot' : 'the namespace setup exited');
+        this.discover();
+        if (!this.initPid || comm(this.initPid) !== 'systemd') return false;
         const nspid = /^NSpid:\s+(\d+)\s+(\d+)$/m.exec(readFileSync(`/proc/${this.initPid}/status`, 'utf8'));
         if (nspid?.[2] !== '1') throw new Error(`process ${this.initPid} is not PID 1 of the node's PID namespace`);
         if (statSync(`/proc/${this.initPid}/root/`).dev === statSync('/').dev)
           throw new Error(`systemd (${this.initPid}) runs on the host's root`);
         this.systemdPid = this.initPid;
-        return;
-      }
-      await sleep(10);
-    }
+        return true;
+      },
+      { timeoutMs: Math.max(0, deadline - Date.now()), everyMs: 10 },
+    );
+    if (found) return;
     throw new Error('systemd was not started in time');
   }
 
   private async waitRunning(deadline: number): Promise<void> {
     let last = '';
-    for (let i = 0; i < 300 && Date.now() < deadline; i++) {
-      if (this.chain.exit || this.destroying) throw new Error(this.expired ? 'lifetime over during boot' : `systemd exited (${last})`);
-      const r = await this.exec(['systemctl', 'is-system-running', '--wait'], { timeoutMs: Math.max(1000, deadline - Date.now()) });
-      const state = r.stdout.trim();
-      last = `${state} ${r.stderr.trim()}`.trim();
-      if (state === 'running') return;
-      if (state === 'degraded') {
-        const failed = await this.systemctl('--failed', '--no-legend', '--plain');
-        throw new Error(`degraded, failed units:\n${failed.stdout}`);
-      }
-      if (!['', 'offline', 'initializing', 'starting', 'unknown'].includes(state)) throw new Error(`system is ${state}`);
-      await sleep(50); // PID 1 not listening yet
-    }
+    // Asked again every 50 ms while PID 1 is not listening yet.
+    const running = await waitFor(
+      async () => {
+        if (this.chain.exit || this.destroying) throw new Error(this.expired ? 'lifetime over during boot' : `systemd exited (${last})`);
+        const r = await this.exec(['systemctl', 'is-system-running', '--wait'], { timeoutMs: Math.max(1000, deadline - Date.now()) });
+        const state = r.stdout.trim();
+        last = `${state} ${r.stderr.trim()}`.trim();
+        if (state === 'running') return true;
+        if (state === 'degraded') {
+          const failed = await this.systemctl('--failed', '--no-legend', '--plain');
+          throw new Error(`degraded, failed units:\n${failed.stdout}`);
+        }
+        if (!['', 'offline', 'initializing', 'starting', 'unknown'].includes(state)) throw new Error(`system is ${state}`);
+        return false;
+      },
+      { timeoutMs: Math.max(0, deadline - Date.now()), everyMs: 50 },
+    );
+    if (running) return;
     throw new Error(`not running in time (last: ${last})`);
   }
 
@@ -547,15 +553,18 @@ function rmdirTree(dir: string): void {
 
 /** rmdirTree once the node's processes are gone; bounded in time. */
 async function removeCgroupTree(dir: string, timeoutMs: number): Promise<boolean> {
-  const started = Date.now();
-  for (let i = 0; i < 200 && existsSync(dir) && Date.now() - started < timeoutMs; i++) {
-    try {
-      rmdirTree(dir);
-    } catch {
-      await sleep(50);
-    }
-  }
-  return !existsSync(dir);
+  // A cgroup is busy until its last process has gone: try again every 50 ms.
+  return waitFor(
+    () => {
+      try {
+        rmdirTree(dir);
+      } catch {
+        /* still busy */
+      }
+      return !existsSync(dir);
+    },
+    { timeoutMs, everyMs: 50 },
+  );
 }
 
 /** Empty cgroups of nodes whose test process died before destroy(): named with that process's PID. */

@@ -24,6 +24,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import zookeeper, { type Client, type Exception, type Stat } from 'node-zookeeper-client';
 import { assertLoopback, freePort } from '../../sim/ports.js';
+import { settlesWithin, sleep, waitFor } from './time.js';
 
 export const ZOOKEEPER_JAR = '/usr/share/java/zookeeper.jar';
 const CLASSPATH = ['/etc/zookeeper/conf_example', ZOOKEEPER_JAR, '/usr/share/java/slf4j-simple.jar'].join(':');
@@ -102,16 +103,6 @@ function installExitHook(): void {
     }
     if (!process.env.PHALANX_KEEP_ZK_DIRS) for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true });
   });
-}
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** true when `p` settled within ms, false on timeout; never leaves a timer behind. */
-function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([p.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)))]).finally(() =>
-    clearTimeout(timer),
-  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -339,11 +330,14 @@ export class ZooKeeperEnsemble {
   /** ruok -> imok from member i (or an error with its log tail when it exits or the deadline passes). */
   private async waitForRuok(i: number, deadline: number): Promise<void> {
     const m = this.members[i];
-    for (let n = 0; n < 1000 && Date.now() < deadline; n++) {
-      if (!m.running) throw new Error(`zk member ${m.id} exited during start-up:\n${this.logTail(i)}`);
-      if (await ruok(m.host, m.clientPort)) return;
-      await sleep(50);
-    }
+    const answered = await waitFor(
+      async () => {
+        if (!m.running) throw new Error(`zk member ${m.id} exited during start-up:\n${this.logTail(i)}`);
+        return ruok(m.host, m.clientPort);
+      },
+      { timeoutMs: Math.max(0, deadline - Date.now()), everyMs: 50 },
+    );
+    if (answered) return;
     throw new Error(`zk member ${m.id} (${m.host}:${m.clientPort}) did not answer ruok in time:\n${this.logTail(i)}`);
   }
 
@@ -358,10 +352,7 @@ export class ZooKeeperEnsemble {
       child.kill('SIGKILL');
       await settlesWithin(exited, 5000);
     }
-    for (let n = 0; n < 100; n++) {
-      if (await portClosed(m.host, m.clientPort)) return;
-      await sleep(50);
-    }
+    if (await waitFor(() => portClosed(m.host, m.clientPort), { timeoutMs: 5000, everyMs: 50 })) return;
     throw new Error(`zk member ${m.id}: client port ${m.host}:${m.clientPort} still open after stop`);
   }
 
@@ -378,11 +369,14 @@ export class ZooKeeperEnsemble {
     this.spawnMember(i);
     await this.waitForRuok(i, deadline);
     if (!this.quorum) return;
-    for (let n = 0; n < 1000 && Date.now() < deadline; n++) {
-      if (!m.running) throw new Error(`zk member ${m.id} exited after restart:\n${this.logTail(i)}`);
-      if (await zkMode(m.host, m.clientPort)) return;
-      await sleep(50);
-    }
+    const serving = await waitFor(
+      async () => {
+        if (!m.running) throw new Error(`zk member ${m.id} exited after restart:\n${this.logTail(i)}`);
+        return (await zkMode(m.host, m.clientPort)) !== undefined;
+      },
+      { timeoutMs: Math.max(0, deadline - Date.now()), everyMs: 50 },
+    );
+    if (serving) return;
     throw new Error(`zk member ${m.id} restarted but did not join a quorum within ${timeoutMs} ms:\n${this.logTails()}`);
   }
 
@@ -410,16 +404,18 @@ export class ZooKeeperEnsemble {
       throw new Error(`only ${running()} of ${this.size} zk members running: no quorum possible`);
     }
     let last: Array<string | undefined> = [];
-    for (let n = 0; n < 1000 && Date.now() < deadline; n++) {
-      last = await this.modes();
-      const up = this.members.map((m, i) => ({ m, mode: last[i] })).filter((x) => x.m.running);
-      if (up.length === 0) throw new Error('no zk member running');
-      const ok = !this.quorum
-        ? up[0].mode === 'standalone'
-        : up.filter((x) => x.mode === 'leader').length === 1 && up.every((x) => x.mode === 'leader' || x.mode === 'follower');
-      if (ok) return;
-      await sleep(100);
-    }
+    const ok = await waitFor(
+      async () => {
+        last = await this.modes();
+        const up = this.members.map((m, i) => ({ m, mode: last[i] })).filter((x) => x.m.running);
+        if (up.length === 0) throw new Error('no zk member running');
+        return !this.quorum
+          ? up[0].mode === 'standalone'
+          : up.filter((x) => x.mode === 'leader').length === 1 && up.every((x) => x.mode === 'leader' || x.mode === 'follower');
+      },
+      { timeoutMs: Math.max(0, deadline - Date.now()), everyMs: 100 },
+    );
+    if (ok) return;
     throw new Error(`no zk quorum within ${timeoutMs} ms (modes ${JSON.stringify(last)}):\n${this.logTails()}`);
   }
 
@@ -510,7 +506,7 @@ export async function closeZk(client: Client, timeoutMs = 3000): Promise<void> {
   const cm = (client as unknown as { connectionManager?: ConnectionManagerInternals }).connectionManager;
   if (!cm) return;
   const deadline = Date.now() + timeoutMs;
-  for (let n = 0; n < 200 && cm.state !== CM_CLOSED && Date.now() < deadline; n++) await sleep(15);
+  await waitFor(() => cm.state === CM_CLOSED, { timeoutMs: Math.max(0, deadline - Date.now()), everyMs: 15 });
   // Still reconnecting (its server is dead) or stuck after expiry: the client would retry
   // forever. Force CLOSING and drop the socket; a pending reconnect timer (spinDelay, 100 ms for
   // our clients) may fire once more and reopen, hence the rounds.

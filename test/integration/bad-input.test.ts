@@ -7,6 +7,9 @@ import dnsPacket from 'dns-packet';
 import { AgentProcess } from '../helpers/agent-process.js';
 import { type Cluster, startCluster } from '../helpers/cluster.js';
 import { dig } from '../helpers/dig.js';
+import { decodedRcode } from '../helpers/dns-reply.js';
+import { metricValue } from '../helpers/metrics.js';
+import { waitFor } from '../helpers/time.js';
 
 const HOST = '127.0.0.1';
 let cluster: Cluster;
@@ -48,18 +51,6 @@ function query(overrides: Partial<dnsPacket.Packet> = {}): Buffer {
   });
 }
 
-/** The response code as dig would print it (dns-packet's types omit `rcode`). */
-function rcodeOf(reply: Buffer | undefined): string {
-  expect(reply).toBeDefined();
-  return (dnsPacket.decode(reply!) as unknown as { rcode: string }).rcode;
-}
-
-async function metric(name: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${cluster.httpPort}/v1/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(name + ' '));
-  return line ? Number(line.split(' ')[1]) : 0;
-}
-
 async function stillServing(): Promise<void> {
   const r = await dig(HOST, cluster.listenPort, 'ready.spartan');
   expect(r.answers[0].data).toBe('127.0.0.1');
@@ -78,32 +69,32 @@ describe('malformed queries', () => {
     const reply = dnsPacket.decode(raw!);
     expect(reply.id).toBe(777);
     expect(reply.type).toBe('response');
-    expect(rcodeOf(raw)).toBe('FORMERR');
+    expect(decodedRcode(raw)).toBe('FORMERR');
     await stillServing();
   });
 
   test('a compression loop in the question gets FORMERR, not a hang', async () => {
     const loop = Buffer.concat([query().subarray(0, 12), Buffer.from([0xc0, 0x0c, 0, 1, 0, 1])]);
-    expect(rcodeOf(await udpExchange(loop))).toBe('FORMERR');
+    expect(decodedRcode(await udpExchange(loop))).toBe('FORMERR');
     await stillServing();
   });
 
   test('zero or two questions get FORMERR', async () => {
-    expect(rcodeOf(await udpExchange(query({ questions: [] })))).toBe('FORMERR');
+    expect(decodedRcode(await udpExchange(query({ questions: [] })))).toBe('FORMERR');
     const two = query({
       questions: [
         { type: 'A', name: 'a.spartan' },
         { type: 'A', name: 'b.spartan' },
       ],
     });
-    expect(rcodeOf(await udpExchange(two))).toBe('FORMERR');
+    expect(decodedRcode(await udpExchange(two))).toBe('FORMERR');
   });
 
   test('opcodes other than QUERY get NOTIMP', async () => {
     const notify = query();
     notify.writeUInt16BE((4 << 11) | 0x0100, 2); // NOTIFY
     const raw = await udpExchange(notify);
-    expect(rcodeOf(raw)).toBe('NOTIMP');
+    expect(decodedRcode(raw)).toBe('NOTIMP');
     expect(dnsPacket.decode(raw!).id).toBe(777);
   });
 
@@ -115,13 +106,15 @@ describe('malformed queries', () => {
 
   test('random bytes by the hundred leave the agent serving', async () => {
     const sock = dgram.createSocket('udp4');
+    const sent: Array<Promise<void>> = [];
     for (let i = 0; i < 300; i++) {
       const len = 1 + Math.floor(Math.random() * 600);
       const junk = Buffer.alloc(len);
       for (let j = 0; j < len; j++) junk[j] = Math.floor(Math.random() * 256);
-      sock.send(junk, cluster.listenPort, HOST);
+      sent.push(new Promise((r) => sock.send(junk, cluster.listenPort, HOST, () => r())));
     }
-    await new Promise((r) => setTimeout(r, 200));
+    // Every datagram out before the socket closes; the agent reads them before the next query.
+    await Promise.all(sent);
     sock.close();
     await stillServing();
     expect(agent.exitCode).toBeNull();
@@ -134,10 +127,10 @@ describe('limits', () => {
     // in SERVFAIL at the deadline and the other three must be refused at once.
     cluster.masters[0].setBehaviour({ kind: 'slow', delayMs: 5000 });
     try {
-      const overloadBefore = await metric('phalanx_dns_overload_total');
+      const overloadBefore = await metricValue(cluster.httpPort, 'phalanx_dns_overload_total');
       const results = await Promise.all(Array.from({ length: 5 }, () => dig(HOST, cluster.listenPort, 'nginx.marathon.mesos')));
       expect(results.map((r) => r.status)).toEqual(Array(5).fill('SERVFAIL'));
-      expect((await metric('phalanx_dns_overload_total')) - overloadBefore).toBe(3);
+      expect((await metricValue(cluster.httpPort, 'phalanx_dns_overload_total')) - overloadBefore).toBe(3);
       const times = results.map((r) => r.queryTimeMs ?? Infinity).sort((a, b) => a - b);
       // Three answered well before the deadline (800 ms), two at it.
       expect(times[2]).toBeLessThan(400);
@@ -174,7 +167,8 @@ describe('limits', () => {
     } finally {
       for (const s of open) s.destroy();
     }
-    await new Promise((r) => setTimeout(r, 100));
+    // Until the agent has seen them close: then a new connection is admitted.
+    await waitFor(async () => (await metricValue(cluster.httpPort, 'phalanx_dns_tcp_connections')) === 0, { timeoutMs: 3000, everyMs: 20 });
     const r = await dig(HOST, cluster.listenPort, 'ready.spartan', 'A', ['+tcp']);
     expect(r.answers[0].data).toBe('127.0.0.1');
   });

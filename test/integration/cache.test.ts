@@ -4,6 +4,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/gl
 import { AgentProcess } from '../helpers/agent-process.js';
 import { type Cluster, startCluster } from '../helpers/cluster.js';
 import { dig } from '../helpers/dig.js';
+import { scrapeMetrics } from '../helpers/metrics.js';
+import { sleep } from '../helpers/time.js';
 
 const HOST = '127.0.0.1';
 let cluster: Cluster;
@@ -25,7 +27,7 @@ describe('answer cache', () => {
     const first = await dig(HOST, cluster.listenPort, 'www.example.org');
     expect(first.answers[0]).toEqual(expect.objectContaining({ ttl: 300, data: '192.0.2.80' }));
     const asked = total();
-    await new Promise((r) => setTimeout(r, 1100));
+    await sleep(1100); // a second of its TTL passes: the countdown is the subject
     const second = await dig(HOST, cluster.listenPort, 'WWW.Example.ORG');
     expect(second.answers[0].data).toBe('192.0.2.80');
     expect(second.answers[0].ttl).toBeLessThan(300);
@@ -47,7 +49,7 @@ describe('answer cache', () => {
     const afterFirst = total();
     await dig(HOST, cluster.listenPort, 'nginx.marathon.mesos');
     expect(total()).toBe(afterFirst);
-    await new Promise((r) => setTimeout(r, 1100));
+    await sleep(1100); // past cache.mesosMaxTtlSec (1 s): the expiry is the subject
     const third = await dig(HOST, cluster.listenPort, 'nginx.marathon.mesos');
     expect(third.status).toBe('NOERROR');
     expect(total()).toBeGreaterThan(afterFirst);
@@ -62,7 +64,7 @@ describe('answer cache', () => {
   });
 
   test('hits and misses are counted', async () => {
-    const text = await (await fetch(`http://${HOST}:${cluster.httpPort}/v1/metrics`)).text();
+    const text = await scrapeMetrics(cluster.httpPort);
     expect(text).toMatch(/phalanx_dns_cache_lookups_total\{result="hit"\} [1-9]/);
     expect(text).toMatch(/phalanx_dns_cache_lookups_total\{result="miss"\} [1-9]/);
   });

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { REPO_ROOT, runToCompletion } from '../helpers/agent-process.js';
 import { dig } from '../helpers/dig.js';
 import { bindUdpAndTcp, freePort } from '../../sim/ports.js';
+import { waitFor } from '../helpers/time.js';
 
 const DEMO_MAIN = join(REPO_ROOT, 'dist/demo/main.js');
 const HOST = '127.0.0.1';
@@ -63,12 +64,15 @@ class DemoProcess {
   }
 
   async waitForOutput(text: string, timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!this.output.includes(text)) {
-      if (this.exitCode !== null) throw new Error(`demo exited (${this.exitCode}) before printing "${text}":\n${this.output}`);
-      if (Date.now() > deadline) throw new Error(`demo did not print "${text}" within ${timeoutMs} ms:\n${this.output}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const printed = await waitFor(
+      () => {
+        if (this.output.includes(text)) return true;
+        if (this.exitCode !== null) throw new Error(`demo exited (${this.exitCode}) before printing "${text}":\n${this.output}`);
+        return false;
+      },
+      { timeoutMs, everyMs: 50 },
+    );
+    if (!printed) throw new Error(`demo did not print "${text}" within ${timeoutMs} ms:\n${this.output}`);
   }
 
   waitForExit(timeoutMs: number): Promise<number | null> {

@@ -9,6 +9,7 @@ import { mastersAsked, startMastersOnOnePort } from '../helpers/cluster.js';
 import { dig } from '../helpers/dig.js';
 import type { FakeDnsServer } from '../../sim/fake-dns.js';
 import { freePort } from '../../sim/ports.js';
+import { sleep, waitFor } from '../helpers/time.js';
 
 const HOST = '127.0.0.1';
 const dir = mkdtempSync(join(tmpdir(), 'phalanx-masterlist-'));
@@ -87,8 +88,8 @@ describe('master list file', () => {
       expect((await dig(HOST, listenPort, 'nginx.marathon.mesos')).status).toBe('NOERROR');
     });
     expect(asked).toEqual(['127.0.0.12', '127.0.0.13']);
-    // Unchanged re-reads (every 300 ms) log nothing more.
-    await new Promise((r) => setTimeout(r, 700));
+    // Unchanged re-reads (every 300 ms) log nothing more: a couple of them go by.
+    await sleep(700);
     expect(agent.logs.filter((l) => /masters changed/.test(l.msg))).toHaveLength(2);
   });
 
@@ -97,7 +98,7 @@ describe('master list file', () => {
     const flipper = (async () => {
       for (let i = 0; i < 12 && flipping; i++) {
         writeList(i % 2 ? ['127.0.0.12', '127.0.0.13'] : ['127.0.0.11', '127.0.0.13']);
-        await new Promise((r) => setTimeout(r, 150));
+        await sleep(150); // a change every half re-read, while the queries run
       }
     })();
     const statuses: string[] = [];
@@ -106,7 +107,11 @@ describe('master list file', () => {
     await flipper;
     expect(statuses).toEqual(Array(30).fill('NOERROR'));
     writeList(['127.0.0.12', '127.0.0.13']);
-    await new Promise((r) => setTimeout(r, 700));
+    const settled = [`127.0.0.12:${mesosPort}`, `127.0.0.13:${mesosPort}`];
+    await waitFor(async () => JSON.stringify((await enumerate()).mesos.masters.map((m) => m.address)) === JSON.stringify(settled), {
+      timeoutMs: 3000,
+      everyMs: 50,
+    });
   });
 
   test.each([
@@ -122,7 +127,7 @@ describe('master list file', () => {
     const line = await agent.waitForLog((l) => fresh(l) && /master discovery failed/.test(l.msg) && String(l.err).includes(reason));
     expect(line.level).toBe('warn');
     expect(line.keptMasters).toEqual([`127.0.0.12:${mesosPort}`, `127.0.0.13:${mesosPort}`]);
-    await new Promise((r) => setTimeout(r, 500)); // several more failed reads
+    await sleep(500); // several more failed reads, none logged
     expect(agent.logs.filter((l) => fresh(l) && /master discovery failed/.test(l.msg))).toHaveLength(1);
     expect((await dig(HOST, listenPort, 'nginx.marathon.mesos')).status).toBe('NOERROR');
     const e = await enumerate();

@@ -2,9 +2,10 @@
 // stale, why a query was refused, why it failed, with a short note (EXTRA-TEXT) naming the servers.
 // Only clients that sent EDNS get them (RFC 6891: no OPT to a client that sent none).
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
-import { AgentProcess } from '../helpers/agent-process.js';
+import { AgentProcess, restartAgent as restart } from '../helpers/agent-process.js';
 import { type Cluster, mesosRecords, startCluster } from '../helpers/cluster.js';
 import { type DigResult, dig } from '../helpers/dig.js';
+import { sleep } from '../helpers/time.js';
 
 const HOST = '127.0.0.1';
 
@@ -12,8 +13,7 @@ let cluster: Cluster;
 let agent: AgentProcess;
 
 async function restartAgent(extra: Record<string, unknown> = {}): Promise<void> {
-  await agent?.stop();
-  agent = await AgentProcess.start(cluster.config(extra));
+  agent = await restart(agent, cluster.config(extra));
 }
 
 /** The EDE line dig prints, e.g. "; EDE: 3 (Stale Answer): (no answer yet from …)", or undefined. */
@@ -44,7 +44,7 @@ describe('extended DNS errors', () => {
     for (const m of cluster.masters) m.setRecords(shortLived);
     try {
       await dig(HOST, cluster.listenPort, 'brief.marathon.mesos');
-      await new Promise((r) => setTimeout(r, 2200));
+      await sleep(2200); // its 1 s TTL runs out: the age is the subject
       for (const m of cluster.masters) m.setBehaviour({ kind: 'silent' });
       const r = await dig(HOST, cluster.listenPort, 'brief.marathon.mesos');
       expect(r.answers.map((a) => a.data)).toEqual(['10.0.7.7']);

@@ -3,9 +3,11 @@
 import dgram from 'node:dgram';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import dnsPacket from 'dns-packet';
-import { AgentProcess } from '../helpers/agent-process.js';
+import { AgentProcess, restartAgent as restart } from '../helpers/agent-process.js';
 import { type Cluster, NGINX_IPS, startCluster } from '../helpers/cluster.js';
 import { dig, digMany } from '../helpers/dig.js';
+import { metricValue } from '../helpers/metrics.js';
+import { sleep, waitFor } from '../helpers/time.js';
 import { FakeDnsServer } from '../../sim/fake-dns.js';
 
 const HOST = '127.0.0.1';
@@ -15,8 +17,7 @@ let cluster: Cluster;
 let agent: AgentProcess;
 
 async function restartAgent(extra: Record<string, unknown> = {}): Promise<void> {
-  await agent?.stop();
-  agent = await AgentProcess.start(cluster.config(extra));
+  agent = await restart(agent, cluster.config(extra));
 }
 
 beforeAll(async () => {
@@ -31,12 +32,7 @@ afterEach(() => cluster.reset());
 
 const total = (servers: FakeDnsServer[]) => servers.reduce((n, s) => n + s.queryCount(), 0);
 
-/** A sample's value from the agent's /v1/metrics (0 when absent), by its name and labels as printed. */
-async function metric(sample: string): Promise<number> {
-  const text = await (await fetch(`http://${HOST}:${cluster.httpPort}/v1/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(sample + ' '));
-  return line ? Number(line.slice(sample.length + 1)) : 0;
-}
+const metric = (name: string, labels: Record<string, string>) => metricValue(cluster.httpPort, name, labels);
 
 interface BurstReply {
   rcode: string;
@@ -84,12 +80,6 @@ async function burst(queries: Array<{ id: number; name: string }>): Promise<Map<
   });
   for (const s of socks) s.close();
   return replies;
-}
-
-/** Polls until `cond` holds or `timeoutMs` passes; the caller's expect then says what was missing. */
-async function waitUntil(cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
 }
 
 describe('routing', () => {
@@ -263,7 +253,7 @@ describe('failover', () => {
       // The first probe goes out one interval after the server went down, and five digs on
       // loopback are often over sooner (about 140 ms): wait for it rather than race it.
       const probed = () => sick.queries.some((q) => q.name.toLowerCase() === 'mesos' && q.type === 'SOA');
-      await waitUntil(probed);
+      await waitFor(probed);
       expect(probed()).toBe(true);
       expect(sick.queries.filter((q) => q.name.toLowerCase() === 'nginx.marathon.mesos')).toHaveLength(0);
       // Recovered: the probe notices and it is back in rotation.
@@ -300,7 +290,7 @@ describe('hedging, coalescing and prefetch', () => {
       // the background probe, asking the zone's SOA, takes over).
       const asked = silent.queries.filter((q) => q.name.toLowerCase() === 'nginx.marathon.mesos').length;
       expect(asked).toBeLessThanOrEqual(2);
-      expect(await metric('phalanx_dns_hedges_total{zone="mesos"}')).toBe(asked);
+      expect(await metric('phalanx_dns_hedges_total', { zone: 'mesos' })).toBe(asked);
     } finally {
       await restartAgent();
     }
@@ -321,7 +311,7 @@ describe('hedging, coalescing and prefetch', () => {
         expect(reply.answers.sort()).toEqual(NGINX_IPS);
       }
       expect(total(cluster.masters)).toBe(1);
-      expect(await metric('phalanx_dns_coalesced_queries_total{zone="mesos"}')).toBe(499);
+      expect(await metric('phalanx_dns_coalesced_queries_total', { zone: 'mesos' })).toBe(499);
     } finally {
       await restartAgent();
     }
@@ -337,16 +327,17 @@ describe('hedging, coalescing and prefetch', () => {
       expect((await dig(HOST, cluster.listenPort, 'nginx.marathon.mesos')).status).toBe('NOERROR');
       expect(total(cluster.masters)).toBe(1);
       // In its last tenth (1.8–2 s): answered from the cache at once, and refreshed.
-      await new Promise((r) => setTimeout(r, t0 + 1870 - Date.now()));
+      // Time is the subject here: the answer has to be in the last tenth of its TTL.
+      await sleep(t0 + 1870 - Date.now());
       const late = await dig(HOST, cluster.listenPort, 'nginx.marathon.mesos');
       expect(late.answers.map((a) => a.data).sort()).toEqual(NGINX_IPS);
-      await waitUntil(() => total(cluster.masters) === 2);
+      await waitFor(() => total(cluster.masters) === 2);
       expect(total(cluster.masters)).toBe(2);
       // Past the first answer's expiry the refreshed one is served: still nothing sent.
-      await new Promise((r) => setTimeout(r, t0 + 2300 - Date.now()));
+      await sleep(t0 + 2300 - Date.now());
       expect((await dig(HOST, cluster.listenPort, 'nginx.marathon.mesos')).status).toBe('NOERROR');
       expect(total(cluster.masters)).toBe(2);
-      expect(await metric('phalanx_dns_prefetches_total{zone="mesos"}')).toBe(1);
+      expect(await metric('phalanx_dns_prefetches_total', { zone: 'mesos' })).toBe(1);
     } finally {
       await restartAgent();
     }
@@ -355,7 +346,7 @@ describe('hedging, coalescing and prefetch', () => {
   test('the requests sent to each server are counted', async () => {
     for (let i = 0; i < 6; i++) await dig(HOST, cluster.listenPort, 'leader.mesos');
     for (const m of cluster.masters)
-      expect(await metric(`phalanx_dns_server_requests_total{upstream_address="${m.endpoint}"}`)).toBeGreaterThanOrEqual(m.queryCount());
+      expect(await metric('phalanx_dns_server_requests_total', { upstream_address: m.endpoint })).toBeGreaterThanOrEqual(m.queryCount());
   });
 });
 

@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { AgentProcess } from '../helpers/agent-process.js';
 import { type Cluster, NGINX_IPS, startCluster } from '../helpers/cluster.js';
 import { dig } from '../helpers/dig.js';
+import { sampleSum } from '../helpers/metrics.js';
+import { waitFor } from '../helpers/time.js';
 import { freePort } from '../../sim/ports.js';
 
 const HOST = '127.0.0.1';
@@ -126,12 +128,7 @@ describe('JSON endpoints', () => {
 });
 
 describe('metrics', () => {
-  async function metricValue(name: string, labels: Record<string, string>): Promise<number> {
-    const text = (await get('/v1/metrics')).text;
-    const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-    const line = text.split('\n').find((l) => l.startsWith(name + '{') && want.every((w) => l.includes(w)));
-    return line ? Number(line.split(' ').pop()) : 0;
-  }
+  const metricValue = async (name: string, labels: Record<string, string>) => sampleSum((await get('/v1/metrics')).text, name, labels);
 
   test('Prometheus text with the reference families', async () => {
     const r = await get('/v1/metrics');
@@ -170,7 +167,13 @@ describe('metrics', () => {
       const before = await metricValue('phalanx_dns_server_request_failures_total', labels);
       const mismatchBefore = await metricValue('phalanx_dns_mismatched_replies_total', { upstream_address: liar.endpoint, reason: 'id' });
       for (let i = 0; i < 6; i++) await dig(HOST, cluster.listenPort, 'nginx.marathon.mesos');
-      await new Promise((r) => setTimeout(r, 900)); // the losers run on to their deadline
+      // The losers run on to their deadline (timeoutMs 800) before the silent one's timeout counts.
+      await waitFor(
+        async () =>
+          (await metricValue('phalanx_dns_server_request_failures_total', labels)) > before &&
+          (await metricValue('phalanx_dns_mismatched_replies_total', { upstream_address: liar.endpoint, reason: 'id' })) > mismatchBefore,
+        { timeoutMs: 3000, everyMs: 50 },
+      );
       expect(await metricValue('phalanx_dns_server_request_failures_total', labels)).toBeGreaterThan(before);
       expect(await metricValue('phalanx_dns_mismatched_replies_total', { upstream_address: liar.endpoint, reason: 'id' })).toBeGreaterThan(
         mismatchBefore,
@@ -263,7 +266,7 @@ describe('healthz while shutting down', () => {
     try {
       expect((await fetch(`http://${API_HOST}:${port}/healthz`)).status).toBe(200);
       const pending = dig(HOST, listenPort, 'nginx.marathon.mesos');
-      for (let i = 0; i < 100 && cluster.masters.every((m) => m.queryCount() === 0); i++) await new Promise((r) => setTimeout(r, 20));
+      await waitFor(() => cluster.masters.some((m) => m.queryCount() > 0), { timeoutMs: 2000 });
       other.signal('SIGTERM');
       await other.waitForLog((l) => /shutting down/.test(l.msg));
       const res = await fetch(`http://${API_HOST}:${port}/healthz`);
@@ -301,10 +304,7 @@ test('the in-flight gauge shows forwarded queries waiting for a server', async (
     // Two queries wait for the silent masters until the deadline (timeoutMs 800).
     const pending = Promise.all([dig(HOST, cluster.listenPort, 'a.marathon.mesos'), dig(HOST, cluster.listenPort, 'b.marathon.mesos')]);
     let seen = 0;
-    for (let i = 0; i < 25 && seen < 2; i++) {
-      seen = await gauge();
-      if (seen < 2) await new Promise((r) => setTimeout(r, 20));
-    }
+    await waitFor(async () => (seen = await gauge()) >= 2, { timeoutMs: 800 });
     expect(seen).toBe(2);
     await pending;
     expect(await gauge()).toBe(0);

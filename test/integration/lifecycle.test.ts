@@ -5,6 +5,7 @@ import { AgentProcess } from '../helpers/agent-process.js';
 import { type Cluster, startCluster } from '../helpers/cluster.js';
 import { dig } from '../helpers/dig.js';
 import { FakeDnsServer } from '../../sim/fake-dns.js';
+import { waitFor } from '../helpers/time.js';
 
 const HOST = '127.0.0.1';
 let cluster: Cluster;
@@ -64,7 +65,7 @@ describe('SIGTERM', () => {
     try {
       const pending = dig(HOST, cluster.listenPort, 'nginx.marathon.mesos');
       // Signal only once the query is waiting on the master.
-      for (let i = 0; i < 100 && cluster.masters[0].queryCount() === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      await waitFor(() => cluster.masters[0].queryCount() > 0, { timeoutMs: 2000 });
       expect(cluster.masters[0].queryCount()).toBeGreaterThan(0);
       agent.signal('SIGTERM');
       const r = await pending;

@@ -10,6 +10,8 @@ import type { StatusReport } from '../../agent/cli/status-report.js';
 import { AgentProcess, runAgentCli } from '../helpers/agent-process.js';
 import { type Cluster, NGINX_IPS, startCluster } from '../helpers/cluster.js';
 import { dig } from '../helpers/dig.js';
+import { metricValue } from '../helpers/metrics.js';
+import { sleep } from '../helpers/time.js';
 import { FakeDnsServer } from '../../sim/fake-dns.js';
 
 const HOST = '127.0.0.1';
@@ -67,13 +69,8 @@ const enumerate = async () =>
  * no probe between them: the probe count is read again after, until it held still.
  */
 async function failuresAndProbes(address: string): Promise<{ failures: number; probesFailed: number }> {
-  const probesFailed = async () => {
-    const text = await (await fetch(`http://${HOST}:${cluster.httpPort}/v1/metrics`)).text();
-    const line = text
-      .split('\n')
-      .find((l) => l.startsWith('phalanx_dns_server_probes_total{') && l.includes(`"${address}"`) && l.includes('result="rcode_SERVFAIL"'));
-    return line ? Number(line.split(' ').at(-1)) : 0;
-  };
+  const probesFailed = () =>
+    metricValue(cluster.httpPort, 'phalanx_dns_server_probes_total', { upstream_address: address, result: 'rcode_SERVFAIL' });
   for (let i = 0; i < 20; i++) {
     const probes = await probesFailed();
     const failures = (await enumerate()).mesos.masters.find((m) => m.address === address)!.failures;
@@ -232,7 +229,7 @@ describe('every master silent', () => {
   beforeAll(async () => {
     // Answered once, then out of the answer cache (mesosMaxTtlSec) but kept for serve-stale.
     await dig(HOST, cluster.listenPort, '_nginx._tcp.marathon.mesos', 'SRV');
-    await new Promise((r) => setTimeout(r, 5100));
+    await sleep(5100); // past mesosMaxTtlSec: the cache's expiry is the subject
     for (const m of cluster.masters) m.setBehaviour({ kind: 'silent' });
   });
   afterAll(() => cluster.reset());

@@ -2,9 +2,11 @@
 // before gets its last answer with TTL 30 instead of SERVFAIL; a name never answered still gets
 // SERVFAIL; fresh answers are back as soon as a server is.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
-import { AgentProcess } from '../helpers/agent-process.js';
+import { AgentProcess, restartAgent as restart } from '../helpers/agent-process.js';
 import { type Cluster, NGINX_IPS, mesosRecords, startCluster } from '../helpers/cluster.js';
 import { type DigResult, dig } from '../helpers/dig.js';
+import { metricValue } from '../helpers/metrics.js';
+import { sleep, waitFor } from '../helpers/time.js';
 import type { Behaviour, FakeDnsServer } from '../../sim/fake-dns.js';
 
 const HOST = '127.0.0.1';
@@ -21,23 +23,12 @@ function defaultsConfig(extra: Record<string, unknown> = {}): Record<string, unk
 }
 
 async function restartAgent(config: Record<string, unknown>): Promise<void> {
-  await agent?.stop();
-  agent = await AgentProcess.start(config);
+  agent = await restart(agent, config);
 }
 
 /** The sum of a metric's samples that carry `labels` (others may differ, e.g. a stale answer's reason). */
-async function metric(name: string, labels: Record<string, string>): Promise<number> {
-  const text = await (await fetch(`http://${HOST}:${cluster.httpPort}/v1/metrics`)).text();
-  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  const lines = text.split('\n').filter((l) => l.startsWith(name + '{') && want.every((w) => l.includes(w)));
-  return lines.reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
-}
-
-async function overloadCount(): Promise<number> {
-  const text = await (await fetch(`http://${HOST}:${cluster.httpPort}/v1/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith('phalanx_dns_overload_total '));
-  return line ? Number(line.split(' ')[1]) : 0;
-}
+const metric = (name: string, labels: Record<string, string> = {}) => metricValue(cluster.httpPort, name, labels);
+const overloadCount = () => metric('phalanx_dns_overload_total');
 
 const ask = (name: string, type = 'A') => dig(HOST, cluster.listenPort, name, type);
 const fail = (servers: FakeDnsServer[], b: Behaviour) => servers.forEach((s) => s.setBehaviour(b));
@@ -128,7 +119,7 @@ describe('serve-stale, on by default', () => {
     cluster.reset();
     // The exchange the stale answer came from is still waiting on the silent masters until its
     // deadline (timeoutMs, 800 ms here), and a question asked meanwhile would share it.
-    await new Promise((r) => setTimeout(r, 900));
+    await sleep(900);
     const staleBefore = await metric('phalanx_dns_stale_answers_total', { zone: 'mesos' });
     const r = await ask('nginx.marathon.mesos');
     expect(r.status).toBe('NOERROR');
@@ -182,13 +173,16 @@ describe("the client-response timer (RFC 8767): a stale answer before the client
     ];
     try {
       await ask('nginx.marathon.mesos');
+      const answered = () => metric('phalanx_dns_server_request_duration_seconds_count');
+      const answeredBefore = await answered();
       // The task moved, and the masters take 800 ms to say so: the client gets the old answer at 400 ms.
       for (const m of cluster.masters) m.setRecords(moved);
       fail(cluster.masters, { kind: 'slow', delayMs: 800 });
       const early = await ask('nginx.marathon.mesos');
       expect(addresses(early)).toEqual(NGINX_IPS);
       expect(ttls(early)).toEqual([STALE_TTL, STALE_TTL]);
-      await new Promise((r) => setTimeout(r, 800));
+      // A master's answer is timed once it is in, and kept in the stale store as it is.
+      await waitFor(async () => (await answered()) > answeredBefore, { timeoutMs: 3000, everyMs: 50 });
       // The masters' late answer was kept: with them silent now, it is what the store gives.
       fail(cluster.masters, { kind: 'silent' });
       const later = await ask('nginx.marathon.mesos');
@@ -254,7 +248,7 @@ describe('serve-stale and the rest of the agent', () => {
     await ask('nginx.marathon.mesos');
     fail(cluster.masters, { kind: 'silent' });
     // The cached answer is gone after cache.mesosMaxTtlSec (1 s); serve-stale takes over.
-    await new Promise((r) => setTimeout(r, 1100));
+    await sleep(1100);
     const r = await ask('nginx.marathon.mesos');
     expect(r.status).toBe('NOERROR');
     expect(ttls(r)).toEqual([STALE_TTL, STALE_TTL]);

@@ -14,6 +14,7 @@ import { REPO_ROOT } from '../helpers/agent-process.js';
 import { FAKE_DNS_MAIN } from '../helpers/logged-process.js';
 import { NGINX_IPS } from '../helpers/cluster.js';
 import { SystemdNode } from '../helpers/systemd-node.js';
+import { sleep, waitFor } from '../helpers/time.js';
 import { PACKAGE_VERSION, buildPackage, builtPackage } from './built-package.js';
 
 const AGENT_V4 = ['198.51.100.1', '198.51.100.2', '198.51.100.3'];
@@ -39,8 +40,6 @@ let dir: string;
 let upgradeDeb: string;
 const report: string[] = [];
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** Runs a command inside the node and returns its stdout; throws with everything when it fails. */
 async function run(argv: string[], timeoutMs = 60_000): Promise<string> {
   const r = await node.exec(argv, { timeoutMs });
@@ -51,10 +50,7 @@ async function run(argv: string[], timeoutMs = 60_000): Promise<string> {
 /** Polls until `probe` holds; bounded in tries and time. */
 async function eventually(probe: () => Promise<boolean>, timeoutMs: number, what: string): Promise<number> {
   const started = Date.now();
-  for (let i = 0; i < 400 && Date.now() - started < timeoutMs; i++) {
-    if (await probe()) return Date.now() - started;
-    await sleep(50);
-  }
+  if (await waitFor(probe, { timeoutMs, everyMs: 50 })) return Date.now() - started;
   throw new Error(`${what}: not within ${timeoutMs} ms\n${await node.diagnostics()}`);
 }
 
@@ -121,9 +117,10 @@ async function lookupsDuring(during: () => Promise<void>): Promise<{ lookups: nu
        s=$(date +%s%3N); if getent hosts nginx.marathon.mesos >/dev/null && getent hosts www.example.org >/dev/null; then r=ok; else r=fail; fi
        echo "$r $(( $(date +%s%3N) - s ))" >>${out}; i=$((i+1)); sleep 0.02; done`,
   ]);
-  await sleep(1000); // lookups before
+  // Wall time is the point: a second of lookups before the step and two after it, all answered.
+  await sleep(1000);
   await during();
-  await sleep(2000); // and after
+  await sleep(2000);
   writeFileSync(node.path('/tmp/lookups.stop'), '');
   await loop.waitForExit(15_000);
   rmSync(node.path('/tmp/lookups.stop'));

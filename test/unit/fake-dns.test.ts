@@ -7,6 +7,7 @@ import type { Answer } from 'dns-packet';
 import { FakeDnsServer } from '../../sim/fake-dns.js';
 import { dig, digMany, DigError } from '../helpers/dig.js';
 import { freePort } from '../../sim/ports.js';
+import { sleep, waitFor } from '../helpers/time.js';
 
 const records: Answer[] = [
   { name: 'leader.mesos', type: 'A', data: '10.0.0.1' },
@@ -126,7 +127,8 @@ test("'forge-first' races every UDP reply with three forgeries, then sends the r
   sock.on('message', (msg, rinfo) => got.push({ port: rinfo.port, msg: dnsPacket.decode(msg) }));
   await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
   sock.send(dnsPacket.encode({ type: 'query', id: 7, questions: [{ name: 'leader.mesos', type: 'A' }] }), server.port, server.address);
-  await new Promise((r) => setTimeout(r, 300));
+  // A window, not an event: exactly these four come, and nothing after them.
+  await sleep(300);
   sock.close();
   const summary = got.map(({ port, msg }) => [
     port === server.port ? 'port' : 'other port',
@@ -220,7 +222,7 @@ test('queries are recorded with transport, id, name, type and EDNS size', async 
 test('stop() is idempotent, and a pending slow reply does not outlive it', async () => {
   server.setBehaviour({ kind: 'slow', delayMs: 10_000 });
   const pending = q('leader.mesos', 'A', [], 1).catch((e: unknown) => e);
-  await new Promise((r) => setTimeout(r, 100));
+  await waitFor(() => server.queryCount() === 1, { timeoutMs: 2000 }); // the reply is pending
   await Promise.all([server.stop(), server.stop()]);
   expect(await pending).toBeInstanceOf(DigError);
 });

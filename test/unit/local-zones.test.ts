@@ -3,7 +3,7 @@
 import { describe, expect, test } from '@jest/globals';
 import dnsPacket from 'dns-packet';
 import type { Answer } from 'dns-packet';
-import { LOCAL_TTL, type Zone, answerFromZone, findZone, localhostZone, spartanZone, zkZone } from '../../agent/zones/local-zones.js';
+import { LOCAL_TTL, type Zone, answerFromZone, localhostZone, spartanZone, zkZone } from '../../agent/zones/local-zones.js';
 import { ZK_NAMES, zkHostsByName } from '../../agent/zones/zk-ensemble.js';
 
 const TYPE: Record<string, number> = { A: 1, NS: 2, SOA: 6, TXT: 16, AAAA: 28, SRV: 33, ANY: 255 };
@@ -281,22 +281,5 @@ describe('rotation (round robin)', () => {
     ask(z, 'localhost', 'ANY', 3);
     expect(z.names.get('localhost')!.map(key)).toEqual(before);
     expect(ask(z, 'localhost', 'ANY', 0).answers.map(key)).toEqual(before);
-  });
-});
-
-describe('findZone', () => {
-  const zones = [spartanZone(), zkZone(['10.0.0.1']), localhostZone()];
-
-  test('finds the zone a name lies in', () => {
-    expect(findZone(zones, 'ready.spartan')?.apex).toBe('spartan');
-    expect(findZone(zones, 'spartan')?.apex).toBe('spartan');
-    expect(findZone(zones, 'zk-3.zk')?.apex).toBe('zk');
-    expect(findZone(zones, 'localhost')?.apex).toBe('localhost');
-  });
-
-  test('a name that merely ends with the zone text is not in it', () => {
-    expect(findZone(zones, 'notspartan')).toBeUndefined();
-    expect(findZone(zones, 'myzk')).toBeUndefined();
-    expect(findZone(zones, 'example.com')).toBeUndefined();
   });
 });

@@ -4,6 +4,7 @@ import dnsPacket from 'dns-packet';
 import type { Answer, OptAnswer, Packet } from 'dns-packet';
 import { type ParsedQuery, type Query, parseQuery, replyLimit } from '../../common/dns/query.js';
 import { CD, HEADER_LEN, QR, RD, Rcode } from '../../common/dns/wire.js';
+import { rcodeOf } from '../helpers/dns-reply.js';
 
 function opt(udpPayloadSize: number, { version = 0, dnssecOk = false } = {}): Answer {
   return {
@@ -33,7 +34,6 @@ function expectError(parsed: ParsedQuery): Buffer {
   return parsed.response;
 }
 
-const rcodeOf = (b: Buffer) => b.readUInt16BE(2) & 0xf;
 const opcodeOf = (b: Buffer) => (b.readUInt16BE(2) >> 11) & 0xf;
 
 describe('dropped without a reply', () => {

@@ -9,21 +9,16 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync,
 import { dirname } from 'node:path';
 import type { LoggedProcess } from '../helpers/logged-process.js';
 import { SystemdNode } from '../helpers/systemd-node.js';
+import { waitFor } from '../helpers/time.js';
 
 const timings: Record<string, number> = {};
 afterAll(() => {
   if (process.env.PHALANX_NODE_TIMINGS) console.log(`systemd node timings (ms): ${JSON.stringify(timings)}`);
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** Polls `probe` until it returns true; bounded in tries and time. */
 async function eventually(probe: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const started = Date.now();
-  for (let i = 0; i < 200 && Date.now() - started < timeoutMs; i++) {
-    if (await probe()) return;
-    await sleep(100);
-  }
+  if (await waitFor(probe, { timeoutMs, everyMs: 100 })) return;
   throw new Error(`${what} within ${timeoutMs} ms`);
 }
 

@@ -12,6 +12,7 @@ import { systemClock } from '../../agent/clock.js';
 import { TC } from '../../common/dns/wire.js';
 import { FakeDnsServer } from '../../sim/fake-dns.js';
 import { freePort } from '../../sim/ports.js';
+import { sleep, waitFor } from '../helpers/time.js';
 
 /** big0.mesos … big4.mesos: 40 A records each, far over 512 bytes, so UDP always truncates. */
 const records: Answer[] = Array.from({ length: 5 }, (_, n) =>
@@ -54,8 +55,6 @@ function question(name: string): Question {
 
 const ignore: MismatchHook = () => {};
 const within = (ms: number) => Date.now() + ms;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 function askTcp(name: string, deadlineMs = 2000, onMismatch = ignore): Promise<Reply> {
   return tcpExchange(endpoint, question(name), within(deadlineMs), onMismatch, { udp, tcp: pool, clock: systemClock });
 }
@@ -119,7 +118,7 @@ describe('reuse', () => {
     newPool({ idleMs: 150 });
     expectWholeAnswer(await askTcp('big0.mesos'), 0);
     expect(server.openTcpConnections).toBe(1);
-    await sleep(400);
+    await sleep(400); // the idle period (150 ms) is the subject
     expect(server.openTcpConnections).toBe(0);
     expectWholeAnswer(await askTcp('big1.mesos'), 1);
     expect(server.tcpAccepted).toBe(2);
@@ -196,11 +195,11 @@ describe('deadlines and limits', () => {
   test('close() destroys every connection and fails what is pending', async () => {
     server.setTcpQuirks({ hang: true });
     const pending = askTcp('big0.mesos', 5000);
-    await sleep(50);
+    await waitFor(() => server.openTcpConnections === 1, { timeoutMs: 2000 });
     expect(server.openTcpConnections).toBe(1);
     pool.close();
     await expectFailure(pending, 'network', /closed/);
-    await sleep(50);
+    await waitFor(() => server.openTcpConnections === 0, { timeoutMs: 2000 });
     expect(server.openTcpConnections).toBe(0);
   });
 });

@@ -22,6 +22,7 @@ import {
   scanMessage,
   shapeResponse,
 } from '../../common/dns/wire.js';
+import { rcodeOf } from '../helpers/dns-reply.js';
 
 // ---- helpers ---------------------------------------------------------------------------------
 
@@ -31,9 +32,6 @@ function questionBytes(name: string, type: RecordType | string = 'A', klass: 'IN
   return q.subarray(HEADER_LEN);
 }
 
-function rcodeOf(buf: Buffer): number {
-  return buf.readUInt16BE(2) & 0xf;
-}
 function flagsOf(buf: Buffer): number {
   return buf.readUInt16BE(2);
 }

@@ -18,6 +18,7 @@ import {
   zkGetChildren,
   zkGetData,
 } from '../helpers/zookeeper.js';
+import { waitFor } from '../helpers/time.js';
 
 const timings: Record<string, number> = {};
 afterAll(() => {
@@ -335,7 +336,7 @@ describe('Exhibitor fixture', () => {
 
     // A request left hanging is cut off by stop(), not left open.
     const pending = get(fx.url, 10_000);
-    for (let i = 0; i < 50 && fx.requestCount < 3; i++) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => fx.requestCount >= 3, { timeoutMs: 1000 });
     expect(fx.requestCount).toBe(3);
     await fx.stop();
     await expect(pending).rejects.toThrow(/socket hang up|ECONNRESET/);

@@ -10,6 +10,7 @@ import { UPSTREAM_RECORDS, mesosRecords, startMastersOnOnePort } from '../../hel
 import { FakeDnsServer } from '../../../sim/fake-dns.js';
 import { onCleanup, throwIfAborted } from '../../bench/cleanup.js';
 import { type DigResult, dig } from '../../bench/dig.js';
+import { sleep } from '../../helpers/time.js';
 import { ChaosAgent } from '../agent.js';
 import type { ChaosCase } from '../context.js';
 import { type Expected, runLoad, tallyText } from '../load.js';
@@ -43,8 +44,6 @@ interface Phase {
   /** What changes when the phase begins. */
   enter(): Promise<void> | void;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export const faultsCase: ChaosCase = {
   n: '6',

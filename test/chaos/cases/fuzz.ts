@@ -5,7 +5,10 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import dnsPacket from 'dns-packet';
+import { rcodeName } from '../../../common/dns/wire.js';
 import { throwIfAborted } from '../../bench/cleanup.js';
+import { rcodeOf } from '../../helpers/dns-reply.js';
+import { sleep } from '../../helpers/time.js';
 import type { Servers } from '../../bench/servers.js';
 import { ChaosAgent } from '../agent.js';
 import type { ChaosCase } from '../context.js';
@@ -50,13 +53,12 @@ interface Replies {
   wrongSamples: string[];
 }
 
-const RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'];
-const rcodeOf = (msg: Buffer) => (msg.length >= 4 ? (RCODES[msg[3] & 0xf] ?? `RCODE${msg[3] & 0xf}`) : 'short');
+const rcodeLabel = (msg: Buffer) => (msg.length >= 4 ? rcodeName(rcodeOf(msg)) : 'short');
 
 /** A reply is wrong when it is not a well-formed response to an ID we sent, or when nothing should have been answered. */
 function judge(r: Replies, msg: Buffer, sentIds: Set<number>, neverAnswered: boolean, what: string): void {
   r.count++;
-  const rcode = rcodeOf(msg);
+  const rcode = rcodeLabel(msg);
   r.rcodes[rcode] = (r.rcodes[rcode] ?? 0) + 1;
   let why: string | undefined;
   if (neverAnswered) why = 'answered although nothing should be';
@@ -76,7 +78,6 @@ function judge(r: Replies, msg: Buffer, sentIds: Set<number>, neverAnswered: boo
 }
 
 const newReplies = (): Replies => ({ count: 0, wrong: 0, rcodes: {}, wrongSamples: [] });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The kernel's count of UDP datagrams dropped for a full receive buffer (this network namespace). */
 function udpRcvbufErrors(): number | null {
@@ -112,7 +113,7 @@ async function fuzzUdp(
     sock.on('error', () => {});
     sock.on('message', (msg) => {
       k.replies++;
-      const rcode = rcodeOf(msg);
+      const rcode = rcodeLabel(msg);
       k.rcodes[rcode] = (k.rcodes[rcode] ?? 0) + 1;
       judge(replies, msg, ids, NEVER_ANSWERED.has(kind), kind);
     });

@@ -7,13 +7,13 @@
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { throwIfAborted } from '../../bench/cleanup.js';
+import { sleep, waitFor } from '../../helpers/time.js';
 import { ChaosAgent } from '../agent.js';
 import type { ChaosCase } from '../context.js';
 import { NGINX, type SpotCheckResult, spotCheck } from '../spot-check.js';
 import { check, fmtInt } from '../report.js';
 import { ABUSER_ADDRESSES, ABUSE_IDLE_CONNS, ABUSE_SECONDS, ABUSE_SLOW_SENDERS, ABUSE_TCP, SLOW_SENDER_ADDRESS } from '../settings.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** The length a slow sender announces: at a byte a second it would take this many seconds. */
 const SLOW_LENGTH = 40;
 /** A connection the agent closes within this of its opening was refused at the door, or soon evicted for its owner's next one. */
@@ -122,8 +122,10 @@ export const tcpAbuseCase: ChaosCase = {
       await Promise.all([monitor, opener, trickle, sampler]);
 
       // Every abuser must be closed by the agent: idle ones within the idle timeout.
-      const waitUntil = performance.now() + ABUSE_TCP.idleTimeoutMs + 2000;
-      while ([...idle, ...slow].some((k) => k.closedAt === undefined) && performance.now() < waitUntil) await sleep(100);
+      await waitFor(() => [...idle, ...slow].every((k) => k.closedAt !== undefined), {
+        timeoutMs: ABUSE_TCP.idleTimeoutMs + 2000,
+        everyMs: 100,
+      });
 
       const metrics = {
         rejected: await agent.series('phalanx_dns_tcp_connections_rejected_total'),

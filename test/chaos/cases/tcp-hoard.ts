@@ -5,6 +5,7 @@
 // answered, and only the hoard's oldest connections are closed.
 import net from 'node:net';
 import { throwIfAborted } from '../../bench/cleanup.js';
+import { settlesWithin, sleep, waitFor } from '../../helpers/time.js';
 import { ChaosAgent } from '../agent.js';
 import type { ChaosCase } from '../context.js';
 import { NGINX, type SpotCheckResult, spotCheck } from '../spot-check.js';
@@ -12,7 +13,6 @@ import { check, fmtInt } from '../report.js';
 import { HOARD_BATCH, HOARD_CONNS, HOARD_IDLE_TIMEOUT_MS, HOARD_NEIGHBOUR, HOARD_SECONDS } from '../settings.js';
 import { openFilesLimit } from './tcp-abuse.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** The node itself: exempt from the per-client cap, as every process on the node connects from it. */
 const NODE = '127.0.0.1';
 const HELD = 'phalanx_dns_tcp_connections';
@@ -39,17 +39,14 @@ async function hoard(host: string, port: number, count: number, into: Hoarded[])
         sock.once('close', resolve);
       });
     });
-    await Promise.race([Promise.all(batch), sleep(5000)]);
+    await settlesWithin(Promise.all(batch), 5000);
   }
 }
 
 /** Polls the agent's count of client connections until `done` holds of it (at most ~2 s); the last count read. */
 async function heldUntil(agent: ChaosAgent, done: (held: number) => boolean): Promise<number> {
-  let held = await agent.metric(HELD);
-  for (let i = 0; i < 40 && !done(held); i++) {
-    await sleep(50);
-    held = await agent.metric(HELD);
-  }
+  let held = 0;
+  await waitFor(async () => done((held = await agent.metric(HELD))), { timeoutMs: 2000, everyMs: 50 });
   return held;
 }
 
