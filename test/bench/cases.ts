@@ -3,7 +3,7 @@
 // second on one core). The other steps (the ping-pong client, the floods, every master hung, the
 // soak) are run.ts's. Each case names the masters it needs: the fast ones answer any name at a
 // rate the load side can afford, the zone ones (NSD) serve the big answers that need the TCP retry.
-import type { QueryFile } from './zones.js';
+import type { QueryFile } from '../harness/zones.js';
 
 export interface CaseDef {
   n: string;

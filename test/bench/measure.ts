@@ -1,9 +1,9 @@
 // One dnsperf run against one target, with what it cost: the target's CPU (per 10k queries), how
 // busy the load CPU was (dnsperf and the servers share it: near 100 % means the figure is the
 // load side's limit, not the target's), and how many queries the target sent to the servers.
-import { type DnsperfRun, type Perf, dnsperf, percentile } from './dnsperf.js';
+import { type DnsperfRun, type Perf, dnsperf, percentile } from '../harness/dnsperf.js';
 import type { ServerQueries } from './peers.js';
-import { busyPct, cpuTimes, groupsCpuSeconds, otherProcessesCpuSeconds, processTicks } from './system.js';
+import { busyPct, cpuTimes, groupsCpuSeconds, otherProcessesCpuSeconds, processTicks } from '../harness/system.js';
 
 export interface Target {
   label: string;

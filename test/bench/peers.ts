@@ -17,8 +17,8 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ALLOW_ROOT_ARGS } from '../helpers/agent-process.js';
 import { assertLoopback, freePort } from '../../sim/ports.js';
-import { onCleanup, stopChild, trackGroup } from './cleanup.js';
-import { splitEndpoint, waitUntilAnswering } from './dig.js';
+import { onCleanup, stopChild, trackGroup } from '../harness/cleanup.js';
+import { splitEndpoint, waitUntilAnswering } from '../harness/dig.js';
 import {
   AGENT_ENV,
   AGENT_MAIN,
@@ -30,8 +30,8 @@ import {
   EXTRA_AGENT_CONFIG,
   RESULTS_JSON,
 } from './settings.js';
-import { type Memory, memory } from './system.js';
-import { LOCAL_RECORDS } from './zones.js';
+import { type Memory, memory } from '../harness/system.js';
+import { LOCAL_RECORDS } from '../harness/zones.js';
 import { waitFor } from '../helpers/time.js';
 
 export type PeerKind = 'agent' | 'dnsmasq' | 'unbound';

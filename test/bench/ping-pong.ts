@@ -15,7 +15,7 @@ import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import dnsPacket from 'dns-packet';
-import { splitEndpoint } from './dig.js';
+import { splitEndpoint } from '../harness/dig.js';
 
 export interface PingPongRun {
   endpoint: string;

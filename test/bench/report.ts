@@ -1,10 +1,10 @@
 // What a bench run found, as the printed tables (pure). The targets are targets.ts's.
 import type { CaseDef } from './cases.js';
-import type { DigResult } from './dig.js';
+import type { DigResult } from '../harness/dig.js';
 import { type Measurement, NOISY_PCT, fellBehind } from './measure.js';
 import type { PeerKind } from './peers.js';
 import { DNSPERF_MAX_OUTSTANDING, DNSPERF_TIMEOUT_S } from './settings.js';
-import type { Memory } from './system.js';
+import type { Memory } from '../harness/system.js';
 
 /** One peer in one case. */
 export interface PeerCase {
@@ -110,24 +110,6 @@ export function caseRatios(agent: PeerCase, dnsmasq: PeerCase): CaseResult['rati
     cpuFixed: ratio(agent.fixed.cpuMsPer10k, dnsmasq.fixed.cpuMsPer10k),
     cpuMax: ratio(agent.max.cpuMsPer10k, dnsmasq.max.cpuMsPer10k),
   };
-}
-
-/** The lowest RSS in the first and in the last third of a run, or null with too few samples. */
-export function rssFloorsKb(samples: Array<{ rssKb: number }>): [number, number] | null {
-  const third = Math.floor(samples.length / 3);
-  if (third < 1) return null;
-  const low = (part: Array<{ rssKb: number }>) => Math.min(...part.map((s) => s.rssKb));
-  return [low(samples.slice(0, third)), low(samples.slice(-third))];
-}
-
-/**
- * RSS growth over a run: how far the floor of the garbage collector's sawtooth rose from the
- * first third of the run to the last. Two single readings (before, after) differ by +-15 MiB
- * depending on where in a GC cycle each falls; a leak raises the floor.
- */
-export function rssGrowthKb(samples: Array<{ rssKb: number }>): number | null {
-  const floors = rssFloorsKb(samples);
-  return floors && floors[1] - floors[0];
 }
 
 /** The most CPU processes the bench did not start used in any run of this peer case, % of a CPU. */

@@ -29,14 +29,14 @@ import { parseConfig } from '../../common/config/schema.js';
 import { VERSION } from '../../common/version.js';
 import { ALL_HUNG_NAMES, ALL_HUNG_ROUNDS, CASES, type CaseDef, STEPS } from './cases.js';
 import { burst } from './burst.js';
-import { aborted, cleanup, installSignalHandlers, onCleanup, throwIfAborted } from './cleanup.js';
-import { type DigResult, dig } from './dig.js';
+import { aborted, cleanup, installSignalHandlers, onCleanup, throwIfAborted } from '../harness/cleanup.js';
+import { type DigResult, dig } from '../harness/dig.js';
 import { type Measurement, type MeasureContext, type Target, fellBehind, measure, pooledRun } from './measure.js';
 import { type Peer, type PeerOptions, startAgent, startDnsmasq, startUnbound } from './peers.js';
 import { pingPong } from './ping-pong.js';
 import { type ProfileSession, startProfiles } from './profiles.js';
 import * as report from './report.js';
-import { type Servers, buildFastServer, commonFreePort, startFastServers, startServers } from './servers.js';
+import { type Servers, buildFastServer, commonFreePort, startFastServers, startServers } from '../harness/servers.js';
 import {
   ADDRESSES,
   AGENT_MAIN,
@@ -71,10 +71,12 @@ import {
   otherProcessesCpuSeconds,
   pin,
   processTicks,
+  rssFloorsKb,
+  rssGrowthKb,
   toolVersions,
-} from './system.js';
+} from '../harness/system.js';
 import { targetsSummary, targetsText, evaluateTargets } from './targets.js';
-import { BIG_TASKS, type QueryFile, queryLines } from './zones.js';
+import { BIG_TASKS, type QueryFile, queryLines } from '../harness/zones.js';
 import { waitFor } from '../helpers/time.js';
 
 installSignalHandlers();
@@ -416,7 +418,7 @@ async function main(): Promise<void> {
       qps: FIXED_QPS,
       before,
       after,
-      growthKb: report.rssGrowthKb(samples),
+      growthKb: rssGrowthKb(samples),
       samples,
       run: soakRun,
     };
@@ -529,7 +531,7 @@ async function main(): Promise<void> {
   if (bursts.length) table(`\n${report.burstTable(bursts)}`);
   table(`\n${report.memoryTable(peerMemory, floods)}`);
   if (soak) {
-    const floors = report.rssFloorsKb(soak.samples);
+    const floors = rssFloorsKb(soak.samples);
     table(
       `soak (${soak.target}, mixed names, ${soak.qps} q/s for ${soak.seconds} s): RSS floor ${report.mib(floors?.[0])} in the first third, ${report.mib(floors?.[1])} in the last (growth ${report.mib(soak.growthKb)}); ${report.fmtUs(soak.run.cpuMsPer10k)} µs CPU per query; lost ${soak.run.lost}`,
     );

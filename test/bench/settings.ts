@@ -1,8 +1,8 @@
 // What one `npm run bench` does, read once from the environment, and where it writes.
 import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { shebangLaunch } from '../helpers/agent-launch.js';
+import { ADDRESSES, CACHE_TTL_S, DNSPERF_CLIENTS, DNSPERF_TIMEOUT_S, REPO_ROOT } from '../harness/settings.js';
 
 function envInt(name: string, dflt: number, min: number, max: number): number {
   const v = process.env[name];
@@ -55,11 +55,8 @@ function parseJsonObject(name: string): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
-/** dnsperf's clients (-c) and queries outstanding at most (-q): enough that one core of a C server is the limit. */
-export const DNSPERF_CLIENTS = 4;
+/** dnsperf's queries outstanding at most (-q), beside its clients (harness/settings.ts). */
 export const DNSPERF_MAX_OUTSTANDING = 500;
-/** A query unanswered this long counts as lost (more than the agent's timeoutMs, so its SERVFAIL arrives). */
-export const DNSPERF_TIMEOUT_S = 2;
 /** dig's wait in the every-master-hung case: longer than glibc's 5 s, so "no answer" means no answer. */
 export const DIG_TIMEOUT_S = 6;
 /** The floods that fill the agents' caches and stale stores last this long, unthrottled. */
@@ -78,23 +75,8 @@ export const AGENT_TIMEOUT_MS = 1000;
 export const AGENT_MAX_INFLIGHT = 1024;
 /** The cache of the cached dnsmasq peer: the agent's default cache.maxEntries. */
 export const CACHE_ENTRIES = 10_000;
-/** Every cached peer keeps every answer this long (the agent's default cache.mesosMaxTtlSec). */
-export const CACHE_TTL_S = 2;
 
-/** Loopback addresses only: each peer on its own, the masters and upstreams as in the demo. */
-export const ADDRESSES = {
-  agent: '127.0.0.1',
-  agentCached: '127.0.0.2',
-  dnsmasq: '127.0.0.3',
-  dnsmasqCached: '127.0.0.4',
-  unbound: '127.0.0.5',
-  masters: ['127.0.0.11', '127.0.0.12', '127.0.0.13'],
-  upstreams: ['127.0.0.21', '127.0.0.22'],
-};
-
-// This file runs as dist-test/test/bench/settings.js.
-const HERE = dirname(fileURLToPath(import.meta.url));
-export const REPO_ROOT = resolve(HERE, '../../..');
+export { ADDRESSES, CACHE_TTL_S, DNSPERF_CLIENTS, DNSPERF_TIMEOUT_S, REPO_ROOT };
 /**
  * The agent measured: this checkout's build, or another one's (BENCH_AGENT_MAIN=/other/dist/agent/main.js),
  * so that two builds can be compared in one sitting.

@@ -3,8 +3,8 @@
 import { AgentProcess } from '../helpers/agent-process.js';
 import { sampleSum } from '../helpers/metrics.js';
 import { freePort } from '../../sim/ports.js';
-import { onCleanup } from '../bench/cleanup.js';
-import { type Memory, memory, pin } from '../bench/system.js';
+import { onCleanup } from '../harness/cleanup.js';
+import { type Memory, memory, pin } from '../harness/system.js';
 import { AGENT_LAUNCH } from './settings.js';
 
 export interface Pinning {

@@ -1,7 +1,7 @@
 // `npm run chaos`: proves the agent keeps answering correctly under faults and hostile input
 // (issue 8), all on loopback, in under five minutes.
 //
-// One run starts five NSD servers (the bench's masters and upstreams, test/bench/servers.ts) and,
+// One run starts five NSD servers (the bench's masters and upstreams, test/harness/servers.ts) and,
 // per case, a fresh agent process on 127.0.0.1, pinned to a CPU of its own; this driver, the
 // servers, dnsperf and dig share the other. The cases (cases/*.ts) each send a bounded load,
 // check what comes back, and assert; the run prints one summary table plus each case's details,
@@ -13,9 +13,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { aborted, cleanup, installSignalHandlers, onCleanup } from '../bench/cleanup.js';
-import { startServers } from '../bench/servers.js';
-import { allowedCpus, ensureTools, machineInfo, pin, toolVersions } from '../bench/system.js';
+import { aborted, cleanup, installSignalHandlers, onCleanup } from '../harness/cleanup.js';
+import { startServers } from '../harness/servers.js';
+import { allowedCpus, ensureTools, machineInfo, pin, toolVersions } from '../harness/system.js';
 import { faultsCase } from './cases/faults.js';
 import { floodCase } from './cases/flood.js';
 import { fuzzCase } from './cases/fuzz.js';

@@ -10,7 +10,7 @@ export interface KnownAnswer {
 }
 
 export const READY: KnownAnswer = { name: 'ready.spartan', type: 'A', records: ['127.0.0.1'] };
-/** What the NSD masters (test/bench/zones.ts) and the fake ones (test/helpers/cluster.ts) both serve. */
+/** What the NSD masters (test/harness/zones.ts) and the fake ones (test/helpers/cluster.ts) both serve. */
 export const NGINX: KnownAnswer = { name: 'nginx.marathon.mesos', type: 'A', records: ['10.0.1.5', '10.0.1.6'] };
 
 export interface SpotCheckResult {

@@ -12,11 +12,13 @@ import { FrameReader, frameMessage } from '../../common/dns/framing.js';
 import { AgentProcess } from '../helpers/agent-process.js';
 import { type Cluster, NGINX_IPS, startCluster } from '../helpers/cluster.js';
 import { dig } from '../helpers/dig.js';
+import { decodedRcode as rcodeOf } from '../helpers/dns-reply.js';
+import { metricValue } from '../helpers/metrics.js';
+import { sleep, waitFor } from '../helpers/time.js';
 import { assertLoopback } from '../../sim/ports.js';
 
 const HOST = '127.0.0.1';
 const TC = 0x0200;
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 let cluster: Cluster;
 beforeAll(async () => {
@@ -30,18 +32,8 @@ function query(id: number, name = 'ready.spartan'): Buffer {
   return dnsPacket.encode({ type: 'query', id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'A', name }] });
 }
 
-const rcodeOf = (reply: Buffer) => (dnsPacket.decode(reply) as unknown as { rcode: string }).rcode;
-
 /** The sum of a metric's series whose labels include every one of `labels`. */
-async function metric(name: string, labels: Record<string, string> = {}): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${cluster.httpPort}/v1/metrics`)).text();
-  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
-    .filter((l) => wanted.every((w) => l.includes(w)))
-    .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
-}
+const metric = (name: string, labels: Record<string, string> = {}) => metricValue(cluster.httpPort, name, labels);
 
 /** Sends `count` queries back to back from `source` over UDP; the replies that came within waitMs, with the queries. */
 async function udpBurst(source: string, count: number, waitMs = 2000): Promise<{ sent: Buffer[]; replies: Buffer[] }> {
@@ -139,13 +131,13 @@ function askTcpMany(sock: net.Socket, msgs: Buffer[]): Promise<string[]> {
 
 /** Polls until the agent holds `n` client TCP connections (it sees a client's close a moment later); at most 3 s. */
 async function untilConnections(n: number): Promise<void> {
-  for (let i = 0; i < 30 && (await metric('phalanx_dns_tcp_connections')) !== n; i++) await sleep(100);
+  await waitFor(async () => (await metric('phalanx_dns_tcp_connections')) === n, { timeoutMs: 3000, everyMs: 100 });
   expect(await metric('phalanx_dns_tcp_connections')).toBe(n);
 }
 
 /** Polls until `master` has been asked `name` (so the agent has read the query that asks it); at most 3 s. */
 async function untilAsked(master: Cluster['masters'][number], name: string): Promise<void> {
-  for (let i = 0; i < 30 && !master.queries.some((q) => q.name === name); i++) await sleep(100);
+  await waitFor(() => master.queries.some((q) => q.name === name), { timeoutMs: 3000, everyMs: 100 });
   expect(master.queries.map((q) => q.name)).toContain(name);
 }
 
@@ -265,14 +257,17 @@ describe('per-client rate limit', () => {
     // Tokens come back at 5 a second: answered again (bounded poll).
     const answeredAgain = `NOERROR ${NGINX_IPS.join(',')}`;
     let last = '';
-    for (let i = 0; i < 10 && last !== answeredAgain; i++) {
-      await sleep(300);
-      const r = await dig(HOST, cluster.listenPort, 'nginx.marathon.mesos', 'A', ['-b', client]);
-      last = `${r.status} ${r.answers
-        .map((a) => a.data)
-        .sort()
-        .join(',')}`;
-    }
+    await waitFor(
+      async () => {
+        const r = await dig(HOST, cluster.listenPort, 'nginx.marathon.mesos', 'A', ['-b', client]);
+        last = `${r.status} ${r.answers
+          .map((a) => a.data)
+          .sort()
+          .join(',')}`;
+        return last === answeredAgain;
+      },
+      { timeoutMs: 3000, everyMs: 300 },
+    );
     expect(last).toBe(answeredAgain);
   });
 

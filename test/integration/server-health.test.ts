@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { AgentProcess, runAgentCli } from '../helpers/agent-process.js';
 import { type Cluster, mesosRecords, startCluster } from '../helpers/cluster.js';
 import { type DigResult, dig } from '../helpers/dig.js';
+import { metricValue } from '../helpers/metrics.js';
+import { waitFor } from '../helpers/time.js';
 import { type LookupTally, steadyLookups } from '../helpers/steady-lookups.js';
 import { FakeDnsServer } from '../../sim/fake-dns.js';
 
@@ -34,7 +36,8 @@ const isLog = (msg: string, server: string) => (l: { msg: string; server?: unkno
 
 /** The master hangs, is marked down (status then), answers again and is up (status then). */
 async function watch(agent: AgentProcess, hung: FakeDnsServer) {
-  await new Promise((r) => setTimeout(r, 1000)); // round-trip times learned first
+  // Round-trip times learned first: the other master has answered a few lookups.
+  await waitFor(async () => (await metricValue(cluster.httpPort, 'phalanx_dns_server_request_duration_seconds_count')) >= 10);
   hung.setBehaviour({ kind: 'silent' });
   const hungAt = Date.now();
   await agent.waitForLog(isLog('server marked down', hung.endpoint), 15_000);

@@ -1,4 +1,4 @@
-import { sharedLibraryDepends } from '../bench/debian-binary.js';
+import { sharedLibraryDepends } from '../harness/debian-binary.js';
 
 describe('sharedLibraryDepends', () => {
   test("keeps the libraries of nsd's Depends and drops what serves its service and scripts", () => {

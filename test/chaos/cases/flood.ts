@@ -3,13 +3,13 @@
 // more than a moment once the flood stops.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { dnsperf } from '../../bench/dnsperf.js';
-import { queryLines } from '../../bench/zones.js';
+import { dnsperf } from '../../harness/dnsperf.js';
+import { queryLines } from '../../harness/zones.js';
 import { ChaosAgent } from '../agent.js';
 import type { ChaosCase } from '../context.js';
 import { NGINX, spotCheck } from '../spot-check.js';
 import { check, fmtInt, mib } from '../report.js';
-import { rssFloorsKb } from '../../bench/report.js';
+import { rssFloorsKb } from '../../harness/system.js';
 import {
   FLOOD_CAPACITY_SECONDS,
   FLOOD_MAX_OUTSTANDING,

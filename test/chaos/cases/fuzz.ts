@@ -6,10 +6,10 @@ import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import dnsPacket from 'dns-packet';
 import { rcodeName } from '../../../common/dns/wire.js';
-import { throwIfAborted } from '../../bench/cleanup.js';
+import { throwIfAborted } from '../../harness/cleanup.js';
 import { rcodeOf } from '../../helpers/dns-reply.js';
 import { sleep } from '../../helpers/time.js';
-import type { Servers } from '../../bench/servers.js';
+import type { Servers } from '../../harness/servers.js';
 import { ChaosAgent } from '../agent.js';
 import type { ChaosCase } from '../context.js';
 import {

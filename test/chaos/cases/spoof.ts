@@ -6,7 +6,7 @@
 import type { Answer } from 'dns-packet';
 import { mesosRecords } from '../../helpers/cluster.js';
 import { FakeDnsServer } from '../../../sim/fake-dns.js';
-import { onCleanup } from '../../bench/cleanup.js';
+import { onCleanup } from '../../harness/cleanup.js';
 import { ChaosAgent } from '../agent.js';
 import type { ChaosCase } from '../context.js';
 import { type Expected, runLoad, tallyText } from '../load.js';

@@ -6,7 +6,7 @@
 // well-behaved clients served and close every abuser.
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
-import { throwIfAborted } from '../../bench/cleanup.js';
+import { throwIfAborted } from '../../harness/cleanup.js';
 import { sleep, waitFor } from '../../helpers/time.js';
 import { ChaosAgent } from '../agent.js';
 import type { ChaosCase } from '../context.js';

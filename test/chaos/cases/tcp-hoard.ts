@@ -4,7 +4,7 @@
 // §6.2.3): every client that resolves over TCP meanwhile, the node's own and a neighbour's, is
 // answered, and only the hoard's oldest connections are closed.
 import net from 'node:net';
-import { throwIfAborted } from '../../bench/cleanup.js';
+import { throwIfAborted } from '../../harness/cleanup.js';
 import { settlesWithin, sleep, waitFor } from '../../helpers/time.js';
 import { ChaosAgent } from '../agent.js';
 import type { ChaosCase } from '../context.js';

@@ -259,3 +259,21 @@ export function machineInfo(versions: ToolVersions) {
     ...versions,
   };
 }
+
+/** The lowest RSS in the first and in the last third of a run, or null with too few samples. */
+export function rssFloorsKb(samples: Array<{ rssKb: number }>): [number, number] | null {
+  const third = Math.floor(samples.length / 3);
+  if (third < 1) return null;
+  const low = (part: Array<{ rssKb: number }>) => Math.min(...part.map((s) => s.rssKb));
+  return [low(samples.slice(0, third)), low(samples.slice(-third))];
+}
+
+/**
+ * RSS growth over a run: how far the floor of the garbage collector's sawtooth rose from the
+ * first third of the run to the last. Two single readings (before, after) differ by +-15 MiB
+ * depending on where in a GC cycle each falls; a leak raises the floor.
+ */
+export function rssGrowthKb(samples: Array<{ rssKb: number }>): number | null {
+  const floors = rssFloorsKb(samples);
+  return floors && floors[1] - floors[0];
+}

@@ -5,6 +5,7 @@ import dgram from 'node:dgram';
 import dnsPacket from 'dns-packet';
 import { assertLoopback } from '../../sim/ports.js';
 import { trackTransient } from './cleanup.js';
+import { waitFor } from '../helpers/time.js';
 
 export interface DigResult {
   name: string;
@@ -95,9 +96,10 @@ export async function waitUntilAnswering(
   attempts = 50,
   timeoutMs = 200,
 ): Promise<boolean> {
-  for (let i = 0; i < attempts && isAlive(); i++) {
-    if (await answers(endpoint, name, type, timeoutMs)) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return false;
+  let answered = false;
+  await waitFor(async () => !isAlive() || (answered = await answers(endpoint, name, type, timeoutMs)), {
+    timeoutMs: attempts * (timeoutMs + 50),
+    everyMs: 50,
+  });
+  return answered;
 }
