@@ -152,7 +152,7 @@ export class Resolver {
     if (ZONE_TRANSFERS.has(q.qtype)) return { kind: 'now', route: r.kind, reply: this.fail(q, Rcode.REFUSED), source: 'agent' };
     const fq: ForwardedQuestion = {
       key: answerKey(q),
-      question: { question: q.question, flags: q.flags, dnssecOk: q.edns?.dnssecOk ?? false },
+      question: { wire: q.question, flags: q.flags, dnssecOk: q.edns?.dnssecOk ?? false },
       maxTtlSec: r.kind === 'mesos' ? state.config.cache.mesosMaxTtlSec : state.config.cache.maxTtlSec,
     };
     return { kind: 'group', route: r, group, answer: this.answers.answer(fq, group, state) };

@@ -41,7 +41,7 @@ export interface ReadyCheckResult {
   reason?: string;
 }
 
-const READY_QUESTION: Question = { question: encodeQuestion(READY_NAME, Type.A), flags: RD, dnssecOk: false };
+const READY_QUESTION: Question = { wire: encodeQuestion(READY_NAME, Type.A), flags: RD, dnssecOk: false };
 
 /** Where a listen address is reached from this node: a wildcard through loopback. */
 export function reachableEndpoint(e: Endpoint): Endpoint {
@@ -93,7 +93,7 @@ export function checkReady(endpoint: Endpoint, timeoutMs: number): Promise<Ready
     sock.on('message', (msg) => {
       let match;
       try {
-        match = matchReply(msg, id, READY_QUESTION.question);
+        match = matchReply(msg, id, READY_QUESTION.wire);
       } catch (err) {
         return finish((err as Error).message);
       }

@@ -216,7 +216,7 @@ function storesFor(q: Query, state: ResolverState, now: number): Pick<Explanatio
 /** Explains `name` `qtype` (already validated) on the agent's current state. */
 export async function explain(deps: ExplainDeps, name: string, qtype: number): Promise<Explanation> {
   const { state } = deps;
-  const question: Question = { question: encodeQuestion(name, qtype), flags: RD, dnssecOk: false };
+  const question: Question = { wire: encodeQuestion(name, qtype), flags: RD, dnssecOk: false };
   // With our OPT record: an EDNS client, so the reply carries the agent's Extended DNS Error.
   const query = buildQuery(randomInt(0, 65536), question);
   const parsed = parseQuery(query);

@@ -104,7 +104,7 @@ export class ServerGroup {
     private readonly opts: GroupOptions,
     endpoints: readonly Endpoint[],
   ) {
-    this.probeQuestion = { question: encodeQuestion(opts.probeName, Type[opts.probeType]), flags: 0, dnssecOk: false };
+    this.probeQuestion = { wire: encodeQuestion(opts.probeName, Type[opts.probeType]), flags: 0, dnssecOk: false };
     this.labels = { zone: opts.name };
     this.clock = opts.clock ?? systemClock;
     this.random = opts.random ?? Math.random;

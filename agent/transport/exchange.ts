@@ -71,7 +71,7 @@ class Attempt implements PendingReply {
   onReply(msg: Buffer): void {
     let match;
     try {
-      match = matchReply(msg, this.ticket.id, this.q.question);
+      match = matchReply(msg, this.ticket.id, this.q.wire);
     } catch (err) {
       return this.finish(new ExchangeError('malformed', this.transport, (err as Error).message));
     }

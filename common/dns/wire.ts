@@ -375,7 +375,7 @@ export type Transport = 'udp' | 'tcp';
 /** A question as the agent asks it of a server, in wire form. */
 export interface Question {
   /** Wire form of the question section (name, type, class). */
-  question: Buffer;
+  wire: Buffer;
   /** Client flags whose meaning must reach the server: RD and CD. */
   flags: number;
   dnssecOk: boolean;
@@ -395,13 +395,13 @@ export function encodeQuestion(name: string, type: number, qclass: number = Clas
 /** A query for `q` with `id`, RD and CD as the client set them, and our OPT record. */
 export function buildQuery(id: number, q: Question): Buffer {
   const opt = optRecord(q.dnssecOk);
-  const out = Buffer.alloc(HEADER_LEN + q.question.length + opt.length);
+  const out = Buffer.alloc(HEADER_LEN + q.wire.length + opt.length);
   out.writeUInt16BE(id, 0);
   out.writeUInt16BE(q.flags & (RD | CD), 2);
   out.writeUInt16BE(1, 4);
   out.writeUInt16BE(1, 10);
-  q.question.copy(out, HEADER_LEN);
-  opt.copy(out, HEADER_LEN + q.question.length);
+  q.wire.copy(out, HEADER_LEN);
+  opt.copy(out, HEADER_LEN + q.wire.length);
   return out;
 }
 

@@ -37,7 +37,7 @@ export async function burst(endpoint: string, name: string, clients: number, wai
         clearTimeout(timer);
         resolve();
       };
-      for (const [i, s] of socks.entries()) s.send(buildQuery(i, { question, flags: RD, dnssecOk: false }), to.port, to.host);
+      for (const [i, s] of socks.entries()) s.send(buildQuery(i, { wire: question, flags: RD, dnssecOk: false }), to.port, to.host);
     });
   } finally {
     for (const s of socks) s.close();

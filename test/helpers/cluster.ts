@@ -6,7 +6,8 @@ import { freePort } from '../../sim/ports.js';
 
 export const NGINX_IPS = ['10.0.1.5', '10.0.1.6'];
 
-export function mesosRecords(extraTasks = 0): Answer[] {
+/** What the fake masters serve: two nginx tasks with an SRV, the leader, and `extraTasks` more under big.marathon.mesos. */
+export function fakeMasterRecords(extraTasks = 0): Answer[] {
   const records: Answer[] = [
     ...NGINX_IPS.map((ip): Answer => ({ name: 'nginx.marathon.mesos', type: 'A', ttl: 60, data: ip })),
     {
@@ -46,7 +47,9 @@ export async function startCluster(opts: { masters?: number; upstreams?: number;
   const masters: FakeDnsServer[] = [];
   const upstreams: FakeDnsServer[] = [];
   for (let i = 0; i < (opts.masters ?? 3); i++) {
-    masters.push(await FakeDnsServer.start({ address: `127.0.0.${11 + i}`, zone: 'mesos', records: mesosRecords(opts.bigTasks ?? 120) }));
+    masters.push(
+      await FakeDnsServer.start({ address: `127.0.0.${11 + i}`, zone: 'mesos', records: fakeMasterRecords(opts.bigTasks ?? 120) }),
+    );
   }
   for (let i = 0; i < (opts.upstreams ?? 2); i++) {
     upstreams.push(
@@ -93,7 +96,7 @@ export async function startCluster(opts: { masters?: number; upstreams?: number;
  */
 export async function startMastersOnOnePort(
   addresses: string[],
-  records = mesosRecords(0),
+  records = fakeMasterRecords(0),
 ): Promise<{ port: number; masters: FakeDnsServer[] }> {
   for (let attempt = 0; attempt < 20; attempt++) {
     const port = await freePort(addresses[0]);

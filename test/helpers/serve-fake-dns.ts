@@ -6,7 +6,7 @@
 // or SIGINT.
 import { parseArgs } from 'node:util';
 import { parseEndpoint } from '../../common/config/endpoint.js';
-import { UPSTREAM_RECORDS, mesosRecords } from './cluster.js';
+import { UPSTREAM_RECORDS, fakeMasterRecords } from './cluster.js';
 import { FakeDnsServer } from '../../sim/fake-dns.js';
 
 async function main(): Promise<void> {
@@ -28,7 +28,7 @@ async function main(): Promise<void> {
         address: endpoint.host,
         port: endpoint.port,
         zone,
-        records: zone === 'mesos' ? mesosRecords() : UPSTREAM_RECORDS,
+        records: zone === 'mesos' ? fakeMasterRecords() : UPSTREAM_RECORDS,
         udpLimit: zone === 'mesos' ? undefined : 'edns',
       }),
     );

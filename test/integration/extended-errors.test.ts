@@ -3,7 +3,7 @@
 // Only clients that sent EDNS get them (RFC 6891: no OPT to a client that sent none).
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import { AgentProcess, restartAgent as restart } from '../helpers/agent-process.js';
-import { type Cluster, mesosRecords, startCluster } from '../helpers/cluster.js';
+import { type Cluster, fakeMasterRecords, startCluster } from '../helpers/cluster.js';
 import { type DigResult, dig } from '../helpers/dig.js';
 import { sleep } from '../helpers/time.js';
 
@@ -40,7 +40,7 @@ describe('extended DNS errors', () => {
   });
 
   test("a stale answer's age counts from when its TTL ran out (RFC 8767)", async () => {
-    const shortLived = [...mesosRecords(0), { name: 'brief.marathon.mesos', type: 'A' as const, ttl: 1, data: '10.0.7.7' }];
+    const shortLived = [...fakeMasterRecords(0), { name: 'brief.marathon.mesos', type: 'A' as const, ttl: 1, data: '10.0.7.7' }];
     for (const m of cluster.masters) m.setRecords(shortLived);
     try {
       await dig(HOST, cluster.listenPort, 'brief.marathon.mesos');
@@ -50,7 +50,7 @@ describe('extended DNS errors', () => {
       expect(r.answers.map((a) => a.data)).toEqual(['10.0.7.7']);
       expect(ede(r)).toMatch(/; expired [12] s ago\)$/);
     } finally {
-      for (const m of cluster.masters) m.setRecords(mesosRecords(0));
+      for (const m of cluster.masters) m.setRecords(fakeMasterRecords(0));
     }
   });
 

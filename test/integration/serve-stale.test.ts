@@ -3,7 +3,7 @@
 // SERVFAIL; fresh answers are back as soon as a server is.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import { AgentProcess, restartAgent as restart } from '../helpers/agent-process.js';
-import { type Cluster, NGINX_IPS, mesosRecords, startCluster } from '../helpers/cluster.js';
+import { type Cluster, NGINX_IPS, fakeMasterRecords, startCluster } from '../helpers/cluster.js';
 import { type DigResult, dig } from '../helpers/dig.js';
 import { metricValue } from '../helpers/metrics.js';
 import { sleep, waitFor } from '../helpers/time.js';
@@ -168,7 +168,7 @@ describe("the client-response timer (RFC 8767): a stale answer before the client
     await restartAgent(defaultsConfig({ timeoutMs: TIMEOUT_MS }));
     const isNginxA = (r: { name: string; type: string }) => r.name === 'nginx.marathon.mesos' && r.type === 'A';
     const moved = [
-      ...mesosRecords(0).filter((r) => !isNginxA(r)),
+      ...fakeMasterRecords(0).filter((r) => !isNginxA(r)),
       { name: 'nginx.marathon.mesos', type: 'A' as const, ttl: 60, data: '10.0.9.9' },
     ];
     try {
@@ -188,7 +188,7 @@ describe("the client-response timer (RFC 8767): a stale answer before the client
       const later = await ask('nginx.marathon.mesos');
       expect(addresses(later)).toEqual(['10.0.9.9']);
     } finally {
-      for (const m of cluster.masters) m.setRecords(mesosRecords(0));
+      for (const m of cluster.masters) m.setRecords(fakeMasterRecords(0));
       await restartAgent(defaultsConfig());
     }
   });

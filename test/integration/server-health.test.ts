@@ -7,7 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { AgentProcess, runAgentCli } from '../helpers/agent-process.js';
-import { type Cluster, mesosRecords, startCluster } from '../helpers/cluster.js';
+import { type Cluster, fakeMasterRecords, startCluster } from '../helpers/cluster.js';
 import { type DigResult, dig } from '../helpers/dig.js';
 import { metricValue } from '../helpers/metrics.js';
 import { waitFor } from '../helpers/time.js';
@@ -104,7 +104,7 @@ describe.each(['hedged', 'race'] as const)('every master refusing (ports closed)
       0,
       closed.length,
       ...(await Promise.all(
-        closed.map((m) => FakeDnsServer.start({ address: m.address, port: m.port, zone: 'mesos', records: mesosRecords(0) })),
+        closed.map((m) => FakeDnsServer.start({ address: m.address, port: m.port, zone: 'mesos', records: fakeMasterRecords(0) })),
       )),
     );
   });

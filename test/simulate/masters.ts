@@ -74,7 +74,7 @@ export class SimMaster {
     const rtt = this.model.rttMs * (1 + this.model.jitter * (2 * this.random() - 1));
     const at = now + wait + this.serviceMs + rtt;
     if (at >= deadline) return this.timeoutAt(deadline);
-    const reply = this.answers.replyTo(q.question);
+    const reply = this.answers.replyTo(q.wire);
     return new Promise((resolve) => this.clock.setTimeout(() => resolve(reply), at - now));
   }
 

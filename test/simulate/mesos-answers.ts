@@ -12,7 +12,7 @@ export function appName(id: number): string {
 
 /** The question the agent sends for `name` (A, RD set, no DO), as the resolver builds it from a client's query. */
 export function questionFor(name: string): Question {
-  return { question: encodeQuestion(name, Type.A), flags: RD, dnssecOk: false };
+  return { wire: encodeQuestion(name, Type.A), flags: RD, dnssecOk: false };
 }
 
 export class MesosAnswers {

@@ -14,7 +14,7 @@ import type { Server } from '../../agent/servers/server-group.js';
 
 const cfg: HealthConfig = { halfLifeMs: 1000, downAfterFailures: 3, probeIntervalMs: 100 };
 const limits = { minMs: 5, maxMs: 250 };
-const q: Question = { question: Buffer.alloc(0), flags: 0, dnssecOk: false };
+const q: Question = { wire: Buffer.alloc(0), flags: 0, dnssecOk: false };
 
 interface Request {
   server: string;

@@ -53,7 +53,7 @@ function node(extra: Record<string, unknown> = {}) {
   /** Asks `name`; resolves with what the client got and the simulated ms it took. */
   async function ask(name: string, type: number = Type.A) {
     const started = clock.now();
-    const query = buildQuery(7, { question: encodeQuestion(name, type), flags: RD, dnssecOk: false });
+    const query = buildQuery(7, { wire: encodeQuestion(name, type), flags: RD, dnssecOk: false });
     const pending = resolver.resolveWithSource(query, 'udp');
     let settled = false;
     void pending.then(() => (settled = true));
@@ -94,7 +94,7 @@ describe('a forwarded name', () => {
 
   test('identical questions in flight share one request to the masters', async () => {
     const n = node();
-    const query = buildQuery(1, { question: encodeQuestion('nginx.marathon.mesos', Type.A), flags: RD, dnssecOk: false });
+    const query = buildQuery(1, { wire: encodeQuestion('nginx.marathon.mesos', Type.A), flags: RD, dnssecOk: false });
     const replies = [1, 2, 3].map(() => n.resolver.resolve(query, 'udp'));
     expect(replies.every((r) => r instanceof Promise)).toBe(true);
     await n.clock.runUntil(n.clock.now() + 10);
@@ -141,7 +141,7 @@ describe('a forwarded name', () => {
     await n.ask('nginx.marathon.mesos');
     n.setBehaviour('hangs');
     const waiting = n.resolver.resolve(
-      buildQuery(2, { question: encodeQuestion('other.marathon.mesos', Type.A), flags: RD, dnssecOk: false }),
+      buildQuery(2, { wire: encodeQuestion('other.marathon.mesos', Type.A), flags: RD, dnssecOk: false }),
       'udp',
     );
     expect(waiting).toBeInstanceOf(Promise);
@@ -168,14 +168,11 @@ describe('a forwarded name', () => {
 describe('answered by the agent itself', () => {
   test('ready.spartan and a zone transfer: no master asked, no promise', async () => {
     const n = node();
-    const ready = n.resolver.resolve(
-      buildQuery(3, { question: encodeQuestion('ready.spartan', Type.A), flags: RD, dnssecOk: false }),
-      'udp',
-    );
+    const ready = n.resolver.resolve(buildQuery(3, { wire: encodeQuestion('ready.spartan', Type.A), flags: RD, dnssecOk: false }), 'udp');
     expect(Buffer.isBuffer(ready)).toBe(true);
     expect(dnsPacket.decode(ready as Buffer).answers?.map((a) => (a as { data: string }).data)).toEqual(['127.0.0.1']);
     expect(await n.ask('ready.spartan')).toMatchObject({ rcode: 'NOERROR', source: 'local zone', ms: 0 });
-    const axfr = n.resolver.resolve(buildQuery(4, { question: encodeQuestion('mesos', Type.AXFR), flags: 0, dnssecOk: false }), 'tcp');
+    const axfr = n.resolver.resolve(buildQuery(4, { wire: encodeQuestion('mesos', Type.AXFR), flags: 0, dnssecOk: false }), 'tcp');
     expect((dnsPacket.decode(axfr as Buffer) as { rcode?: string }).rcode).toBe('REFUSED');
     expect(n.asked).toEqual([]);
   });

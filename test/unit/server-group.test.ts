@@ -18,7 +18,7 @@ const health: HealthConfig = { halfLifeMs: 30_000, downAfterFailures: 3, probeIn
 const TIMEOUT_MS = 2000;
 const LOOKUP_EVERY_MS = 50;
 const MASTERS = ['10.0.0.1', '10.0.0.2', '10.0.0.3'];
-const q: Question = { question: encodeQuestion('app.marathon.mesos', 1), flags: 0, dnssecOk: false };
+const q: Question = { wire: encodeQuestion('app.marathon.mesos', 1), flags: 0, dnssecOk: false };
 const probeQuestion = encodeQuestion('mesos', 6);
 
 type Behaviour = 'answers' | 'hangs' | 'refuses' | 'servfails';
@@ -33,7 +33,7 @@ function cluster(dispatch: 'hedged' | 'race') {
   const probes: string[] = [];
   const send: SendRequest = (server, question, deadline) =>
     new Promise((resolve, reject) => {
-      if (question.question.equals(probeQuestion)) probes.push(server.address);
+      if (question.wire.equals(probeQuestion)) probes.push(server.address);
       const b = behaviour.get(server.address);
       if (b === 'hangs') clock.setTimeout(() => reject(new ExchangeError('timeout', 'udp', 'no reply')), deadline - clock.now());
       else if (b === 'refuses') clock.setTimeout(() => reject(new ExchangeError('refused', 'udp', 'recvmsg ECONNREFUSED')), 0.1);

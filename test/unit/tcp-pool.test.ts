@@ -50,7 +50,7 @@ afterEach(async () => {
 
 function question(name: string): Question {
   const wire = dnsPacket.encode({ type: 'query', questions: [{ name, type: 'A', class: 'IN' }] });
-  return { question: wire.subarray(12), flags: 0, dnssecOk: false };
+  return { wire: wire.subarray(12), flags: 0, dnssecOk: false };
 }
 
 const ignore: MismatchHook = () => {};

@@ -6,7 +6,7 @@
 // not even serve-stale, can answer.
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UPSTREAM_RECORDS, mesosRecords, startMastersOnOnePort } from '../../helpers/cluster.js';
+import { UPSTREAM_RECORDS, fakeMasterRecords, startMastersOnOnePort } from '../../helpers/cluster.js';
 import { FakeDnsServer } from '../../../sim/fake-dns.js';
 import { onCleanup, throwIfAborted } from '../../harness/cleanup.js';
 import { type DigResult, dig } from '../../harness/dig.js';
@@ -26,7 +26,7 @@ const CLIENT_TIMEOUT_MS = 400;
 /** What a stale answer may take past the client-response timer (scheduling, the load's own CPU). */
 const STALE_SLACK_MS = 300;
 
-const bigAddresses = () => mesosRecords(BIG_TASKS).flatMap((r) => (r.name === 'big.marathon.mesos' && r.type === 'A' ? [r.data] : []));
+const bigAddresses = () => fakeMasterRecords(BIG_TASKS).flatMap((r) => (r.name === 'big.marathon.mesos' && r.type === 'A' ? [r.data] : []));
 
 const NAMES: Expected[] = [
   { name: 'nginx.marathon.mesos', type: 'A', records: ['10.0.1.5', '10.0.1.6'], route: 'mesos' },
@@ -50,7 +50,7 @@ export const faultsCase: ChaosCase = {
   id: 'faults',
   title: 'faults mid-load: masters, discovery, reload',
   async run(ctx, c) {
-    const records = mesosRecords(BIG_TASKS);
+    const records = fakeMasterRecords(BIG_TASKS);
     const { port: mesosPort, masters } = await startMastersOnOnePort(MASTER_IPS, records);
     const upstreams = [
       await FakeDnsServer.start({ address: '127.0.0.21', zone: 'example.org', records: UPSTREAM_RECORDS, udpLimit: 'edns' }),

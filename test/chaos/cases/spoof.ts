@@ -4,7 +4,7 @@
 // forged address, nor may the answer cache keep one, and the agent must count what it dropped. The
 // forgeries from another port never reach it: its sockets are connected, so the kernel drops them.
 import type { Answer } from 'dns-packet';
-import { mesosRecords } from '../../helpers/cluster.js';
+import { fakeMasterRecords } from '../../helpers/cluster.js';
 import { FakeDnsServer } from '../../../sim/fake-dns.js';
 import { onCleanup } from '../../harness/cleanup.js';
 import { ChaosAgent } from '../agent.js';
@@ -31,7 +31,10 @@ export const spoofCase: ChaosCase = {
   title: 'spoofing: forged replies before every real one',
   async run(ctx, c) {
     const names = apps();
-    const records: Answer[] = [...mesosRecords(0), ...names.map((n): Answer => ({ name: n.name, type: 'A', ttl: 60, data: n.records[0] }))];
+    const records: Answer[] = [
+      ...fakeMasterRecords(0),
+      ...names.map((n): Answer => ({ name: n.name, type: 'A', ttl: 60, data: n.records[0] })),
+    ];
     const masters: FakeDnsServer[] = [];
     onCleanup(() => Promise.all(masters.map((m) => m.stop())));
     for (const address of MASTERS) {
