@@ -68,8 +68,10 @@ class Hedge {
       },
       () => {
         settled();
-        // Failed at once (SERVFAIL, REFUSED, refused): no reason to wait for the hedge.
-        if (this.waitingOn === server || this.asked === this.servers.length) this.next();
+        // The server the hedge timer counts for failed (SERVFAIL, REFUSED, refused): no reason
+        // to wait for the hedge. With no timer counting (every server asked, or the deadline
+        // passed) any failure may be the last one pending, and next() then ends the query.
+        if (this.waitingOn === server || this.waitingOn === undefined) this.next();
       },
     );
     if (this.asked === this.servers.length) return;

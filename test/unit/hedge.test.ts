@@ -106,6 +106,24 @@ describe('hedged dispatch', () => {
     expect((await reply)?.msg.toString()).toBe('from b');
   });
 
+  test('at the deadline, the hedged request failing before the first one still ends the query when the first fails', async () => {
+    const { g, requests } = group(10, { budget: 1 }); // one hedge: b, and no c
+    const reply = hedge(g, q, 2000, limits);
+    await jest.advanceTimersByTimeAsync(30 + TURN);
+    expect(asked(requests)).toEqual(['a', 'b']);
+    await jest.advanceTimersByTimeAsync(2000); // past the deadline
+    requests[1].fail(); // both time out together; b's timer happens to fire first
+    await flush();
+    requests[0].fail();
+    await flush();
+    expect(asked(requests)).toEqual(['a', 'b']);
+    let settled = false;
+    void reply.then(() => (settled = true));
+    await flush();
+    expect(settled).toBe(true);
+    expect(await reply).toBeUndefined();
+  });
+
   test('every server failing gives undefined (the client gets SERVFAIL or a stale answer)', async () => {
     const { g, requests } = group();
     const reply = hedge(g, q, 2000, limits);
