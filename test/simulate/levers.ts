@@ -1,7 +1,7 @@
 // The policy's levers, and what turning each off alone means while still running the agent's code:
-// no cache is the resolver with `cache.enabled` false; no coalescing gives every client query its
-// own ServerAnswers, so no two share an exchange (the cache is still shared: it lives in the
-// stores); no prefetch is a cache that never reports an entry as expiring; race is dcos-dns's
+// no cache is the resolver with `cache.enabled` false; no coalescing is the answer layer joining no
+// exchange in flight, so no two share one (the cache is still shared: it lives in the stores); no
+// prefetch is a cache that never reports an entry as expiring; race is dcos-dns's
 // policy, `dispatch` "race" with `fanout` 2.
 import { AnswerCache } from '../../agent/cache/answer-cache.js';
 import type { ScannedMessage } from '../../common/dns/wire.js';
