@@ -1,5 +1,5 @@
 // `npm run bench`: the agent against dnsmasq and Unbound on the same work, each alone on one core,
-// all on loopback, judged by the targets of issue 15 (targets.ts).
+// all on loopback, judged by the targets in targets.ts.
 //
 // With two CPUs, the peer being measured runs alone on the first; dnsperf (-c 4 -q 500), the
 // simulated masters and upstreams, this driver and the peers not being measured share the second.
