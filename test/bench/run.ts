@@ -552,7 +552,7 @@ async function main(): Promise<void> {
   }
   for (const a of agents) if (a.rawOutput?.()) console.log(`${a.label}: lines other than log lines in ${a.rawOutput()}`);
 
-  table(`\ntargets (issues 15 and 16; each peer alone on one core):\n${targetsText(targets)}\n${targetsSummary(targets)}`);
+  table(`\ntargets (docs/benchmark.md; each peer alone on one core):\n${targetsText(targets)}\n${targetsSummary(targets)}`);
   const minutes = ((performance.now() - runStarted) / 60_000).toFixed(1);
   console.log(`
 notes: a/d = agent / dnsmasq. Throughput is unthrottled (the median of ${REPEATS} runs), latency and CPU per
