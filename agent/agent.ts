@@ -1,6 +1,7 @@
 // The composition root: builds the resolver state from a config, binds the listeners and the HTTP
-// API (all or nothing), runs master discovery, applies a reload and every discovery report by
-// swapping state, and shuts down without dropping answers. Nothing imports it but main.ts.
+// API (all or nothing), runs master discovery, applies a reload by swapping the whole state and a
+// discovery report by changing the live Mesos group's servers (those that stay keep their
+// health), and shuts down without dropping answers. Nothing imports it but main.ts.
 import type http from 'node:http';
 import type { Logger } from 'pino';
 import { formatCidr } from '../common/config/cidr.js';

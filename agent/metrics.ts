@@ -89,13 +89,13 @@ export function createMetrics() {
     },
     queries: new Counter({
       name: 'phalanx_dns_queries_total',
-      help: 'Client queries answered, by transport, route and response code',
+      help: 'Client queries answered, by transport (udp, tcp), route (local, mesos, forward, upstream) and response code (rcode: NOERROR, NXDOMAIN, SERVFAIL, …)',
       labelNames: ['transport', 'route', 'rcode'] as const,
       registers: [registry],
     }),
     invalidQueries: new Counter({
       name: 'phalanx_dns_invalid_queries_total',
-      help: 'Client messages that were not a serviceable query (dropped or answered with an error)',
+      help: 'Client messages that were not a serviceable query, by reason (dropped: no reply; error_reply: answered FORMERR, NOTIMP or BADVERS)',
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
@@ -146,13 +146,13 @@ export function createMetrics() {
     }),
     serverRequestFailures: new Counter({
       name: 'phalanx_dns_server_request_failures_total',
-      help: 'Requests to one server that gave no usable answer, by transport, server and reason',
+      help: 'Requests to one server that gave no usable answer, by transport, server and reason (timeout, refused, malformed, network, or rcode_ and the response code, e.g. rcode_SERVFAIL)',
       labelNames: ['transport', 'upstream_address', 'reason'] as const,
       registers: [registry],
     }),
     mismatchedReplies: new Counter({
       name: 'phalanx_dns_mismatched_replies_total',
-      help: 'Replies dropped because source, ID or question did not match what was asked (RFC 5452)',
+      help: 'Replies from servers dropped as not ours (RFC 5452), by server and reason (id: no query waits with that ID; question: not the question asked)',
       labelNames: ['upstream_address', 'reason'] as const,
       registers: [registry],
     }),
@@ -175,7 +175,7 @@ export function createMetrics() {
     }),
     refused: new Counter({
       name: 'phalanx_dns_refused_total',
-      help: 'Client queries turned away, by reason (acl: REFUSED, source outside the ACL; rate: over the per-client rate, TC over UDP, REFUSED over TCP) and transport',
+      help: 'Client queries turned away, by reason (acl: REFUSED, source outside the ACL; rate: over the per-client rate, TC over UDP, REFUSED over TCP) and transport; not counted in phalanx_dns_queries_total',
       labelNames: ['reason', 'transport'] as const,
       registers: [registry],
     }),
@@ -193,7 +193,7 @@ export function createMetrics() {
     }),
     serverRequests: new Counter({
       name: 'phalanx_dns_server_requests_total',
-      help: 'Requests sent to each server for client queries (background probes not included)',
+      help: 'Requests sent to each server for client queries, background probes not included: the load the agent puts on the masters',
       labelNames: ['upstream_address'] as const,
       registers: [registry],
     }),

@@ -1,6 +1,6 @@
 // A burst of identical questions, as when hundreds of containers start at once on a node and all
 // look up the same name: each from its own socket, all sent in one turn of the event loop. What
-// counts is how many queries reach the masters (issue 16: at most 2 for 500 clients).
+// counts is how many queries reach the masters (target 16.3: at most 2 for 500 clients).
 import dgram from 'node:dgram';
 import { parseEndpoint } from '../../common/config/endpoint.js';
 import { RD, Type, buildQuery, encodeQuestion } from '../../common/dns/wire.js';

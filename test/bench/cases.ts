@@ -1,4 +1,4 @@
-// The cases of issue 15, as data, in the order they run. A load case runs on its peers, taking
+// The bench cases (docs/benchmark.md), as data, in the order they run. A load case runs on its peers, taking
 // turns, at the fixed rate (latency percentiles, CPU per query) and unthrottled (queries per
 // second on one core). The other steps (the ping-pong client, the floods, every master hung, the
 // soak) are run.ts's. Each case names the masters it needs: the fast ones answer any name at a

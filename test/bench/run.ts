@@ -1,5 +1,5 @@
 // `npm run bench`: the agent against dnsmasq and Unbound on the same work, each alone on one core,
-// all on loopback, judged by the targets of issue 15 (targets.ts).
+// all on loopback, judged by the targets in targets.ts.
 //
 // With two CPUs, the peer being measured runs alone on the first; dnsperf (-c 4 -q 500), the
 // simulated masters and upstreams, this driver and the peers not being measured share the second.
@@ -554,7 +554,7 @@ async function main(): Promise<void> {
   }
   for (const a of agents) if (a.rawOutput?.()) console.log(`${a.label}: lines other than log lines in ${a.rawOutput()}`);
 
-  table(`\ntargets (issues 15 and 16; each peer alone on one core):\n${targetsText(targets)}\n${targetsSummary(targets)}`);
+  table(`\ntargets (docs/benchmark.md; each peer alone on one core):\n${targetsText(targets)}\n${targetsSummary(targets)}`);
   const minutes = ((performance.now() - runStarted) / 60_000).toFixed(1);
   console.log(`
 notes: a/d = agent / dnsmasq. Throughput is unthrottled (the median of ${REPEATS} runs), latency and CPU per

@@ -63,7 +63,7 @@ export const DIG_TIMEOUT_S = 6;
 export const FLOOD_SECONDS = Math.max(2, 2 * SECONDS);
 /** Queries of one ping-pong run at most (it also stops after SECONDS). */
 export const PING_PONG_QUERIES = 10_000;
-/** Clients in the burst step (issue 16): each asks the same new name once, all at the same moment. */
+/** Clients in the burst step (target 16.3): each asks the same new name once, all at the same moment. */
 export const BURST_CLIENTS = 500;
 
 export const AGENT_TIMEOUT_MS = 1000;

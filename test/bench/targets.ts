@@ -1,4 +1,4 @@
-// The targets of issue 15, judged from one run's figures (pure). Each is a ratio to dnsmasq doing
+// The bench targets (docs/benchmark.md, "Targets"), judged from one run's figures (pure). Each is a ratio to dnsmasq doing
 // the same work on the same core in the same run, except memory, which has limits of its own.
 //
 // A verdict is "sure" only when the figures behind it can be trusted that way round: a throughput
@@ -43,11 +43,11 @@ export const LIMITS = {
   startRssKb: 50 * 1024,
   /** ms the agent may add at p50 over what dnsmasq adds. */
   addedP50Ms: 0.03,
-  /** Issue 16: requests to the masters per uncached client query, healthy masters. */
+  /** 16.1: requests to the masters per uncached client query, healthy masters. */
   masterQueriesPerQuery: 1.1,
-  /** Issue 16: p99 with one master of three hung, over the healthy p99. */
+  /** 16.2: p99 with one master of three hung, over the healthy p99. */
   hungP99: 1.5,
-  /** Issue 16: queries sent to the masters for a burst of identical questions. */
+  /** 16.3: queries sent to the masters for a burst of identical questions. */
   burstQueries: 2,
 };
 
@@ -105,7 +105,7 @@ export function evaluateTargets(inputs: TargetInputs): TargetResult[] {
   return [...speedAndMemory(inputs), ...mastersLoad(inputs)];
 }
 
-/** Issue 15: one core of the agent against one core of dnsmasq, and the agent's memory. */
+/** One core of the agent against one core of dnsmasq, and the agent's memory. */
 function speedAndMemory({ cases, pingPong, agentsStartRssKb, agentsPeakRssKb, complete }: TargetInputs): TargetResult[] {
   const byId = (id: string) => cases.find((c) => c.id === id);
   const targets: TargetResult[] = [];
@@ -173,7 +173,7 @@ function speedAndMemory({ cases, pingPong, agentsStartRssKb, agentsPeakRssKb, co
   return targets;
 }
 
-/** Issue 16: what the agent asks of the masters, healthy and with one hung, and for a burst. */
+/** 16.x: what the agent asks of the masters, healthy and with one hung, and for a burst. */
 function mastersLoad({ cases, bursts, hedgeMaxMs }: TargetInputs): TargetResult[] {
   const healthy = cases.find((c) => c.id === 'mesos');
   const hung = cases.find((c) => c.id === 'mesos-hung');

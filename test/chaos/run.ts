@@ -1,5 +1,5 @@
 // `npm run chaos`: proves the agent keeps answering correctly under faults and hostile input
-// (issue 8), all on loopback, in under five minutes.
+// (docs/chaos.md), all on loopback, in under five minutes.
 //
 // One run starts five NSD servers (the bench's masters and upstreams, test/harness/servers.ts) and,
 // per case, a fresh agent process on 127.0.0.1, pinned to a CPU of its own; this driver, the

@@ -1,4 +1,4 @@
-// Case 7, TCP hoard (issue 17): a process on the node opens 1,500 TCP connections to the agent and
+// Case 7, TCP hoard (silent sockets must not lock out a TCP retry): a process on the node opens 1,500 TCP connections to the agent and
 // leaves them idle, filling tcp.maxConnections; the node is exempt from the per-client cap, so
 // nothing else stops it. The agent must make room by closing the longest-idle connection (RFC 7766
 // §6.2.3): every client that resolves over TCP meanwhile, the node's own and a neighbour's, is
