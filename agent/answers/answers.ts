@@ -67,11 +67,6 @@ export class Answers {
     return this.waitingNow;
   }
 
-  /** Exchanges in flight: questions waiting on servers, each counted once however many clients share it. */
-  get pending(): number {
-    return this.exchanges.size;
-  }
-
   /** The answer to `fq` from `group`: at once when the agent has it without asking, else a promise. */
   answer(fq: ForwardedQuestion, group: AnswerGroup, stores: AnswerStores): Answer | Promise<Answer> {
     const hit = this.cached(fq, group, stores);

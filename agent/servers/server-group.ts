@@ -13,6 +13,7 @@ import {
   type TcpRetry,
   type Reply,
   type ServerPools,
+  asExchangeError,
   exchange,
   isUsable,
   rcodeFailure,
@@ -163,7 +164,7 @@ export class ServerGroup {
     try {
       reply = await this.send(server, q, deadline, retry);
     } catch (err) {
-      const e = err instanceof ExchangeError ? err : new ExchangeError('network', 'udp', String(err));
+      const e = asExchangeError(err);
       this.failed(server, e);
       throw e;
     }
@@ -228,7 +229,7 @@ export class ServerGroup {
       };
       this.send(server, this.probeQuestion, started + this.opts.timeoutMs, undefined).then(
         (reply) => outcome(this.probeAnswered(reply) ? undefined : rcodeFailure(reply)),
-        (err) => outcome(err instanceof ExchangeError ? err : new ExchangeError('network', 'udp', String(err))),
+        (err) => outcome(asExchangeError(err)),
       );
     };
     once();

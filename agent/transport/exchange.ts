@@ -28,6 +28,11 @@ export class ExchangeError extends Error {
   }
 }
 
+/** `err` as an ExchangeError: itself, or a network failure for anything else a send threw. */
+export function asExchangeError(err: unknown): ExchangeError {
+  return err instanceof ExchangeError ? err : new ExchangeError('network', 'udp', String(err));
+}
+
 /** Called for every reply that is dropped as not ours. */
 export type MismatchHook = (reason: MismatchReason) => void;
 
