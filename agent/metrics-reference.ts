@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { DCOS_DNS_ALIASES, createMetrics } from './metrics.js';
+import { markdownCell as cell } from '../common/markdown.js';
 
 /** Where the reference lives, from the repository root. */
 export const METRICS_REFERENCE_PATH = 'docs/metrics.md';
@@ -64,8 +65,6 @@ function renames(map: Readonly<Record<string, string>> | undefined): string {
   const pairs = Object.entries(map ?? {});
   return pairs.length === 0 ? 'the same' : pairs.map(([from, to]) => `\`${to}\` for \`${from}\``).join(', ');
 }
-
-const cell = (text: string): string => text.replaceAll('|', '\\|');
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   writeFileSync(process.argv[2] ?? METRICS_REFERENCE_PATH, renderMetricsReference());

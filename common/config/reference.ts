@@ -7,6 +7,7 @@ import { EXIT_MISCONFIGURED } from './command-line.js';
 import { ConfigLoadError, DEFAULT_CONFIG_PATH } from './load.js';
 import { CONFIG_TABLE, ConfigError, parseConfig } from './schema.js';
 import type { Doc, Entries, Section } from './table.js';
+import { markdownCell as cell } from '../markdown.js';
 
 /** Where the reference lives, from the repository root. */
 export const REFERENCE_PATH = 'docs/configuration.md';
@@ -61,8 +62,6 @@ function sectionDoc(s: Section<Entries>, prefix: string, title: string): string[
   }
   return lines;
 }
-
-const cell = (text: string): string => text.replaceAll('|', '\\|');
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   writeFileSync(process.argv[2] ?? REFERENCE_PATH, renderConfigReference());
